@@ -1,0 +1,51 @@
+"""One exception tree; the web layer maps it to HTTP, the CLIs to exit codes."""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base of every error this project raises on purpose."""
+
+    code = "bot_error"
+    message_zh = "服务内部错误"
+
+    def __init__(self, message: str, *, message_zh: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if message_zh is not None:
+            self.message_zh = message_zh
+
+
+class ConfigurationError(BotError):
+    """A setting is missing or wrong (bad embedder spec, unreadable model dir)."""
+
+    code = "configuration_error"
+    message_zh = "配置错误"
+
+
+class IngestError(BotError):
+    """A file could not be read, parsed or indexed."""
+
+    code = "ingest_error"
+    message_zh = "文件无法导入"
+
+
+class UnsupportedFormatError(IngestError):
+    """The file's suffix is not one the ingest pipeline reads."""
+
+    code = "unsupported_format"
+    message_zh = "不支持的文件格式"
+
+
+class IndexMismatchError(BotError):
+    """The stored index was built with a different embedder than the configured one."""
+
+    code = "index_mismatch"
+    message_zh = "索引与当前向量模型不一致，请重新导入"
+
+
+class RetrievalError(BotError):
+    """Searching the index failed."""
+
+    code = "retrieval_error"
+    message_zh = "检索失败"

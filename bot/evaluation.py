@@ -1,0 +1,133 @@
+"""Retrieval and answer metrics over a question set, through `Assistant.ask`."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.answer import strip_markers
+from bot.assistant import Assistant
+from bot.errors import BotError
+from bot.text import normalize
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    question: str
+    doc_id: str
+    answer: str = ""
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Read `{"question", "doc_id", "answer"}` lines; raises BotError with the line number."""
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out.append(
+                EvalQuestion(str(row["question"]), str(row["doc_id"]), str(row.get("answer", "")))
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise BotError(
+                f"{path}:{n}: expected a JSON object with question and doc_id ({exc})",
+                message_zh=f"{path} 第{n}行格式错误",
+            ) from exc
+    return out
+
+
+@dataclass
+class EvalResult:
+    n: int = 0
+    hits: dict[int, int] = field(default_factory=lambda: {1: 0, 3: 0, 5: 0})
+    reciprocal_ranks: float = 0.0
+    supported_at_1: int = 0
+    fact: int = 0
+    contains: int = 0
+    answered: int = 0
+    answer_chars: list[int] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, float]:
+        n = max(self.n, 1)
+        lat = sorted(self.latencies_ms) or [0.0]
+        return {
+            "questions": self.n,
+            "hit@1": self.hits[1] / n,
+            "hit@3": self.hits[3] / n,
+            "hit@5": self.hits[5] / n,
+            "mrr": self.reciprocal_ranks / n,
+            "supported@1": self.supported_at_1 / n,
+            "fact": self.fact / n,
+            "answer_contains": self.contains / n,
+            "answered": self.answered / n,
+            "answer_chars_mean": statistics.fmean(self.answer_chars) if self.answer_chars else 0.0,
+            "latency_p50_ms": lat[len(lat) // 2],
+            "latency_p95_ms": lat[min(len(lat) - 1, int(len(lat) * 0.95))],
+        }
+
+
+def _squash(text: str) -> str:
+    return "".join(normalize(text).split())
+
+
+def evaluate(
+    assistant: Assistant, questions: list[EvalQuestion], fact_max_chars: int = 300
+) -> EvalResult:
+    """Ask every question; rank of the gold document among the answer's retrieved documents."""
+    result = EvalResult()
+    for q in questions:
+        started = time.perf_counter()
+        answer = assistant.ask(q.question)
+        result.latencies_ms.append((time.perf_counter() - started) * 1000)
+        ranked = [h.document.doc_id for h in answer.retrieved]
+        result.n += 1
+        if q.doc_id in ranked:
+            rank = ranked.index(q.doc_id) + 1
+            result.reciprocal_ranks += 1 / rank
+            for k in result.hits:
+                result.hits[k] += rank <= k
+        gold = _squash(q.answer)
+        if gold and answer.retrieved and gold in _squash(answer.retrieved[0].document.text):
+            result.supported_at_1 += 1
+        text = _squash(strip_markers(answer.text)) if answer.answered else ""
+        result.answered += answer.answered
+        result.answer_chars.append(len(text))
+        if gold and gold in text:
+            result.contains += 1
+            result.fact += len(text) <= fact_max_chars
+    return result
+
+
+def format_metrics(metrics: dict[str, float]) -> str:
+    keys = [
+        "questions",
+        "hit@1",
+        "hit@3",
+        "hit@5",
+        "mrr",
+        "supported@1",
+        "fact",
+        "answer_contains",
+        "answered",
+        "answer_chars_mean",
+        "latency_p50_ms",
+        "latency_p95_ms",
+    ]
+    return "\n".join(
+        f"{k:>18}: {metrics[k]:.3f}" if isinstance(metrics[k], float) else f"{k:>18}: {metrics[k]}"
+        for k in keys
+    )
+
+
+def check_not_error(assistant: Assistant) -> None:
+    """Fail early, with a clear message, when there is nothing to evaluate against."""
+    if assistant.stats[0] == 0:
+        raise BotError(
+            "the index is empty: run `python -m ingest PATH` first",
+            message_zh="索引为空：请先运行 python -m ingest 导入文档",
+        )

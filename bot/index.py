@@ -1,0 +1,47 @@
+"""The knowledge index: SQLite records (what is live) plus Chroma vectors (how to find it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.embedding import Embedder, make_embedder
+from bot.errors import IndexMismatchError
+from bot.store import RecordStore
+from bot.vectors import VectorIndex
+
+
+@dataclass
+class KnowledgeIndex:
+    """Records and vectors under one data directory, built with one embedder."""
+
+    settings: Settings
+    embedder: Embedder
+    records: RecordStore
+    vectors: VectorIndex
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> KnowledgeIndex:
+        embedder = embedder or make_embedder(settings.embedding)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(
+            settings=settings,
+            embedder=embedder,
+            records=RecordStore(settings.records_path),
+            vectors=VectorIndex(embedder, path=settings.chroma_dir),
+        )
+
+    def embedder_matches(self) -> bool:
+        stored = self.records.get_meta("embedder")
+        return stored is None or stored == self.embedder.name
+
+    def check_embedder(self) -> None:
+        """Refuse to search vectors made by another model (the scores would be noise)."""
+        if not self.embedder_matches():
+            raise IndexMismatchError(
+                f"the index was built with {self.records.get_meta('embedder')}, "
+                f"but BOT_EMBEDDING gives {self.embedder.name}; run `python -m ingest` again"
+            )
+
+    def close(self) -> None:
+        self.records.close()

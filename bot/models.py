@@ -1,0 +1,91 @@
+"""Plain records passed between layers: documents, chunks, sources, answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One knowledge-base document (or one FAQ entry) after parsing."""
+
+    doc_id: str
+    title: str
+    text: str
+    category: str = ""
+    department: str = ""
+    contact: str = ""
+    url: str = ""
+    updated: str = ""
+    sample: bool = False
+    kind: str = "document"  # "document" or "faq"
+    source_path: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage of a document, with its title and section as context."""
+
+    chunk_id: str
+    doc_id: str
+    ordinal: int
+    title: str
+    section: str
+    text: str
+
+    @property
+    def context_text(self) -> str:
+        """What is embedded and indexed: title and section headings, then the body."""
+        head = (
+            self.title
+            if not self.section or self.section == self.title
+            else f"{self.title} {self.section}"
+        )
+        return f"{head}\n{self.text}"
+
+
+@dataclass
+class Source:
+    """A cited document as the client sees it."""
+
+    doc_id: str
+    title: str
+    section: str
+    snippet: str
+    url: str
+    score: float
+    category: str = ""
+    department: str = ""
+    contact: str = ""
+
+    def public(self) -> dict[str, object]:
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "section": self.section,
+            "snippet": self.snippet,
+            "url": self.url,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass
+class DocumentHit:
+    """A retrieved document with its fused score and its best chunks, best first."""
+
+    document: Document
+    score: float
+    chunks: list[Chunk] = field(default_factory=list)
+    coverage: float = 0.0
+
+
+@dataclass
+class Answer:
+    """What the assistant says: text with [n] markers, the sources they point at."""
+
+    text: str
+    answered: bool
+    sources: list[Source]
+    retrieved: list[DocumentHit] = field(default_factory=list)
+    contact: str = ""
+    session_id: str = ""

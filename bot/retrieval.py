@@ -1,0 +1,196 @@
+"""Hybrid retrieval: BM25 over chunks and whole documents plus dense vectors, fused by rank."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.index import KnowledgeIndex
+from bot.lexical import LexicalIndex
+from bot.models import Chunk, Document, DocumentHit
+from bot.text import bigram_set, strip_question_words
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Weights of each ranked list in reciprocal-rank fusion (see docs/EVALUATION.md)."""
+
+    tokenizer: str = "bigram"
+    chunk_weight: float = 1.0
+    document_weight: float = 1.0
+    dense_weight: float = 0.5
+    rrf_k: int = 60
+    dense_candidates: int = 60
+    chunks_per_hit: int = 3
+
+
+@dataclass
+class _Snapshot:
+    documents: dict[str, Document]
+    doc_order: list[str]
+    chunks: list[Chunk]
+    chunks_by_doc: dict[str, list[int]]
+    chunk_pos: dict[str, int]
+    chunk_lex: LexicalIndex
+    doc_lex: LexicalIndex
+    doc_bigrams: list[set[str]]
+    bigram_idf: dict[str, float]
+    max_idf: float
+
+
+class HybridRetriever:
+    """Finds the documents that answer a question; usable in-process and thread-safe."""
+
+    def __init__(self, index: KnowledgeIndex, config: RetrievalConfig | None = None) -> None:
+        self.index = index
+        self.config = config or RetrievalConfig()
+        self._lock = threading.Lock()
+        self._snap = self._build()
+
+    def refresh(self) -> None:
+        """Reload the live documents and chunks from the records (after an ingest)."""
+        snap = self._build()
+        with self._lock:
+            self._snap = snap
+
+    def _build(self) -> _Snapshot:
+        docs = self.index.records.documents()
+        chunks = self.index.records.chunks()
+        by_doc: dict[str, list[int]] = defaultdict(list)
+        for i, c in enumerate(chunks):
+            by_doc[c.doc_id].append(i)
+        doc_texts = [f"{d.title}\n{d.text}" for d in docs]
+        mode = self.config.tokenizer
+        doc_bigrams = [bigram_set(t) for t in doc_texts]
+        df: Counter[str] = Counter()
+        for grams in doc_bigrams:
+            df.update(grams)
+        n = max(len(docs), 1)
+        return _Snapshot(
+            documents={d.doc_id: d for d in docs},
+            doc_order=[d.doc_id for d in docs],
+            chunks=chunks,
+            chunks_by_doc=dict(by_doc),
+            chunk_pos={c.chunk_id: i for i, c in enumerate(chunks)},
+            chunk_lex=LexicalIndex([c.context_text for c in chunks], mode),
+            doc_lex=LexicalIndex(doc_texts, mode),
+            doc_bigrams=doc_bigrams,
+            bigram_idf={t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()},
+            max_idf=math.log(1 + (n + 0.5) / 0.5),
+        )
+
+    def term_weight(self, term: str) -> float:
+        """IDF of a bigram over the live documents (unseen terms weigh the most)."""
+        snap = self._snap
+        return snap.bigram_idf.get(term, snap.max_idf)
+
+    @property
+    def document_count(self) -> int:
+        return len(self._snap.documents)
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self._snap.chunks)
+
+    def search(self, question: str, k: int = 5, category: str | None = None) -> list[DocumentHit]:
+        """The k best documents for the question, each with its best chunks."""
+        snap = self._snap
+        if not snap.chunks:
+            return []
+        cfg = self.config
+        topic = strip_question_words(question)
+        allowed = None
+        if category:
+            allowed = {d for d, doc in snap.documents.items() if doc.category == category}
+
+        chunk_scores = snap.chunk_lex.scores(topic)
+        doc_scores = snap.doc_lex.scores(topic)
+        dense = self._dense(question, snap, category)
+
+        fused: dict[str, float] = defaultdict(float)
+        for weight, ranking in (
+            (cfg.chunk_weight, self._docs_from_chunks(chunk_scores, snap)),
+            (
+                cfg.document_weight,
+                [snap.doc_order[i] for i in np.argsort(-doc_scores) if doc_scores[i] > 0],
+            ),
+            (cfg.dense_weight, self._docs_from_dense(dense, snap)),
+        ):
+            if weight <= 0:
+                continue
+            rank = 0
+            for doc_id in ranking:
+                if allowed is not None and doc_id not in allowed:
+                    continue
+                rank += 1
+                fused[doc_id] += weight / (cfg.rrf_k + rank)
+
+        best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
+        query_bigrams = bigram_set(topic)
+        doc_index = {d: i for i, d in enumerate(snap.doc_order)}
+        hits = []
+        for doc_id, score in best:
+            hits.append(
+                DocumentHit(
+                    document=snap.documents[doc_id],
+                    score=score,
+                    chunks=self._best_chunks(doc_id, chunk_scores, dense, snap),
+                    coverage=self._coverage(
+                        query_bigrams, snap.doc_bigrams[doc_index[doc_id]], snap
+                    ),
+                )
+            )
+        return hits
+
+    def _dense(self, question: str, snap: _Snapshot, category: str | None) -> dict[int, float]:
+        if self.config.dense_weight <= 0:
+            return {}
+        vector = self.index.embedder.embed_question(question)
+        where = {"category": category} if category else None
+        found = self.index.vectors.search(vector, self.config.dense_candidates, where)
+        return {snap.chunk_pos[cid]: sim for cid, sim in found if cid in snap.chunk_pos}
+
+    @staticmethod
+    def _docs_from_chunks(scores: np.ndarray, snap: _Snapshot) -> list[str]:
+        order: list[str] = []
+        seen: set[str] = set()
+        for i in np.argsort(-scores):
+            if scores[i] <= 0:
+                break
+            doc_id = snap.chunks[i].doc_id
+            if doc_id not in seen:
+                seen.add(doc_id)
+                order.append(doc_id)
+        return order
+
+    @staticmethod
+    def _docs_from_dense(dense: dict[int, float], snap: _Snapshot) -> list[str]:
+        order: list[str] = []
+        for i, _ in sorted(dense.items(), key=lambda kv: -kv[1]):
+            doc_id = snap.chunks[i].doc_id
+            if doc_id not in order:
+                order.append(doc_id)
+        return order
+
+    def _best_chunks(
+        self, doc_id: str, lex: np.ndarray, dense: dict[int, float], snap: _Snapshot
+    ) -> list[Chunk]:
+        idx = snap.chunks_by_doc.get(doc_id, [])
+        if not idx:
+            return []
+        top = float(max(lex[i] for i in idx)) or 1.0
+        ranked = sorted(idx, key=lambda i: -(lex[i] / top + dense.get(i, 0.0)))
+        return [snap.chunks[i] for i in ranked[: self.config.chunks_per_hit]]
+
+    @staticmethod
+    def _coverage(query: set[str], doc: set[str], snap: _Snapshot) -> float:
+        """IDF-weighted share of the question's bigrams that the document contains."""
+        if not query:
+            return 0.0
+        weights = {t: snap.bigram_idf.get(t, snap.max_idf) for t in query}
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in doc) / total if total else 0.0

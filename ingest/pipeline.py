@@ -1,0 +1,237 @@
+"""Incremental ingest: parse → chunk → embed new chunks → swap records per file → tidy."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bot.errors import IngestError
+from bot.index import KnowledgeIndex
+from bot.models import Chunk, Document
+from ingest.chunking import ChunkingPolicy, chunk_document
+from ingest.parsers import PARSERS, parse_file
+
+log = logging.getLogger(__name__)
+EMBED_BATCH = 32
+
+
+@dataclass
+class FileFailure:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[FileFailure] = field(default_factory=list)
+    documents: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        return (
+            f"ingest: {len(self.added)} added, {len(self.changed)} changed, "
+            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, {len(self.failed)} failed · "
+            f"index: {self.documents} documents, {self.chunks} chunks · "
+            f"{self.embedded} chunks embedded in {self.seconds:.1f} s"
+        )
+
+
+def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """(file, root) for every supported file under the given paths, sorted; hidden files skipped."""
+    found: dict[Path, Path] = {}
+    for given in paths:
+        root = given.resolve()
+        if root.is_file():
+            found[root] = root.parent
+            continue
+        for path in sorted(root.rglob("*")):
+            rel = path.relative_to(root)
+            if (
+                path.is_file()
+                and path.suffix.lower() in PARSERS
+                and not any(p.startswith(".") for p in rel.parts)
+            ):
+                found[path] = root
+    return sorted(found.items())
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class _Parsed:
+    path: Path
+    sha256: str
+    documents: list[Document]
+    chunks: list[Chunk]
+
+
+def _vector_metadata(chunk: Chunk, doc: Document) -> dict[str, str | int]:
+    return {
+        "doc_id": chunk.doc_id,
+        "category": doc.category,
+        "section": chunk.section,
+        "ordinal": chunk.ordinal,
+    }
+
+
+class Ingestor:
+    """Brings an index in line with a set of files, re-embedding only what changed."""
+
+    def __init__(
+        self, index: KnowledgeIndex, policy: ChunkingPolicy | None = None, progress: bool = True
+    ) -> None:
+        self.index = index
+        self.policy = policy or ChunkingPolicy()
+        self.progress = progress
+
+    def run(self, paths: list[Path]) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        records, vectors = self.index.records, self.index.vectors
+        if not self.index.embedder_matches():
+            log.warning("embedder changed to %s: re-embedding everything", self.index.embedder.name)
+            records.clear()
+            vectors.reset()
+        records.set_meta("embedder", self.index.embedder.name)
+
+        files = discover(paths)
+        known = records.file_hashes()
+        todo: list[_Parsed] = []
+        claimed: dict[str, str] = {}
+        for path, root in tqdm(
+            files, desc="解析 parse", unit="file", disable=not self.progress or not files
+        ):
+            key = str(path)
+            try:
+                digest = sha256_file(path)
+                if known.get(key) == digest:
+                    report.unchanged.append(key)
+                    continue
+                docs = parse_file(path, root)
+                self._check_ids(key, docs, claimed)
+                chunks = [c for d in docs for c in chunk_document(d, self.policy)]
+                todo.append(_Parsed(path, digest, docs, chunks))
+                (report.changed if key in known else report.added).append(key)
+            except IngestError as exc:
+                report.failed.append(FileFailure(key, exc.message))
+            except OSError as exc:
+                report.failed.append(
+                    FileFailure(key, f"{path.name}: cannot read ({exc.strerror or exc})")
+                )
+
+        self._embed_and_swap(todo, report)
+        self._remove_missing(paths, files, known, report)
+        report.documents, report.chunks = records.counts()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _check_ids(self, key: str, docs: list[Document], claimed: dict[str, str]) -> None:
+        owners = self.index.records.owner_of(d.doc_id for d in docs)
+        for d in docs:
+            owner = claimed.get(d.doc_id) or owners.get(d.doc_id)
+            if owner and owner != key:
+                raise IngestError(
+                    f"{Path(key).name}: document id {d.doc_id!r} is already used by {owner}",
+                    message_zh=f"{Path(key).name}：文档编号 {d.doc_id} 已被 {owner} 使用",
+                )
+        for d in docs:
+            claimed[d.doc_id] = key
+
+    def _embed_and_swap(self, todo: list[_Parsed], report: IngestReport) -> None:
+        """Embed new chunks in full batches across files; swap each file in once its vectors exist."""
+        vectors = self.index.vectors
+        all_ids = [c.chunk_id for p in todo for c in p.chunks]
+        have = vectors.existing(all_ids) if all_ids else set()
+        queue: list[tuple[Chunk, Document]] = []
+        waiting: dict[int, int] = {}  # todo index -> chunks still to embed
+        owner: dict[str, int] = {}
+        for i, parsed in enumerate(todo):
+            docs = {d.doc_id: d for d in parsed.documents}
+            new = [c for c in parsed.chunks if c.chunk_id not in have and c.chunk_id not in owner]
+            for c in new:
+                owner[c.chunk_id] = i
+                queue.append((c, docs[c.doc_id]))
+            waiting[i] = len(new)
+        bar = tqdm(
+            total=len(queue),
+            desc="向量 embed",
+            unit="chunk",
+            disable=not self.progress or not queue,
+        )
+        try:
+            # Vectors first, then the records swap: a crash in between leaves the old
+            # version live and only unreferenced vectors behind (removed on the next run).
+            self._swap_ready(todo, waiting)
+            for start in range(0, len(queue), EMBED_BATCH):
+                batch = queue[start : start + EMBED_BATCH]
+                texts = [c.context_text for c, _ in batch]
+                vecs = self.index.embedder.embed_passages(texts)
+                vectors.add(
+                    [c.chunk_id for c, _ in batch],
+                    vecs,
+                    [_vector_metadata(c, d) for c, d in batch],
+                    texts,
+                )
+                report.embedded += len(batch)
+                bar.update(len(batch))
+                for c, _ in batch:
+                    waiting[owner[c.chunk_id]] -= 1
+                self._swap_ready(todo, waiting)
+        finally:
+            bar.close()
+
+    def _swap_ready(self, todo: list[_Parsed], waiting: dict[int, int]) -> None:
+        for i in [i for i, left in waiting.items() if left == 0]:
+            parsed = todo[i]
+            self.index.records.replace_file(
+                str(parsed.path), parsed.sha256, parsed.documents, parsed.chunks
+            )
+            del waiting[i]
+
+    def _remove_missing(
+        self,
+        paths: list[Path],
+        files: list[tuple[Path, Path]],
+        known: dict[str, str],
+        report: IngestReport,
+    ) -> None:
+        present = {str(p) for p, _ in files}
+        roots = [p.resolve() for p in paths]
+        gone = [
+            k
+            for k in known
+            if k not in present and any(Path(k) == r or Path(k).is_relative_to(r) for r in roots)
+        ]
+        if gone:
+            self.index.records.remove_files(gone)
+            report.removed.extend(gone)
+        stale = self.index.vectors.all_ids() - self.index.records.chunk_ids()
+        if stale:
+            self.index.vectors.delete(sorted(stale))
+
+
+def ingest_paths(index: KnowledgeIndex, paths: list[Path], progress: bool = True) -> IngestReport:
+    """Convenience wrapper used by the CLI and tests."""
+    return Ingestor(index, progress=progress).run(paths)

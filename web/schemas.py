@@ -1,0 +1,71 @@
+"""Request and response bodies of the HTTP API (they are the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_QUESTION_CHARS = 1000
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={"examples": [{"question": "企业开办需要几天？", "session_id": None}]},
+    )
+
+    question: str = Field(
+        ..., description="The question, 1–1000 characters.", max_length=4 * MAX_QUESTION_CHARS
+    )
+    session_id: str | None = Field(
+        None,
+        max_length=128,
+        description="Returned by a previous answer; null starts a new conversation.",
+    )
+    category: str | None = Field(
+        None, max_length=50, description="Only search documents of this category (e.g. 人才政策)."
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _question_length(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("question must not be empty / 问题不能为空")
+        if len(value) > MAX_QUESTION_CHARS:
+            raise ValueError(
+                f"question is longer than {MAX_QUESTION_CHARS} characters / 问题不能超过{MAX_QUESTION_CHARS}字"
+            )
+        return value
+
+
+class SourcePublic(BaseModel):
+    doc_id: str
+    title: str
+    section: str
+    snippet: str
+    url: str
+    score: float
+
+
+class ChatResponse(BaseModel):
+    answer: str = Field(description="Answer text; [n] markers point at sources[n-1].")
+    answered: bool = Field(description="False when the knowledge base does not cover the question.")
+    sources: list[SourcePublic]
+    session_id: str
+
+
+class HealthResponse(BaseModel):
+    status: str
+    documents: int
+    chunks: int
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    message_zh: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+    detail: list[dict[str, object]] | None = None

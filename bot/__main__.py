@@ -10,12 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import load_settings
 from bot.errors import BotError
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    return Settings(**({"data_dir": data_dir} if data_dir else {}))
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -27,7 +23,7 @@ def _ask(args: argparse.Namespace) -> int:
             "error: the question must be 1–1000 characters / 问题长度须为1到1000字", file=sys.stderr
         )
         return 2
-    assistant = Assistant(_settings(args.data_dir))
+    assistant = Assistant(load_settings(args.data_dir))
     try:
         answer = assistant.ask(question, category=args.category)
     finally:
@@ -66,7 +62,7 @@ def _eval(args: argparse.Namespace) -> int:
     except BotError as exc:
         print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
         return 2
-    assistant = Assistant(_settings(args.data_dir))
+    assistant = Assistant(load_settings(args.data_dir))
     try:
         check_not_error(assistant)
         metrics = evaluate(assistant, questions).metrics()

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.models import Answer, DocumentHit, Source
+from bot.models import Answer, DocumentHit, Retrieval, Source
 from bot.places import places_in
 from bot.text import bigram_set, normalize, split_sentences, strip_question_words
 
@@ -20,7 +20,14 @@ _MARKER = re.compile(r"\[\d+\]")
 
 @dataclass(frozen=True)
 class AnswerPolicy:
-    min_coverage: float = 0.5
+    """When to answer, and how long an answer may be (thresholds: docs/EVALUATION.md)."""
+
+    # Answer when the best document contains this IDF-weighted share of the question's terms …
+    min_coverage: float = 0.6
+    # … or when the nearest passage is this similar (cosine) and stands out from the crowd.
+    # None switches the dense test off (an embedder nobody calibrated).
+    min_similarity: float | None = None
+    min_similarity_gap: float = 0.017
     max_chars: int = 300
     max_sources_cited: int = 2
     hotline: str = "江岸区政务服务便民热线 12345"
@@ -48,17 +55,16 @@ class ExtractiveAnswerer:
         self.policy = policy or AnswerPolicy()
 
     def answer(
-        self,
-        question: str,
-        hits: list[DocumentHit],
-        term_weight: Callable[[str], float] | None = None,
+        self, question: str, found: Retrieval, term_weight: Callable[[str], float] | None = None
     ) -> Answer:
-        """Answer from the hits, or refuse with a contact when they do not cover the question."""
-        if not self.covered(question, hits):
-            return self.refuse(question, hits)
+        """Answer from the evidence, or refuse with a contact when it does not cover the question."""
+        hits = found.hits
+        reason = self.uncovered_reason(question, found)
+        if reason:
+            return self.refuse(question, found, reason)
         picked = self._pick_sentences(question, hits, term_weight or (lambda t: 1.0))
         if not picked:
-            return self.refuse(question, hits)
+            return self.refuse(question, found, "no_sentence")
         order: list[int] = []
         for c in picked:
             if c.hit_rank not in order:
@@ -75,24 +81,46 @@ class ExtractiveAnswerer:
         further = [self._source(h) for i, h in enumerate(hits) if i not in order]
         return Answer(text="\n".join(lines), answered=True, sources=cited + further, retrieved=hits)
 
-    def covered(self, question: str, hits: list[DocumentHit]) -> bool:
-        """Is the best evidence strong enough to answer from?"""
-        if not hits or hits[0].coverage < self.policy.min_coverage:
-            return False
-        top = hits[0].document
-        named = places_in(normalize(question))
+    def uncovered_reason(self, question: str, found: Retrieval) -> str:
+        """Why the evidence cannot answer the question ('' when it can)."""
+        if not found.hits:
+            return "empty_index"
+        if found.unknown_terms:
+            return "unknown_terms"  # e.g. "ICP", "Python": named, but in no document
+        top = found.hits[0].document
         evidence = normalize(f"{top.title}\n{top.text}")
-        return all(place in evidence for place in named)
+        if any(place not in evidence for place in places_in(normalize(question))):
+            return "other_place"  # "上海的人才公寓" is not 江岸's
+        if found.hits[0].coverage >= self.policy.min_coverage:
+            return ""
+        p = self.policy
+        if (
+            p.min_similarity is not None
+            and found.top_similarity >= p.min_similarity
+            and found.similarity_gap >= p.min_similarity_gap
+        ):
+            return ""
+        return "weak_evidence"
 
-    def refuse(self, question: str, hits: list[DocumentHit]) -> Answer:
+    def refuse(self, question: str, found: Retrieval, reason: str = "weak_evidence") -> Answer:
+        """A polite 'not covered', with the most relevant department's contact or the hotline."""
+        hits = found.hits
         contact = self.policy.hotline
         dept = ""
-        if hits and hits[0].coverage >= self.policy.contact_coverage and hits[0].document.contact:
+        near = hits and (
+            hits[0].coverage >= self.policy.contact_coverage
+            or (
+                self.policy.min_similarity is not None
+                and found.top_similarity >= self.policy.min_similarity
+            )
+        )
+        if near and reason == "weak_evidence" and hits[0].document.contact:
             doc = hits[0].document
             dept = doc.department or "相关部门"
             contact = f"{dept}（电话 {doc.contact}）"
+        scope = "知识库只收录江岸区的政策与服务信息，" if reason == "other_place" else ""
         text = (
-            "抱歉，知识库中没有找到能回答这个问题的政策信息，为避免误导，我不作推测。"
+            f"抱歉，{scope}知识库中没有找到能回答这个问题的政策信息，为避免误导，我不作推测。"
             f"建议咨询{contact}" + (f"，或拨打{self.policy.hotline}。" if dept else "。")
         )
         return Answer(text=text, answered=False, sources=[], retrieved=hits, contact=contact)

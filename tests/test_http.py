@@ -1,0 +1,115 @@
+"""The HTTP contract of DESIGN.md, through the real app on the bundled knowledge base."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.assistant import Assistant
+from bot.config import Settings
+from web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(kb_settings: Settings, assistant: Assistant) -> Iterator[TestClient]:
+    with TestClient(create_app(kb_settings, assistant)) as c:
+        yield c
+
+
+def test_healthz_counts_the_index(client: TestClient, assistant: Assistant) -> None:
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["documents"] == assistant.stats[0] >= 30
+    assert body["chunks"] == assistant.stats[1] > body["documents"]
+
+
+def test_chat_answers_with_cited_sources(client: TestClient) -> None:
+    res = client.post("/api/chat", json={"question": "人才公寓怎么申请？", "session_id": None})
+    assert res.status_code == 200
+    body = res.json()
+    assert set(body) == {"answer", "answered", "sources", "session_id"}
+    assert body["answered"] is True and body["session_id"]
+    assert body["sources"], body
+    for source in body["sources"]:
+        assert set(source) == {"doc_id", "title", "section", "snippet", "url", "score"}
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", body["answer"])}
+    assert markers and max(markers) <= len(body["sources"])
+    assert "公寓" in body["sources"][0]["title"] + body["sources"][0]["snippet"]
+
+
+def test_session_id_is_echoed(client: TestClient) -> None:
+    body = client.post(
+        "/api/chat", json={"question": "企业开办要多久", "session_id": "abc-123"}
+    ).json()
+    assert body["session_id"] == "abc-123"
+
+
+def test_out_of_scope_is_not_answered(client: TestClient) -> None:
+    body = client.post("/api/chat", json={"question": "明天武汉会下雨吗？"}).json()
+    assert body["answered"] is False
+    assert body["sources"] == []
+    assert "12345" in body["answer"]
+
+
+def test_category_filter(client: TestClient, assistant: Assistant) -> None:
+    finance = {d.doc_id for d in assistant.index.records.documents() if d.category == "金融支持"}
+    body = client.post(
+        "/api/chat", json={"question": "企业融资有什么支持政策？", "category": "金融支持"}
+    ).json()
+    assert body["answered"] and body["sources"]
+    assert {s["doc_id"] for s in body["sources"]} <= finance
+    unfiltered = client.post("/api/chat", json={"question": "人才公寓怎么申请？"}).json()
+    filtered = client.post(
+        "/api/chat", json={"question": "人才公寓怎么申请？", "category": "金融支持"}
+    ).json()
+    assert unfiltered["sources"][0]["doc_id"] not in finance
+    assert {s["doc_id"] for s in filtered["sources"]} <= finance
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "needle"),
+    [
+        ({"question": ""}, 422, "question"),
+        ({"question": "   "}, 422, "empty"),
+        ({"question": "问" * 1001}, 422, "1000"),
+        ({"question": 42}, 422, "question"),
+        ({"session_id": "x"}, 422, "question"),
+        ({"question": "你好", "session_id": 5}, 422, "session_id"),
+        ([1, 2], 422, "body"),
+    ],
+)
+def test_bad_input_gets_a_json_error(
+    client: TestClient, payload: object, status: int, needle: str
+) -> None:
+    res = client.post("/api/chat", json=payload)
+    assert res.status_code == status
+    body = res.json()
+    assert needle in body["error"]["message"]
+    assert body["error"]["message_zh"] and body["error"]["code"] == "invalid_request"
+
+
+def test_malformed_json_is_400(client: TestClient) -> None:
+    res = client.post(
+        "/api/chat", content=b'{"question": "hi"', headers={"content-type": "application/json"}
+    )
+    assert res.status_code == 400
+    assert res.json()["error"]["code"] == "invalid_json"
+
+
+def test_question_of_exactly_1000_chars_is_accepted(client: TestClient) -> None:
+    assert client.post("/api/chat", json={"question": "人才公寓" * 250}).status_code == 200
+
+
+def test_unknown_route_and_method_are_json(client: TestClient) -> None:
+    assert client.get("/nope").json()["error"]["code"] == "http_404"
+    res = client.get("/api/chat")
+    assert res.status_code == 405 and res.json()["error"]["message_zh"]
+
+
+def test_openapi_docs(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert "/api/chat" in spec["paths"] and "/healthz" in spec["paths"]

@@ -20,9 +20,9 @@ class RetrievalConfig:
     """Weights of each ranked list in reciprocal-rank fusion (see docs/EVALUATION.md)."""
 
     tokenizer: str = "bigram"
-    chunk_weight: float = 1.0
+    chunk_weight: float = 0.3
     document_weight: float = 1.0
-    dense_weight: float = 0.5
+    dense_weight: float = 0.2
     rrf_k: int = 60
     dense_candidates: int = 60
     chunks_per_hit: int = 3

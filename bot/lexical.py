@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import bm25s
 import numpy as np
 
 from bot.text import tokenize
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 
 class LexicalIndex:

@@ -22,7 +22,10 @@ class RetrievalConfig:
     tokenizer: str = "bigram"
     chunk_weight: float = 0.3
     document_weight: float = 1.0
-    dense_weight: float = 0.2
+    dense_weight: float = 0.5
+    # Dense weight shrinks as the best lexical document covers more of the question:
+    # w = dense_weight * (1 - coverage) ** adaptive_power; 0 turns the adaptation off.
+    adaptive_power: float = 4.0
     rrf_k: int = 60
     dense_candidates: int = 60
     chunks_per_hit: int = 3
@@ -32,6 +35,7 @@ class RetrievalConfig:
 class _Snapshot:
     documents: dict[str, Document]
     doc_order: list[str]
+    doc_pos: dict[str, int]
     chunks: list[Chunk]
     chunks_by_doc: dict[str, list[int]]
     chunk_pos: dict[str, int]
@@ -73,6 +77,7 @@ class HybridRetriever:
         return _Snapshot(
             documents={d.doc_id: d for d in docs},
             doc_order=[d.doc_id for d in docs],
+            doc_pos={d.doc_id: i for i, d in enumerate(docs)},
             chunks=chunks,
             chunks_by_doc=dict(by_doc),
             chunk_pos={c.chunk_id: i for i, c in enumerate(chunks)},
@@ -110,15 +115,26 @@ class HybridRetriever:
         chunk_scores = snap.chunk_lex.scores(topic)
         doc_scores = snap.doc_lex.scores(topic)
         dense = self._dense(question, snap, category)
+        query_bigrams = bigram_set(topic)
+        doc_ranking = [
+            snap.doc_order[i]
+            for i in np.argsort(-doc_scores)
+            if doc_scores[i] > 0 and (allowed is None or snap.doc_order[i] in allowed)
+        ]
+        # Trust words when the question shares them with a document (formal questions);
+        # lean on meaning when it does not (colloquial paraphrases). See docs/EVALUATION.md.
+        lexical_coverage = (
+            self._coverage(query_bigrams, snap.doc_bigrams[snap.doc_pos[doc_ranking[0]]], snap)
+            if doc_ranking
+            else 0.0
+        )
+        dense_weight = cfg.dense_weight * (1.0 - lexical_coverage) ** cfg.adaptive_power
 
         fused: dict[str, float] = defaultdict(float)
         for weight, ranking in (
             (cfg.chunk_weight, self._docs_from_chunks(chunk_scores, snap)),
-            (
-                cfg.document_weight,
-                [snap.doc_order[i] for i in np.argsort(-doc_scores) if doc_scores[i] > 0],
-            ),
-            (cfg.dense_weight, self._docs_from_dense(dense, snap)),
+            (cfg.document_weight, doc_ranking),
+            (dense_weight, self._docs_from_dense(dense, snap)),
         ):
             if weight <= 0:
                 continue
@@ -130,8 +146,6 @@ class HybridRetriever:
                 fused[doc_id] += weight / (cfg.rrf_k + rank)
 
         best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
-        query_bigrams = bigram_set(topic)
-        doc_index = {d: i for i, d in enumerate(snap.doc_order)}
         hits = []
         for doc_id, score in best:
             hits.append(
@@ -140,7 +154,7 @@ class HybridRetriever:
                     score=score,
                     chunks=self._best_chunks(doc_id, chunk_scores, dense, snap),
                     coverage=self._coverage(
-                        query_bigrams, snap.doc_bigrams[doc_index[doc_id]], snap
+                        query_bigrams, snap.doc_bigrams[snap.doc_pos[doc_id]], snap
                     ),
                 )
             )

@@ -15,6 +15,7 @@ import yaml
 
 from bot.errors import IngestError, UnsupportedFormatError
 from bot.models import Document
+from ingest.markdown import flatten
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _MD_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
@@ -79,7 +80,7 @@ def parse_markdown(path: Path, root: Path) -> list[Document]:
             )
         meta = loaded
         text = text[match.end() :]
-    body = _require_text(path, text).strip()
+    body = flatten(_require_text(path, text))
     heading = _MD_TITLE.search(body)
     title = _as_str(meta.get("title")) or (heading.group(1) if heading else path.stem)
     sample = meta.get("sample", False)

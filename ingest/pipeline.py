@@ -19,6 +19,9 @@ from ingest.parsers import PARSERS, parse_file
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 32
+# Bump when parsing or chunking changes what a file turns into: every file is then parsed
+# again on the next run (passages whose text did not change keep their vectors).
+PIPELINE_VERSION = "2"
 
 
 @dataclass
@@ -115,6 +118,8 @@ class Ingestor:
             records.clear()
             vectors.reset()
         records.set_meta("embedder", self.index.embedder.name)
+        signature = f"{PIPELINE_VERSION}:{self.policy}"
+        reparse = records.get_meta("pipeline") != signature
 
         files = discover(paths)
         known = records.file_hashes()
@@ -126,7 +131,7 @@ class Ingestor:
             key = str(path)
             try:
                 digest = sha256_file(path)
-                if known.get(key) == digest:
+                if known.get(key) == digest and not reparse:
                     report.unchanged.append(key)
                     continue
                 docs = parse_file(path, root)
@@ -143,6 +148,8 @@ class Ingestor:
 
         self._embed_and_swap(todo, report)
         self._remove_missing(paths, files, known, report)
+        if not report.failed:
+            records.set_meta("pipeline", signature)
         report.documents, report.chunks = records.counts()
         report.seconds = time.perf_counter() - started
         return report

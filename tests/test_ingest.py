@@ -220,3 +220,22 @@ def test_cli_exit_codes(tmp_path: Path, corpus: Path) -> None:
         [sys.executable, "-m", "ingest"], cwd=ROOT, capture_output=True, text=True
     )
     assert usage.returncode == 2
+
+
+def test_a_new_chunking_policy_reparses_but_reuses_vectors(settings: Settings, embedder: Embedder, corpus: Path) -> None:
+    from ingest.chunking import ChunkingPolicy
+
+    _, index = _ingest(settings, embedder, corpus)
+    before = index.records.counts()
+    # a policy change that leaves every passage as it was: all files re-parsed, nothing re-embedded
+    same = Ingestor(index, policy=ChunkingPolicy(max_chars=401), progress=False).run([corpus])
+    assert len(same.changed) == 3 and same.embedded == 0
+    assert index.records.counts() == before
+    # one that really changes the passages: they are re-chunked and embedded
+    small = Ingestor(index, policy=ChunkingPolicy(max_chars=12, overlap_chars=0, min_chars=1), progress=False).run([corpus])
+    assert len(small.changed) == 3 and small.embedded > 0
+    assert index.records.counts()[1] > before[1]
+    assert index.vectors.all_ids() == index.records.chunk_ids()
+    again = Ingestor(index, policy=ChunkingPolicy(max_chars=12, overlap_chars=0, min_chars=1), progress=False).run([corpus])
+    assert again.embedded == 0 and len(again.unchanged) == 3
+    index.close()

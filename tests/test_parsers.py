@@ -157,3 +157,16 @@ def test_unsupported_suffix(tmp_path: Path) -> None:
     path.write_bytes(b"\x89PNG")
     with pytest.raises(UnsupportedFormatError):
         parse_file(path, tmp_path)
+
+
+def test_markdown_tables_and_emphasis_become_citable_sentences(tmp_path: Path) -> None:
+    body = (
+        "## 补贴标准\n**注意**：以下为[示例](https://example.org)。\n\n"
+        "| 学历 | 安家补贴 |\n|---|---|\n| 博士 | 6万元 |\n| 硕士 | 3万元 |\n\n> 本文为示例资料。"
+    )
+    (doc,) = parse_file(write_markdown(tmp_path / "s.md", "s", "补贴", body), tmp_path)
+    assert "学历：博士，安家补贴：6万元。" in doc.text
+    assert "学历：硕士，安家补贴：3万元。" in doc.text
+    assert "|" not in doc.text and "**" not in doc.text and "](" not in doc.text
+    assert "注意：以下为示例。" in doc.text and "\n本文为示例资料。" in doc.text
+    assert "## 补贴标准" in doc.text

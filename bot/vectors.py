@@ -57,7 +57,7 @@ class VectorIndex:
             from urllib.parse import urlparse
 
             u = urlparse(url)
-            self._client = chromadb.HttpClient(
+            self.client = chromadb.HttpClient(
                 host=u.hostname or "127.0.0.1",
                 port=u.port or 8000,
                 ssl=u.scheme == "https",
@@ -66,12 +66,12 @@ class VectorIndex:
         else:
             assert path is not None
             path.mkdir(parents=True, exist_ok=True)
-            self._client = chromadb.PersistentClient(path=str(path), settings=settings)
+            self.client = chromadb.PersistentClient(path=str(path), settings=settings)
         self._ef = ChromaEmbedding(embedder)
         self._collection = self._open()
 
     def _open(self) -> Any:
-        return self._client.get_or_create_collection(
+        return self.client.get_or_create_collection(
             COLLECTION,
             embedding_function=self._ef,  # type: ignore[arg-type]  # chroma types its generic too narrowly
             configuration={"hnsw": {"space": "cosine"}},
@@ -79,7 +79,7 @@ class VectorIndex:
 
     def reset(self) -> None:
         """Drop every vector (used when the embedder changes)."""
-        self._client.delete_collection(COLLECTION)
+        self.client.delete_collection(COLLECTION)
         self._collection = self._open()
 
     def count(self) -> int:

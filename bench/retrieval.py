@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.assistant import Assistant  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.evaluation import evaluate, load_questions  # noqa: E402
+from bot.evaluation import METRIC_KEYS, evaluate, load_questions  # noqa: E402
 from bot.retrieval import RetrievalConfig  # noqa: E402
 
 BASE = RetrievalConfig()
@@ -49,18 +49,7 @@ def main() -> int:
         questions = questions[: args.limit]
     settings = Settings(data_dir=args.data_dir)
     bot = Assistant(settings)
-    cols = [
-        "hit@1",
-        "hit@3",
-        "hit@5",
-        "mrr",
-        "supported@1",
-        "fact",
-        "answered",
-        "answer_chars_mean",
-        "latency_p50_ms",
-        "latency_p95_ms",
-    ]
+    cols = [k for k in METRIC_KEYS if k not in ("questions", "answer_contains")]
     print(f"{'config':<16}" + "".join(f"{c:>18}" for c in cols))
     for name in args.configs.split(","):
         bot.retriever.config = CONFIGS[name]

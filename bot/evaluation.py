@@ -103,21 +103,14 @@ def evaluate(
     return result
 
 
+METRIC_KEYS = (
+    "questions", "hit@1", "hit@3", "hit@5", "mrr", "supported@1", "fact", "answer_contains",
+    "answered", "answer_chars_mean", "latency_p50_ms", "latency_p95_ms",
+)  # fmt: skip
+
+
 def format_metrics(metrics: dict[str, float]) -> str:
-    keys = [
-        "questions",
-        "hit@1",
-        "hit@3",
-        "hit@5",
-        "mrr",
-        "supported@1",
-        "fact",
-        "answer_contains",
-        "answered",
-        "answer_chars_mean",
-        "latency_p50_ms",
-        "latency_p95_ms",
-    ]
+    keys = METRIC_KEYS
     return "\n".join(
         f"{k:>18}: {metrics[k]:.3f}" if isinstance(metrics[k], float) else f"{k:>18}: {metrics[k]}"
         for k in keys

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.models import Answer, DocumentHit, Retrieval, Source
-from bot.places import places_in
-from bot.text import bigram_set, normalize, split_sentences, strip_question_words
+from bot.places import foreign_places
+from bot.text import bigram_set, normalize, sections, split_sentences, strip_question_words
 
 _NUMBER_CUE = re.compile(
     r"多少|几|多久|多长|金额|比例|期限|时限|何时|什么时候|哪一天|日期|标准|额度|补贴|奖励"
 )
 _LIST_CUE = re.compile(r"哪些|什么材料|哪几|条件|流程|步骤|材料|措施|方面")
 _HAS_NUMBER = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万亿两]+[个天日年月元%万倍家项]")
+_PLACE_CUE = re.compile(r"哪里|哪儿|在哪|什么地方|什么位置|地址|位置|哪条路|怎么走")
+_HAS_ADDRESS = re.compile(r"\d+号|[路街道]\d|大道|大厦|大楼|广场|园区|[0-9一二三四五六七八九十]+楼")
 _MARKER = re.compile(r"\[\d+\]")
 
 
@@ -29,7 +31,16 @@ class AnswerPolicy:
     min_similarity: float | None = None
     min_similarity_gap: float = 0.017
     max_chars: int = 300
-    max_sources_cited: int = 2
+    # An answer is the best sentence and what follows it in the same section, up to this
+    # many characters: the question usually restates the topic, the next sentences answer it.
+    window_chars: int = 240
+    # Sentences before the best one that join the window when they are this short or
+    # shorter (a date or a lead-in such as "2月12日，" often precedes the matching sentence).
+    lead_in_chars: int = 40
+    # When the section ends before `window_chars`, earlier sentences of the section fill the
+    # window up to this size.
+    backfill_chars: int = 120
+    extra_ratio: float = 0.9
     hotline: str = "江岸区政务服务便民热线 12345"
     contact_coverage: float = 0.3
 
@@ -38,9 +49,26 @@ class AnswerPolicy:
 class _Candidate:
     score: float
     hit_rank: int
-    chunk_rank: int
+    section: str
     position: int
     text: str
+
+
+def _document_sentences(hit: DocumentHit) -> list[tuple[str, str]]:
+    """(section, sentence) in document order; an FAQ entry is its answer."""
+    doc = hit.document
+    parts = [("", doc.text)] if doc.kind == "faq" else sections(doc.text)
+    return [(h, s) for h, body in parts for s in split_sentences(body, spaces=True)]
+
+
+def _join(sentences: Iterable[str]) -> str:
+    """Concatenate sentences, keeping a space only between Latin-script words."""
+    out = ""
+    for s in sentences:
+        if out and out[-1].isascii() and out[-1].isalnum() and s[:1].isascii() and s[:1].isalnum():
+            out += " "
+        out += s
+    return out
 
 
 def _snippet(text: str, limit: int = 120) -> str:
@@ -62,24 +90,14 @@ class ExtractiveAnswerer:
         reason = self.uncovered_reason(question, found)
         if reason:
             return self.refuse(question, found, reason)
-        picked = self._pick_sentences(question, hits, term_weight or (lambda t: 1.0))
-        if not picked:
+        window = self._pick_window(question, hits, term_weight or (lambda t: 1.0))
+        if not window:
             return self.refuse(question, found, "no_sentence")
-        order: list[int] = []
-        for c in picked:
-            if c.hit_rank not in order:
-                order.append(c.hit_rank)
-        lines = []
-        for n, rank in enumerate(order, start=1):
-            sentences = sorted(
-                (c for c in picked if c.hit_rank == rank), key=lambda c: (c.chunk_rank, c.position)
-            )
-            lines.append("".join(c.text for c in sentences) + f"[{n}]")
-        cited = [
-            self._source(hits[r], next(c for c in picked if c.hit_rank == r).text) for r in order
-        ]
-        further = [self._source(h) for i, h in enumerate(hits) if i not in order]
-        return Answer(text="\n".join(lines), answered=True, sources=cited + further, retrieved=hits)
+        rank = window[0].hit_rank
+        text = _join(c.text for c in window) + "[1]"
+        cited = self._source(hits[rank], _join(c.text for c in window), window[0].section)
+        further = [self._source(h) for i, h in enumerate(hits) if i != rank]
+        return Answer(text=text, answered=True, sources=[cited, *further], retrieved=hits)
 
     def uncovered_reason(self, question: str, found: Retrieval) -> str:
         """Why the evidence cannot answer the question ('' when it can)."""
@@ -89,7 +107,7 @@ class ExtractiveAnswerer:
             return "unknown_terms"  # e.g. "ICP", "Python": named, but in no document
         top = found.hits[0].document
         evidence = normalize(f"{top.title}\n{top.text}")
-        if any(place not in evidence for place in places_in(normalize(question))):
+        if foreign_places(normalize(question), evidence, found.home_places):
             return "other_place"  # "上海的人才公寓" is not 江岸's
         if found.hits[0].coverage >= self.policy.min_coverage:
             return ""
@@ -125,70 +143,97 @@ class ExtractiveAnswerer:
         )
         return Answer(text=text, answered=False, sources=[], retrieved=hits, contact=contact)
 
-    def _pick_sentences(
+    def _pick_window(
         self, question: str, hits: list[DocumentHit], term_weight: Callable[[str], float]
     ) -> list[_Candidate]:
-        topic = strip_question_words(question)
-        query = bigram_set(topic)
+        """The best-matching sentence of the top documents and the sentences that follow it."""
+        query = bigram_set(strip_question_words(question))
         if not query:
             return []
         weights = {t: term_weight(t) for t in query}
         total = sum(weights.values())
         wants_number = bool(_NUMBER_CUE.search(question))
         wants_list = bool(_LIST_CUE.search(question))
-        candidates: list[_Candidate] = []
+        wants_place = bool(_PLACE_CUE.search(question))
+        best: _Candidate | None = None
+        sequences: dict[int, list[_Candidate]] = {}
         for hit_rank, hit in enumerate(hits[:3]):
             prior = (0.2, 0.05, 0.0)[hit_rank]
             title = bigram_set(hit.document.title)
-            for chunk_rank, chunk in enumerate(hit.chunks):
+            sequence = sequences.setdefault(hit_rank, [])
+            for section, sentence in _document_sentences(hit):
                 # A sentence is read in its context: under "企业开办指南 › 收费",
                 # "不收取任何费用" answers "企业开办收费吗".
-                heading = title | bigram_set(chunk.section)
-                for position, sentence in enumerate(split_sentences(chunk.text)):
-                    grams = bigram_set(sentence)
-                    if len(sentence) < 6 or not grams:
-                        continue
-                    grams |= heading
-                    overlap = sum(w for t, w in weights.items() if t in grams) / total
-                    score = overlap + prior
-                    if wants_number and _HAS_NUMBER.search(sentence):
-                        score += 0.1
-                    if wants_list and (
-                        "、" in sentence or "；" in sentence or sentence.endswith(("：", ":"))
-                    ):
-                        score += 0.05
-                    candidates.append(_Candidate(score, hit_rank, chunk_rank, position, sentence))
-        if not candidates:
+                # Read in context (title, section); among sentences that tie on that, the one
+                # naming the asked terms itself wins.
+                own = bigram_set(sentence)
+                grams = own | title | bigram_set(section)
+                overlap = sum(w for t, w in weights.items() if t in grams) / total
+                own_overlap = sum(w for t, w in weights.items() if t in own) / total
+                score = overlap + 0.1 * own_overlap + prior
+                if wants_number and _HAS_NUMBER.search(sentence):
+                    score += 0.1
+                if wants_place and _HAS_ADDRESS.search(sentence):
+                    score += 0.1
+                if wants_list and (
+                    "、" in sentence or "；" in sentence or sentence.endswith(("：", ":"))
+                ):
+                    score += 0.05
+                cand = _Candidate(score, hit_rank, section, len(sequence), sentence)
+                sequence.append(cand)
+                if len(sentence) >= 6 and (best is None or score > best.score):
+                    best = cand
+        if best is None:
             return []
-        candidates.sort(key=lambda c: -c.score)
-        best = candidates[0]
-        picked = [best]
-        budget = self.policy.max_chars - len(best.text) - 4
-        ranks = {best.hit_rank}
-        for cand in candidates[1:]:
-            if cand.score < 0.7 * best.score or len(cand.text) > budget:
-                continue
-            if cand.text in {p.text for p in picked}:
-                continue
-            if cand.hit_rank not in ranks and len(ranks) >= self.policy.max_sources_cited:
-                continue
-            picked.append(cand)
-            ranks.add(cand.hit_rank)
-            budget -= len(cand.text) + 4
-            if len(picked) >= 3:
+        window = [best]
+        size = len(best.text)
+        previous = sequences[best.hit_rank][best.position - 1] if best.position else None
+        if (
+            previous is not None
+            and previous.section == best.section
+            and len(previous.text) <= self.policy.lead_in_chars
+        ):
+            window.insert(0, previous)
+            size += len(previous.text)
+        for nxt in sequences[best.hit_rank][best.position + 1 :]:  # then what follows
+            if size >= self.policy.window_chars or nxt.section != best.section:
                 break
-        return picked
+            if size + len(nxt.text) > self.policy.max_chars - 4:
+                break
+            window.append(nxt)
+            size += len(nxt.text)
+        # At the end of a section (the last item of a list), fill up with what precedes it.
+        for prev in reversed(sequences[best.hit_rank][: window[0].position]):
+            if size >= self.policy.backfill_chars or prev.section != best.section:
+                break
+            if size + len(prev.text) > self.policy.max_chars - 4:
+                break
+            window.insert(0, prev)
+            size += len(prev.text)
+        # A second strong match elsewhere in the same document joins if it still fits.
+        inside = {c.position for c in window}
+        extras = sorted(
+            (
+                c
+                for c in sequences[best.hit_rank]
+                if c.position not in inside and c.score >= self.policy.extra_ratio * best.score
+            ),
+            key=lambda c: -c.score,
+        )
+        for extra in extras[:1]:
+            if size + len(extra.text) <= self.policy.max_chars - 4:
+                window.append(extra)
+                window.sort(key=lambda c: c.position)
+        return window
 
     @staticmethod
-    def _source(hit: DocumentHit, cited_text: str = "") -> Source:
+    def _source(hit: DocumentHit, cited_text: str = "", section: str | None = None) -> Source:
         doc = hit.document
         chunk = hit.chunks[0] if hit.chunks else None
-        if cited_text:
-            chunk = next((c for c in hit.chunks if cited_text in c.text), chunk)
         return Source(
             doc_id=doc.doc_id,
             title=doc.title,
-            section=chunk.section if chunk else "",
+            section=section if section is not None else (chunk.section if chunk else ""),
             snippet=_snippet(cited_text or (chunk.text if chunk else doc.text)),
             url=doc.url,
             score=hit.score,

@@ -12,7 +12,8 @@ import numpy as np
 from bot.index import KnowledgeIndex
 from bot.lexical import LexicalIndex
 from bot.models import Chunk, Document, DocumentHit, Retrieval
-from bot.text import bigram_set, strip_question_words
+from bot.places import home_places
+from bot.text import bigram_set, normalize, strip_question_words
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class _Snapshot:
     doc_lex: LexicalIndex
     doc_bigrams: list[set[str]]
     bigram_idf: dict[str, float]
+    home_places: frozenset[str]
     max_idf: float
 
 
@@ -84,6 +86,11 @@ class HybridRetriever:
             chunk_lex=LexicalIndex([c.context_text for c in chunks], mode),
             doc_lex=LexicalIndex(doc_texts, mode),
             doc_bigrams=doc_bigrams,
+            home_places=frozenset(
+                home_places(
+                    [normalize(t) for d, t in zip(docs, doc_texts, strict=True) if d.kind != "faq"]
+                )
+            ),
             bigram_idf={t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()},
             max_idf=math.log(1 + (n + 0.5) / 0.5),
         )
@@ -167,7 +174,11 @@ class HybridRetriever:
             if t.isascii() and t.isalpha() and len(t) > 1 and t not in snap.bigram_idf
         ]
         return Retrieval(
-            hits=hits, top_similarity=top, similarity_gap=top - typical, unknown_terms=unknown
+            hits=hits,
+            top_similarity=top,
+            similarity_gap=top - typical,
+            unknown_terms=unknown,
+            home_places=snap.home_places,
         )
 
     def _dense(self, question: str, snap: _Snapshot, category: str | None) -> dict[int, float]:

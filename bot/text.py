@@ -10,6 +10,9 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Runs of CJK characters, or ASCII words/numbers (decimals and percentages kept whole).
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+(?:\.[0-9]+)?%?")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
+# A space between two pieces of Chinese text is a paragraph break in flattened notices.
+_PARAGRAPH_SPACE = re.compile(rf"(?<=[{_CJK}”）)】])[ \t\u3000]+(?=[{_CJK}“（(【])")
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 # Words that make a question a question but carry no topic. Removed from queries before
 # lexical matching and coverage checks (measured in docs/EVALUATION.md).
@@ -84,9 +87,26 @@ def strip_question_words(question: str) -> str:
     return stripped if re.search(rf"[{_CJK}a-z0-9]", stripped) else normalize(question)
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split on 。！？； and line breaks, keeping the punctuation; drops empty pieces."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+def split_sentences(text: str, *, spaces: bool = False) -> list[str]:
+    """Split on 。！？； and line breaks (and, with `spaces`, on spaces between Chinese text)."""
+    parts = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    if spaces:
+        parts = [p.strip() for part in parts for p in _PARAGRAPH_SPACE.split(part) if p.strip()]
+    return parts
+
+
+def sections(text: str) -> list[tuple[str, str]]:
+    """(heading, body) pairs of Markdown-ish text; text before any `##` heading has heading ''."""
+    out: list[tuple[str, list[str]]] = [("", [])]
+    for line in text.splitlines():
+        m = _HEADING.match(line.strip())
+        if m:
+            if len(m.group(1)) == 1:
+                continue  # the document title; every chunk carries it anyway
+            out.append((m.group(2).strip(), []))
+        else:
+            out[-1][1].append(line)
+    return [(h, "\n".join(lines).strip()) for h, lines in out if "\n".join(lines).strip()]
 
 
 def char_ngrams(text: str, *, unigrams: bool = True, bigrams: bool = True) -> list[str]:

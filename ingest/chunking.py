@@ -7,9 +7,8 @@ import re
 from dataclasses import dataclass
 
 from bot.models import Chunk, Document
-from bot.text import split_sentences
+from bot.text import sections, split_sentences
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _CLAUSE = re.compile(r"(?<=[，,、：:])")
 
 
@@ -20,21 +19,6 @@ class ChunkingPolicy:
     max_chars: int = 400
     overlap_chars: int = 80
     min_chars: int = 40
-
-
-def sections(text: str) -> list[tuple[str, str]]:
-    """(heading, body) pairs; the heading of text before any heading is ''."""
-    out: list[tuple[str, list[str]]] = [("", [])]
-    for line in text.splitlines():
-        m = _HEADING.match(line.strip())
-        if m:
-            level = len(m.group(1))
-            if level == 1:
-                continue  # the document title; every chunk carries it anyway
-            out.append((m.group(2).strip(), []))
-        else:
-            out[-1][1].append(line)
-    return [(h, "\n".join(lines).strip()) for h, lines in out if "\n".join(lines).strip()]
 
 
 def _pieces(body: str, max_chars: int) -> list[str]:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from bot.models import Document
-from ingest.chunking import ChunkingPolicy, chunk_document, sections
+from bot.text import sections
+from ingest.chunking import ChunkingPolicy, chunk_document
 
 
 def _doc(text: str, kind: str = "document") -> Document:

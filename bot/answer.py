@@ -1,4 +1,4 @@
-"""Extractive answers: the best-matching sentences of the top sources, cited with [n]."""
+"""Extractive answers: a cited window of the best-matching document, or a polite refusal."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ class AnswerPolicy:
     # When the section ends before `window_chars`, earlier sentences of the section fill the
     # window up to this size.
     backfill_chars: int = 120
+    # One more sentence of the same document joins when it scores this share of the best.
     extra_ratio: float = 0.9
     hotline: str = "江岸区政务服务便民热线 12345"
     contact_coverage: float = 0.3

@@ -20,7 +20,7 @@ from ingest.pipeline import Ingestor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent / "questions"
 
 
 @pytest.fixture(scope="session")

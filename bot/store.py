@@ -16,7 +16,8 @@ from bot.models import Chunk, Document
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
-    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, indexed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+    -- fingerprint: the file's SHA-256 and the pipeline signature that turned it into chunks
+    path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, indexed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, path TEXT NOT NULL REFERENCES files(path) ON DELETE CASCADE,
@@ -67,8 +68,8 @@ class RecordStore:
         self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     # --- files ----------------------------------------------------------------------
-    def file_hashes(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT path, sha256 FROM files").fetchall())
+    def file_fingerprints(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT path, fingerprint FROM files").fetchall())
 
     def owner_of(self, doc_ids: Iterable[str]) -> dict[str, str]:
         """Map each doc id that is already indexed to the file that holds it."""
@@ -81,12 +82,12 @@ class RecordStore:
         return out
 
     def replace_file(
-        self, path: str, sha256: str, documents: list[Document], chunks: list[Chunk]
+        self, path: str, fingerprint: str, documents: list[Document], chunks: list[Chunk]
     ) -> None:
         """Swap in a file's documents and chunks atomically."""
         with self.transaction() as db:
             db.execute("DELETE FROM files WHERE path=?", (path,))
-            db.execute("INSERT INTO files(path, sha256) VALUES (?, ?)", (path, sha256))
+            db.execute("INSERT INTO files(path, fingerprint) VALUES (?, ?)", (path, fingerprint))
             db.executemany(
                 f"INSERT OR REPLACE INTO documents({_DOC_COLS}) VALUES ({','.join('?' * 11)})",
                 [

@@ -30,7 +30,9 @@ def flatten(markdown: str) -> str:
     i = 0
     while i < len(lines):
         line = lines[i].strip()
-        is_table = line.startswith("|") and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1].strip())
+        is_table = (
+            line.startswith("|") and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1].strip())
+        )
         if is_table:
             header = _cells(line)
             rows = []

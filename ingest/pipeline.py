@@ -85,7 +85,7 @@ def sha256_file(path: Path) -> str:
 @dataclass
 class _Parsed:
     path: Path
-    sha256: str
+    fingerprint: str
     documents: list[Document]
     chunks: list[Chunk]
 
@@ -118,11 +118,11 @@ class Ingestor:
             records.clear()
             vectors.reset()
         records.set_meta("embedder", self.index.embedder.name)
+        # A file is unchanged when its bytes *and* what the pipeline makes of them are.
         signature = f"{PIPELINE_VERSION}:{self.policy}"
-        reparse = records.get_meta("pipeline") != signature
 
         files = discover(paths)
-        known = records.file_hashes()
+        known = records.file_fingerprints()
         todo: list[_Parsed] = []
         claimed: dict[str, str] = {}
         for path, root in tqdm(
@@ -130,14 +130,14 @@ class Ingestor:
         ):
             key = str(path)
             try:
-                digest = sha256_file(path)
-                if known.get(key) == digest and not reparse:
+                fingerprint = f"{sha256_file(path)}:{signature}"
+                if known.get(key) == fingerprint:
                     report.unchanged.append(key)
                     continue
                 docs = parse_file(path, root)
                 self._check_ids(key, docs, claimed)
                 chunks = [c for d in docs for c in chunk_document(d, self.policy)]
-                todo.append(_Parsed(path, digest, docs, chunks))
+                todo.append(_Parsed(path, fingerprint, docs, chunks))
                 (report.changed if key in known else report.added).append(key)
             except IngestError as exc:
                 report.failed.append(FileFailure(key, exc.message))
@@ -148,8 +148,6 @@ class Ingestor:
 
         self._embed_and_swap(todo, report)
         self._remove_missing(paths, files, known, report)
-        if not report.failed:
-            records.set_meta("pipeline", signature)
         report.documents, report.chunks = records.counts()
         report.seconds = time.perf_counter() - started
         return report
@@ -213,7 +211,7 @@ class Ingestor:
         for i in [i for i, left in waiting.items() if left == 0]:
             parsed = todo[i]
             self.index.records.replace_file(
-                str(parsed.path), parsed.sha256, parsed.documents, parsed.chunks
+                str(parsed.path), parsed.fingerprint, parsed.documents, parsed.chunks
             )
             del waiting[i]
 

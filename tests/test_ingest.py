@@ -222,7 +222,9 @@ def test_cli_exit_codes(tmp_path: Path, corpus: Path) -> None:
     assert usage.returncode == 2
 
 
-def test_a_new_chunking_policy_reparses_but_reuses_vectors(settings: Settings, embedder: Embedder, corpus: Path) -> None:
+def test_a_new_chunking_policy_reparses_but_reuses_vectors(
+    settings: Settings, embedder: Embedder, corpus: Path
+) -> None:
     from ingest.chunking import ChunkingPolicy
 
     _, index = _ingest(settings, embedder, corpus)
@@ -232,10 +234,31 @@ def test_a_new_chunking_policy_reparses_but_reuses_vectors(settings: Settings, e
     assert len(same.changed) == 3 and same.embedded == 0
     assert index.records.counts() == before
     # one that really changes the passages: they are re-chunked and embedded
-    small = Ingestor(index, policy=ChunkingPolicy(max_chars=12, overlap_chars=0, min_chars=1), progress=False).run([corpus])
+    small = Ingestor(
+        index, policy=ChunkingPolicy(max_chars=12, overlap_chars=0, min_chars=1), progress=False
+    ).run([corpus])
     assert len(small.changed) == 3 and small.embedded > 0
     assert index.records.counts()[1] > before[1]
     assert index.vectors.all_ids() == index.records.chunk_ids()
-    again = Ingestor(index, policy=ChunkingPolicy(max_chars=12, overlap_chars=0, min_chars=1), progress=False).run([corpus])
+    again = Ingestor(
+        index, policy=ChunkingPolicy(max_chars=12, overlap_chars=0, min_chars=1), progress=False
+    ).run([corpus])
     assert again.embedded == 0 and len(again.unchanged) == 3
+    index.close()
+
+
+def test_pipeline_change_is_tracked_per_file_across_roots(
+    settings: Settings, embedder: Embedder, corpus: Path, tmp_path: Path
+) -> None:
+    from ingest.chunking import ChunkingPolicy
+
+    other = tmp_path / "other"
+    write_markdown(other / "x.md", "other-x", "其他文件", "## 内容\n其他文件的内容。")
+    _, index = _ingest(settings, embedder, corpus)
+    new = ChunkingPolicy(max_chars=401)
+    # the new pipeline touches only the other root …
+    assert len(Ingestor(index, policy=new, progress=False).run([other]).added) == 1
+    # … so the first root is still re-parsed when it is ingested with it
+    report = Ingestor(index, policy=new, progress=False).run([corpus])
+    assert len(report.changed) == 3 and report.embedded == 0
     index.close()

@@ -12,7 +12,9 @@ def test_retriever_returns_langchain_documents(assistant: Assistant) -> None:
     assert len(docs) == 3
     assert docs[0].metadata["doc_id"] == "weichuhui"
     assert "岳飞街" in docs[0].page_content
-    filtered = KnowledgeBaseRetriever(retriever=assistant.retriever, k=3, category="金融支持").invoke("补贴")
+    filtered = KnowledgeBaseRetriever(
+        retriever=assistant.retriever, k=3, category="金融支持"
+    ).invoke("补贴")
     assert filtered and {d.metadata["category"] for d in filtered} == {"金融支持"}
 
 

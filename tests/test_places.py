@@ -4,7 +4,10 @@ from bot.places import foreign_places
 
 
 def test_question_about_another_city_is_foreign_to_jiangan_evidence() -> None:
-    assert foreign_places("上海浦东新区的人才公寓怎么申请", "江岸区人才公寓申请办法") == {"上海", "浦东"}
+    assert foreign_places("上海浦东新区的人才公寓怎么申请", "江岸区人才公寓申请办法") == {
+        "上海",
+        "浦东",
+    }
 
 
 def test_parents_of_named_places_are_covered() -> None:

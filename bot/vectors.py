@@ -102,6 +102,23 @@ class VectorIndex:
                 ids=ids, embeddings=vectors, metadatas=metadatas, documents=texts
             )
 
+    def vectors_by_text_hash(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors whose chunk text has one of these hashes (the embedding cache)."""
+        found: dict[str, np.ndarray] = {}
+        wanted = sorted(set(hashes))
+        for i in range(0, len(wanted), 500):
+            res = self._collection.get(
+                where={"text_hash": {"$in": wanted[i : i + 500]}},
+                include=["metadatas", "embeddings"],
+            )
+            for meta, vec in zip(
+                res["metadatas"] or [],
+                res["embeddings"] if res["embeddings"] is not None else [],
+                strict=True,
+            ):
+                found[str(meta["text_hash"])] = np.asarray(vec, dtype=np.float32)
+        return found
+
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
         for i in range(0, len(ids), 1000):

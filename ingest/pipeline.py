@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from bot.errors import IngestError
@@ -40,6 +41,7 @@ class IngestReport:
     documents: int = 0
     chunks: int = 0
     embedded: int = 0
+    reused: int = 0
     seconds: float = 0.0
 
     @property
@@ -51,7 +53,9 @@ class IngestReport:
             f"ingest: {len(self.added)} added, {len(self.changed)} changed, "
             f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, {len(self.failed)} failed · "
             f"index: {self.documents} documents, {self.chunks} chunks · "
-            f"{self.embedded} chunks embedded in {self.seconds:.1f} s"
+            f"{self.embedded} chunks embedded"
+            + (f" ({self.reused} vectors reused)" if self.reused else "")
+            + f" in {self.seconds:.1f} s"
         )
 
 
@@ -90,8 +94,14 @@ class _Parsed:
     chunks: list[Chunk]
 
 
+def text_hash(text: str) -> str:
+    """Key of the embedding cache: the exact text that is embedded."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def _vector_metadata(chunk: Chunk, doc: Document) -> dict[str, str | int]:
     return {
+        "text_hash": text_hash(chunk.context_text),
         "doc_id": chunk.doc_id,
         "category": doc.category,
         "section": chunk.section,
@@ -189,17 +199,24 @@ class Ingestor:
             # Vectors first, then the records swap: a crash in between leaves the old
             # version live and only unreferenced vectors behind (removed on the next run).
             self._swap_ready(todo, waiting)
+            # The same text embedded before (a renamed or moved document) reuses its vector.
+            cached = vectors.vectors_by_text_hash([text_hash(c.context_text) for c, _ in queue])
             for start in range(0, len(queue), EMBED_BATCH):
                 batch = queue[start : start + EMBED_BATCH]
                 texts = [c.context_text for c, _ in batch]
-                vecs = self.index.embedder.embed_passages(texts)
+                hashes = [text_hash(t) for t in texts]
+                missing = [i for i, h in enumerate(hashes) if h not in cached]
+                fresh = self.index.embedder.embed_passages([texts[i] for i in missing])
+                for i, vec in zip(missing, fresh, strict=True):
+                    cached[hashes[i]] = vec
                 vectors.add(
                     [c.chunk_id for c, _ in batch],
-                    vecs,
+                    np.stack([cached[h] for h in hashes]),
                     [_vector_metadata(c, d) for c, d in batch],
                     texts,
                 )
-                report.embedded += len(batch)
+                report.embedded += len(missing)
+                report.reused += len(batch) - len(missing)
                 bar.update(len(batch))
                 for c, _ in batch:
                     waiting[owner[c.chunk_id]] -= 1

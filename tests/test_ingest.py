@@ -262,3 +262,23 @@ def test_pipeline_change_is_tracked_per_file_across_roots(
     report = Ingestor(index, policy=new, progress=False).run([corpus])
     assert len(report.changed) == 3 and report.embedded == 0
     index.close()
+
+
+def test_renamed_file_reuses_cached_vectors(
+    settings: Settings, embedder: Embedder, corpus: Path
+) -> None:
+    _, index = _ingest(settings, embedder, corpus)
+    old = corpus / "startup.md"
+    text = old.read_text(encoding="utf-8").replace("id: business-startup", "id: company-setup")
+    old.unlink()
+    (corpus / "company-setup.md").write_text(text, encoding="utf-8")
+    report = Ingestor(index, progress=False).run([corpus])
+    assert len(report.added) == 1 and len(report.removed) == 1
+    # new document id, so new chunk ids — but the same texts: nothing is embedded again
+    assert report.embedded == 0 and report.reused == 1
+    assert "company-setup" in {d.doc_id for d in index.records.documents()}
+    assert index.vectors.all_ids() == index.records.chunk_ids()
+    bot = Assistant(settings, embedder=embedder)
+    assert bot.ask("企业开办多久办结").sources[0].doc_id == "company-setup"
+    bot.close()
+    index.close()

@@ -52,7 +52,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from bot.assistant import Assistant
-    from bot.evaluation import check_not_error, evaluate, format_metrics, load_questions
+    from bot.evaluation import evaluate, format_metrics, load_questions, require_documents
 
     if not args.questions.is_file():
         print(f"error: no such file: {args.questions} / 文件不存在", file=sys.stderr)
@@ -64,7 +64,7 @@ def _eval(args: argparse.Namespace) -> int:
         return 2
     assistant = Assistant(load_settings(args.data_dir))
     try:
-        check_not_error(assistant)
+        require_documents(assistant)
         metrics = evaluate(assistant, questions).metrics()
     finally:
         assistant.close()

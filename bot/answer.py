@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.models import Answer, DocumentHit, Retrieval, Source
 from bot.places import foreign_places
-from bot.text import bigram_set, normalize, sections, split_sentences, strip_question_words
+from bot.text import (
+    bigram_set,
+    join_sentences,
+    normalize,
+    sections,
+    split_sentences,
+    strip_question_words,
+)
 
 _NUMBER_CUE = re.compile(
     r"多少|几|多久|多长|金额|比例|期限|时限|何时|什么时候|哪一天|日期|标准|额度|补贴|奖励"
@@ -62,16 +69,6 @@ def _document_sentences(hit: DocumentHit) -> list[tuple[str, str]]:
     return [(h, s) for h, body in parts for s in split_sentences(body, spaces=True)]
 
 
-def _join(sentences: Iterable[str]) -> str:
-    """Concatenate sentences, keeping a space only between Latin-script words."""
-    out = ""
-    for s in sentences:
-        if out and out[-1].isascii() and out[-1].isalnum() and s[:1].isascii() and s[:1].isalnum():
-            out += " "
-        out += s
-    return out
-
-
 def _snippet(text: str, limit: int = 120) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -95,10 +92,10 @@ class ExtractiveAnswerer:
         if not window:
             return self.refuse(question, found, "no_sentence")
         rank = window[0].hit_rank
-        text = _join(c.text for c in window) + "[1]"
-        cited = self._source(hits[rank], _join(c.text for c in window), window[0].section)
+        body = join_sentences(c.text for c in window)
+        cited = self._source(hits[rank], body, window[0].section)
         further = [self._source(h) for i, h in enumerate(hits) if i != rank]
-        return Answer(text=text, answered=True, sources=[cited, *further], retrieved=hits)
+        return Answer(text=body + "[1]", answered=True, sources=[cited, *further], retrieved=hits)
 
     def uncovered_reason(self, question: str, found: Retrieval) -> str:
         """Why the evidence cannot answer the question ('' when it can)."""

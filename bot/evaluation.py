@@ -117,7 +117,7 @@ def format_metrics(metrics: dict[str, float]) -> str:
     )
 
 
-def check_not_error(assistant: Assistant) -> None:
+def require_documents(assistant: Assistant) -> None:
     """Fail early, with a clear message, when there is nothing to evaluate against."""
     if assistant.stats[0] == 0:
         raise BotError(

@@ -152,6 +152,16 @@ def bigram_set(text: str) -> set[str]:
     return set(char_ngrams(text, unigrams=False))
 
 
+def join_sentences(sentences: Iterable[str]) -> str:
+    """Concatenate sentences, with a space only between two Latin-script words."""
+    out = ""
+    for s in sentences:
+        if out and out[-1].isascii() and out[-1].isalnum() and s[:1].isascii() and s[:1].isalnum():
+            out += " "
+        out += s
+    return out
+
+
 def compact(parts: Iterable[str]) -> str:
     """Join pieces of Chinese text without stray spaces."""
     return "".join(p.strip() for p in parts if p and p.strip())

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from bot.models import Chunk, Document
-from bot.text import sections, split_sentences
+from bot.text import join_sentences, sections, split_sentences
 
 _CLAUSE = re.compile(r"(?<=[，,、：:])")
 
@@ -58,16 +58,12 @@ def _pack(pieces: list[str], policy: ChunkingPolicy) -> list[str]:
             current, size = carry, sum(map(len, carry))
         current.append(piece)
         size += len(piece)
-    if current:
-        if chunks and size < policy.min_chars and len(set(current) - set(chunks[-1])) > 0:
-            chunks[-1] = chunks[-1] + [p for p in current if p not in chunks[-1]]
-        elif not chunks or set(current) - set(chunks[-1]):
-            chunks.append(current)
-    return ["".join(c) if _is_cjk_joined(c) else " ".join(c) for c in chunks]
-
-
-def _is_cjk_joined(parts: list[str]) -> bool:
-    return not all(p[-1:].isascii() and p[-1:].isalnum() for p in parts[:-1])
+    new = [p for p in current if not chunks or p not in chunks[-1]]  # beyond the carried tail
+    if new and chunks and size < policy.min_chars:
+        chunks[-1] += new  # too small to stand alone
+    elif new:
+        chunks.append(current)
+    return [join_sentences(c) for c in chunks]
 
 
 def chunk_id(doc_id: str, section: str, text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -304,6 +305,6 @@ def parse_file(path: Path, root: Path) -> list[Document]:
         )
     docs = parser(path, root)
     return [
-        Document(**{**d.__dict__, "source_path": str(path), "title": d.title.strip() or d.doc_id})
+        dataclasses.replace(d, source_path=str(path), title=d.title.strip() or d.doc_id)
         for d in docs
     ]

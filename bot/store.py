@@ -45,6 +45,31 @@ class RecordStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a records file written by an earlier version up to the current schema."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(files)")}
+        if "fingerprint" in columns:
+            return
+        # Early versions kept only the file hash. Rebuild the table (SQLite's documented
+        # procedure, foreign keys off so no document is dropped) with empty fingerprints:
+        # they match nothing, so the next ingest re-parses every file, reusing its vectors.
+        self._db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with self.transaction() as db:
+                db.execute(
+                    "CREATE TABLE files_new (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
+                    " indexed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+                )
+                db.execute(
+                    "INSERT INTO files_new (path, fingerprint, indexed_at)"
+                    " SELECT path, '', indexed_at FROM files"
+                )
+                db.execute("DROP TABLE files")
+                db.execute("ALTER TABLE files_new RENAME TO files")
+        finally:
+            self._db.execute("PRAGMA foreign_keys=ON")
 
     def close(self) -> None:
         self._db.close()

@@ -282,3 +282,29 @@ def test_renamed_file_reuses_cached_vectors(
     assert bot.ask("企业开办多久办结").sources[0].doc_id == "company-setup"
     bot.close()
     index.close()
+
+
+def test_records_from_an_earlier_version_are_migrated(
+    settings: Settings, embedder: Embedder, corpus: Path
+) -> None:
+    import sqlite3
+
+    _, index = _ingest(settings, embedder, corpus)
+    before = index.records.counts()
+    index.close()
+    # the first releases' files table: a bare SHA-256 column instead of the fingerprint
+    db = sqlite3.connect(settings.records_path)
+    db.executescript(
+        "PRAGMA foreign_keys=OFF;"
+        "CREATE TABLE old_files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL,"
+        " indexed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);"
+        "INSERT INTO old_files SELECT path, 'x', indexed_at FROM files;"
+        "DROP TABLE files; ALTER TABLE old_files RENAME TO files;"
+    )
+    db.close()
+    report, index = _ingest(settings, embedder, corpus)
+    # nothing lost, every file re-parsed once, no passage embedded again
+    assert report.ok and len(report.changed) == 3 and report.embedded == 0  # type: ignore[attr-defined]
+    assert index.records.counts() == before
+    assert len(Ingestor(index, progress=False).run([corpus]).unchanged) == 3
+    index.close()

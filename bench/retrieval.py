@@ -25,9 +25,13 @@ from bot.retrieval import RetrievalConfig  # noqa: E402
 BASE = RetrievalConfig()
 CONFIGS: dict[str, RetrievalConfig] = {
     "default": BASE,
-    "chunks-bm25": replace(BASE, document_weight=0, dense_weight=0),
-    "doc-bm25": replace(BASE, chunk_weight=0, dense_weight=0),
-    "dense": replace(BASE, chunk_weight=0, document_weight=0, dense_weight=1, adaptive_power=0),
+    "chunks-bm25": replace(BASE, document_weight=0, passage_weight=0, dense_weight=0),
+    "doc+chunk": replace(BASE, passage_weight=0),
+    "passage-only": replace(BASE, document_weight=0, chunk_weight=0, dense_weight=0),
+    "doc-bm25": replace(BASE, chunk_weight=0, passage_weight=0, dense_weight=0),
+    "dense": replace(
+        BASE, chunk_weight=0, document_weight=0, passage_weight=0, dense_weight=1, adaptive_power=0
+    ),
     "lexical": replace(BASE, dense_weight=0),
     "static-rrf-0.2": replace(BASE, dense_weight=0.2, adaptive_power=0),
     "equal-rrf": replace(BASE, chunk_weight=1, dense_weight=1, adaptive_power=0),

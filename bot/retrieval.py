@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 from collections import Counter, defaultdict
@@ -13,7 +14,7 @@ from bot.index import KnowledgeIndex
 from bot.lexical import LexicalIndex
 from bot.models import Chunk, Document, DocumentHit, Retrieval
 from bot.places import home_places
-from bot.text import bigram_set, normalize, strip_question_words
+from bot.text import bigram_set, normalize, split_sentences, strip_question_words
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,16 @@ class RetrievalConfig:
     """Weights of each ranked list in reciprocal-rank fusion (see docs/EVALUATION.md)."""
 
     tokenizer: str = "bigram"
-    chunk_weight: float = 0.3
+    # The lexical score of a document is a weighted sum of three normalised parts:
+    # whole-document BM25, its best chunk's BM25, and its best passage (see passage_sentences).
     document_weight: float = 1.0
+    chunk_weight: float = 0.3
+    passage_weight: float = 1.0
+    # A passage is this many consecutive sentences; its score is the IDF-weighted share of
+    # the question's bigrams it contains (questions restate the sentences that answer them).
+    passage_sentences: int = 3
+    # Documents considered: the best of each lexical list (and all dense candidates).
+    lexical_candidates: int = 30
     dense_weight: float = 0.5
     # Dense weight shrinks as the best lexical document covers more of the question:
     # w = dense_weight * (1 - coverage) ** adaptive_power; 0 turns the adaptation off.
@@ -39,10 +48,13 @@ class _Snapshot:
     doc_pos: dict[str, int]
     chunks: list[Chunk]
     chunks_by_doc: dict[str, list[int]]
+    chunk_doc: np.ndarray  # document position of each chunk
     chunk_pos: dict[str, int]
     chunk_lex: LexicalIndex
     doc_lex: LexicalIndex
     doc_bigrams: list[set[str]]
+    # Per document: its normalised sentences joined by newlines, and where each one starts.
+    doc_sentences: list[tuple[str, list[int]]]
     bigram_idf: dict[str, float]
     home_places: frozenset[str]
     max_idf: float
@@ -70,6 +82,7 @@ class HybridRetriever:
         for i, c in enumerate(chunks):
             by_doc[c.doc_id].append(i)
         doc_texts = [f"{d.title}\n{d.text}" for d in docs]
+        pos = {d.doc_id: i for i, d in enumerate(docs)}
         mode = self.config.tokenizer
         doc_bigrams = [bigram_set(t) for t in doc_texts]
         df: Counter[str] = Counter()
@@ -82,10 +95,12 @@ class HybridRetriever:
             doc_pos={d.doc_id: i for i, d in enumerate(docs)},
             chunks=chunks,
             chunks_by_doc=dict(by_doc),
+            chunk_doc=np.array([pos[c.doc_id] for c in chunks], dtype=np.int64),
             chunk_pos={c.chunk_id: i for i, c in enumerate(chunks)},
             chunk_lex=LexicalIndex([c.context_text for c in chunks], mode),
             doc_lex=LexicalIndex(doc_texts, mode),
             doc_bigrams=doc_bigrams,
+            doc_sentences=[_sentence_layout(d.text) for d in docs],
             home_places=frozenset(
                 home_places(
                     [normalize(t) for d, t in zip(docs, doc_texts, strict=True) if d.kind != "faq"]
@@ -123,11 +138,8 @@ class HybridRetriever:
         doc_scores = snap.doc_lex.scores(topic)
         dense = self._dense(question, snap, category)
         query_bigrams = bigram_set(topic)
-        doc_ranking = [
-            snap.doc_order[i]
-            for i in np.argsort(-doc_scores)
-            if doc_scores[i] > 0 and (allowed is None or snap.doc_order[i] in allowed)
-        ]
+        lexical = self._lexical(query_bigrams, doc_scores, chunk_scores, snap, allowed)
+        doc_ranking = sorted(lexical, key=lambda d: -lexical[d])
         # Trust words when the question shares them with a document (formal questions);
         # lean on meaning when it does not (colloquial paraphrases). See docs/EVALUATION.md.
         lexical_coverage = (
@@ -139,8 +151,7 @@ class HybridRetriever:
 
         fused: dict[str, float] = defaultdict(float)
         for weight, ranking in (
-            (cfg.chunk_weight, self._docs_from_chunks(chunk_scores, snap)),
-            (cfg.document_weight, doc_ranking),
+            (1.0, doc_ranking),
             (dense_weight, self._docs_from_dense(dense, snap)),
         ):
             if weight <= 0:
@@ -181,6 +192,64 @@ class HybridRetriever:
             home_places=snap.home_places,
         )
 
+    def _lexical(
+        self,
+        query: set[str],
+        doc_scores: np.ndarray,
+        chunk_scores: np.ndarray,
+        snap: _Snapshot,
+        allowed: set[str] | None,
+    ) -> dict[str, float]:
+        """Lexical score of the candidate documents: document, chunk and passage evidence."""
+        cfg = self.config
+        chunk_best = np.zeros(len(snap.doc_order), dtype=np.float32)
+        if len(chunk_scores):
+            np.maximum.at(chunk_best, snap.chunk_doc, chunk_scores)
+        if allowed is not None:
+            mask = np.array([d in allowed for d in snap.doc_order])
+            doc_scores = np.where(mask, doc_scores, 0.0)
+            chunk_best = np.where(mask, chunk_best, 0.0)
+        n = cfg.lexical_candidates
+        candidates = {int(i) for i in np.argsort(-doc_scores)[:n] if doc_scores[i] > 0}
+        candidates |= {int(i) for i in np.argsort(-chunk_best)[:n] if chunk_best[i] > 0}
+        if not candidates:
+            return {}
+        top_doc = float(doc_scores.max()) or 1.0
+        top_chunk = float(chunk_best.max()) or 1.0
+        weights = {t: snap.bigram_idf.get(t, snap.max_idf) for t in query}
+        total = sum(weights.values()) or 1.0
+        return {
+            snap.doc_order[i]: cfg.document_weight * float(doc_scores[i]) / top_doc
+            + cfg.chunk_weight * float(chunk_best[i]) / top_chunk
+            + (
+                cfg.passage_weight * self._best_passage(snap.doc_sentences[i], weights) / total
+                if cfg.passage_weight
+                else 0.0
+            )
+            for i in candidates
+        }
+
+    def _best_passage(self, layout: tuple[str, list[int]], weights: dict[str, float]) -> float:
+        """Weight of the question terms found in the best run of consecutive sentences."""
+        text, starts = layout
+        n = len(starts)
+        if not n:
+            return 0.0
+        span = max(1, self.config.passage_sentences)
+        covered = np.zeros(n)
+        for term, weight in weights.items():
+            pos = text.find(term)
+            if pos < 0:
+                continue
+            # mark[i]: the passage starting at sentence i contains the term
+            mark = np.zeros(n, dtype=bool)
+            while pos >= 0:
+                i = bisect.bisect_right(starts, pos) - 1
+                mark[max(0, i - span + 1) : i + 1] = True
+                pos = text.find(term, starts[i + 1]) if i + 1 < n else -1
+            covered += weight * mark
+        return float(covered.max())
+
     def _dense(self, question: str, snap: _Snapshot, category: str | None) -> dict[int, float]:
         if self.config.dense_weight <= 0:
             return {}
@@ -188,19 +257,6 @@ class HybridRetriever:
         where = {"category": category} if category else None
         found = self.index.vectors.search(vector, self.config.dense_candidates, where)
         return {snap.chunk_pos[cid]: sim for cid, sim in found if cid in snap.chunk_pos}
-
-    @staticmethod
-    def _docs_from_chunks(scores: np.ndarray, snap: _Snapshot) -> list[str]:
-        order: list[str] = []
-        seen: set[str] = set()
-        for i in np.argsort(-scores):
-            if scores[i] <= 0:
-                break
-            doc_id = snap.chunks[i].doc_id
-            if doc_id not in seen:
-                seen.add(doc_id)
-                order.append(doc_id)
-        return order
 
     @staticmethod
     def _docs_from_dense(dense: dict[int, float], snap: _Snapshot) -> list[str]:
@@ -229,3 +285,13 @@ class HybridRetriever:
         weights = {t: snap.bigram_idf.get(t, snap.max_idf) for t in query}
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in doc) / total if total else 0.0
+
+
+def _sentence_layout(text: str) -> tuple[str, list[int]]:
+    """A document's normalised sentences, newline-joined, with each sentence's offset."""
+    sentences = split_sentences(normalize(text), spaces=True)
+    starts, offset = [], 0
+    for sentence in sentences:
+        starts.append(offset)
+        offset += len(sentence) + 1
+    return "\n".join(sentences), starts

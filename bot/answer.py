@@ -37,6 +37,9 @@ class AnswerPolicy:
     # None switches the dense test off (an embedder nobody calibrated).
     min_similarity: float | None = None
     min_similarity_gap: float = 0.017
+    # … or when that passage is similar and the document also shares this much of the terms
+    # (formal questions that name their topic precisely but sit among many similar notices).
+    similar_coverage: float = 0.4
     max_chars: int = 300
     # An answer is the best sentence and what follows it in the same section, up to this
     # many characters: the question usually restates the topic, the next sentences answer it.
@@ -113,7 +116,10 @@ class ExtractiveAnswerer:
         if (
             p.min_similarity is not None
             and found.top_similarity >= p.min_similarity
-            and found.similarity_gap >= p.min_similarity_gap
+            and (
+                found.similarity_gap >= p.min_similarity_gap
+                or found.hits[0].coverage >= p.similar_coverage
+            )
         ):
             return ""
         return "weak_evidence"
@@ -165,9 +171,14 @@ class ExtractiveAnswerer:
                 # Read in context (title, section); among sentences that tie on that, the one
                 # naming the asked terms itself wins.
                 own = bigram_set(sentence)
-                grams = own | title | bigram_set(section)
-                overlap = sum(w for t, w in weights.items() if t in grams) / total
-                own_overlap = sum(w for t, w in weights.items() if t in own) / total
+                context = title | bigram_set(section)
+                overlap = sum(w for t, w in weights.items() if t in own or t in context) / total
+                # the tie-break counts only what the context does not already give every
+                # sentence: otherwise a document's opening sentence, which restates the
+                # title, wins whenever the question names the document's topic
+                own_overlap = (
+                    sum(w for t, w in weights.items() if t in own and t not in context) / total
+                )
                 score = overlap + 0.1 * own_overlap + prior
                 if wants_number and _HAS_NUMBER.search(sentence):
                     score += 0.1

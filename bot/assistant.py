@@ -9,6 +9,7 @@ from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import KnowledgeIndex
 from bot.models import Answer
+from bot.rerank import make_reranker
 from bot.retrieval import HybridRetriever, RetrievalConfig
 
 
@@ -29,7 +30,9 @@ class Assistant:
         self.settings = settings or Settings()
         self.index = KnowledgeIndex.open(self.settings, embedder)
         self.index.check_embedder()
-        self.retriever = HybridRetriever(self.index, retrieval)
+        self.retriever = HybridRetriever(
+            self.index, retrieval, reranker=make_reranker(self.settings.reranker)
+        )
         self.answerer = ExtractiveAnswerer(
             AnswerPolicy(
                 min_coverage=self.settings.min_coverage,

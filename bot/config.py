@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         description="…or when the nearest passage has this cosine; default: the embedder's calibrated value.",
     )
     answer_max_chars: int = Field(300, ge=60, le=2000)
+    reranker: str = Field(
+        "",
+        description="Optional cross-encoder `st:/path/to/model` that reorders the best candidates; empty: off.",
+    )
 
     @property
     def chroma_dir(self) -> Path:

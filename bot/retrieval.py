@@ -14,6 +14,7 @@ from bot.index import KnowledgeIndex
 from bot.lexical import LexicalIndex
 from bot.models import Chunk, Document, DocumentHit, Retrieval
 from bot.places import home_places
+from bot.rerank import CrossEncoderReranker
 from bot.text import bigram_set, normalize, split_sentences, strip_question_words
 
 
@@ -39,6 +40,8 @@ class RetrievalConfig:
     rrf_k: int = 60
     dense_candidates: int = 60
     chunks_per_hit: int = 3
+    # With a cross-encoder configured (BOT_RERANKER), this many fused candidates are re-scored.
+    rerank_candidates: int = 20
 
 
 @dataclass
@@ -63,9 +66,15 @@ class _Snapshot:
 class HybridRetriever:
     """Finds the documents that answer a question; usable in-process and thread-safe."""
 
-    def __init__(self, index: KnowledgeIndex, config: RetrievalConfig | None = None) -> None:
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        config: RetrievalConfig | None = None,
+        reranker: CrossEncoderReranker | None = None,
+    ) -> None:
         self.index = index
         self.config = config or RetrievalConfig()
+        self.reranker = reranker
         self._lock = threading.Lock()
         self._snap = self._build()
 
@@ -163,9 +172,11 @@ class HybridRetriever:
                 rank += 1
                 fused[doc_id] += weight / (cfg.rrf_k + rank)
 
-        best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        if self.reranker is not None and ranked:
+            ranked = self._rerank(question, ranked, chunk_scores, dense, snap)
         hits = []
-        for doc_id, score in best:
+        for doc_id, score in ranked[:k]:
             hits.append(
                 DocumentHit(
                     document=snap.documents[doc_id],
@@ -249,6 +260,25 @@ class HybridRetriever:
                 pos = text.find(term, starts[i + 1]) if i + 1 < n else -1
             covered += weight * mark
         return float(covered.max())
+
+    def _rerank(
+        self,
+        question: str,
+        ranked: list[tuple[str, float]],
+        lex: np.ndarray,
+        dense: dict[int, float],
+        snap: _Snapshot,
+    ) -> list[tuple[str, float]]:
+        """Reorder the best candidates by the cross-encoder's score of their best chunk."""
+        assert self.reranker is not None
+        head = ranked[: self.config.rerank_candidates]
+        passages = []
+        for doc_id, _ in head:
+            chunks = self._best_chunks(doc_id, lex, dense, snap)
+            passages.append(chunks[0].context_text if chunks else snap.documents[doc_id].text)
+        scores = self.reranker.score(question, passages)
+        order = sorted(range(len(head)), key=lambda i: -float(scores[i]))  # stable on ties
+        return [(head[i][0], float(scores[i])) for i in order] + ranked[len(head) :]
 
     def _dense(self, question: str, snap: _Snapshot, category: str | None) -> dict[int, float]:
         if self.config.dense_weight <= 0:

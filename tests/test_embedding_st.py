@@ -52,7 +52,10 @@ def test_dense_retrieval_with_st_model(tmp_path: Path) -> None:
     index.close()
     # dense only: lexical lists switched off, so the vector path alone must find it
     bot = Assistant(
-        settings, retrieval=RetrievalConfig(chunk_weight=0, document_weight=0, dense_weight=1)
+        settings,
+        retrieval=RetrievalConfig(
+            chunk_weight=0, document_weight=0, passage_weight=0, dense_weight=1
+        ),
     )
     hits = bot.retriever.search("where can a young company get a cheap workplace", k=2).hits
     assert hits[0].document.doc_id == "incubator"

@@ -25,6 +25,10 @@ _HAS_NUMBER = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万
 _PLACE_CUE = re.compile(r"哪里|哪儿|在哪|什么地方|什么位置|地址|位置|哪条路|怎么走")
 _HAS_ADDRESS = re.compile(r"\d+号|[路街道]\d|大道|大厦|大楼|广场|园区|[0-9一二三四五六七八九十]+楼")
 _MARKER = re.compile(r"\[\d+\]")
+# A sentence that opens by pointing back ("当日，…", "此外，…") needs the one before it.
+_BACK_REFERENCE = re.compile(
+    r"^(当日|当天|同日|次日|此前|此后|此外|其中|对此|为此|同时|另外|上述|这些|该)"
+)
 
 
 @dataclass(frozen=True)
@@ -200,7 +204,10 @@ class ExtractiveAnswerer:
         if (
             previous is not None
             and previous.section == best.section
-            and len(previous.text) <= self.policy.lead_in_chars
+            and (
+                len(previous.text) <= self.policy.lead_in_chars
+                or (_BACK_REFERENCE.match(best.text) and len(previous.text) <= 150)
+            )
         ):
             window.insert(0, previous)
             size += len(previous.text)

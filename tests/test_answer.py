@@ -55,3 +55,17 @@ def test_similar_evidence_with_a_fair_share_of_the_terms_is_answered() -> None:
     # and shared terms without closeness are not either
     far = _found(NOTICE, coverage=0.45, similarity=0.8, gap=0.01)
     assert answerer.uncovered_reason(question, far) == "weak_evidence"
+
+
+def test_a_sentence_that_points_back_brings_the_one_before() -> None:
+    text = (
+        "2月12日，长春市轻轨站的工作人员在进站口为每一位乘客测量体温，并提醒乘客全程规范佩戴口罩。"
+        "当日，长春市公共交通工具正式启用市民出行实名制登记系统。"
+        "市民进站乘车时需扫描二维码完成登记。"
+    )
+    doc = Document(doc_id="changchun", title="公交实名制让疫情防控可追溯", text=text)
+    found = Retrieval(hits=[DocumentHit(document=doc, score=1.0, coverage=0.9)])
+    answer = ExtractiveAnswerer(AnswerPolicy(backfill_chars=0)).answer(
+        "长春市何时启用实名制登记系统？", found
+    )
+    assert "2月12日" in strip_markers(answer.text)

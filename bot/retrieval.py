@@ -148,7 +148,7 @@ class HybridRetriever:
         dense = self._dense(question, snap, category)
         query_bigrams = bigram_set(topic)
         lexical = self._lexical(query_bigrams, doc_scores, chunk_scores, snap, allowed)
-        doc_ranking = sorted(lexical, key=lambda d: -lexical[d])
+        doc_ranking = sorted((d for d in lexical if lexical[d] > 0), key=lambda d: -lexical[d])
         # Trust words when the question shares them with a document (formal questions);
         # lean on meaning when it does not (colloquial paraphrases). See docs/EVALUATION.md.
         lexical_coverage = (

@@ -23,7 +23,8 @@ def _ask(args: argparse.Namespace) -> int:
             "error: the question must be 1–1000 characters / 问题长度须为1到1000字", file=sys.stderr
         )
         return 2
-    assistant = Assistant(load_settings(args.data_dir))
+    # one question at a time: no conversation to keep
+    assistant = Assistant(load_settings(args.data_dir).model_copy(update={"session_turns": 0}))
     try:
         answer = assistant.ask(question, category=args.category)
     finally:
@@ -62,7 +63,8 @@ def _eval(args: argparse.Namespace) -> int:
     except BotError as exc:
         print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
         return 2
-    assistant = Assistant(load_settings(args.data_dir))
+    # one question at a time: no conversation to keep
+    assistant = Assistant(load_settings(args.data_dir).model_copy(update={"session_turns": 0}))
     try:
         require_documents(assistant)
         metrics = evaluate(assistant, questions).metrics()

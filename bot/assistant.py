@@ -1,16 +1,44 @@
-"""`Assistant`: the in-process API — retrieve, then answer with citations."""
+"""`Assistant`: the in-process API — understand the turn, retrieve, answer with citations."""
 
 from __future__ import annotations
 
-import uuid
+import logging
+import re
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
 
 from bot.answer import AnswerPolicy, ExtractiveAnswerer
 from bot.config import Settings
 from bot.embedding import Embedder
+from bot.errors import GenerationError
+from bot.followup import llm_rewrite, rule_rewrite
+from bot.generation import Generated, GroundedGenerator
 from bot.index import KnowledgeIndex
-from bot.models import Answer
+from bot.llm import ChatModel
+from bot.models import Answer, Retrieval
 from bot.rerank import make_reranker
 from bot.retrieval import HybridRetriever, RetrievalConfig
+from bot.sessions import SessionStore, Turn
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StreamEvent:
+    """One Server-Sent Event: `delta`, `reset`, `sources` or `done`."""
+
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _pieces(text: str) -> list[str]:
+    """An extractive answer streamed as a few deltas, sentence by sentence."""
+    parts = [p for p in re.split(r"(?<=[。！？；])", text) if p]
+    return parts or [text]
 
 
 class Assistant:
@@ -26,6 +54,7 @@ class Assistant:
         *,
         embedder: Embedder | None = None,
         retrieval: RetrievalConfig | None = None,
+        llm: ChatModel | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.index = KnowledgeIndex.open(self.settings, embedder)
@@ -43,16 +72,133 @@ class Assistant:
                 hotline=self.settings.hotline,
             )
         )
+        self.llm = llm or ChatModel.from_settings(self.settings)
+        self.generator = GroundedGenerator(self.llm) if self.llm else None
+        self.sessions = SessionStore(
+            self.settings.records_path,
+            max_turns=self.settings.session_turns,
+            idle_minutes=self.settings.session_idle_minutes,
+        )
 
+    # --- one turn, whole answer ------------------------------------------------------
     def ask(
         self, question: str, *, session_id: str | None = None, category: str | None = None
     ) -> Answer:
         """Answer one question; `answered` is False when the knowledge base does not cover it."""
+        sid, history = self._session(session_id)
+        standalone = self._standalone(question, history)
+        found, extractive = self._retrieve(standalone, category)
+        answer = extractive
+        if self.generator is not None and extractive.answered:
+            try:
+                answer = self._from_generated(
+                    self.generator.generate(standalone, found.hits), standalone, found
+                )
+            except GenerationError as exc:
+                log.warning("LLM unavailable (%s); answering extractively", exc.message)
+        return self._finish(question, sid, standalone, answer)
+
+    # --- one turn, streamed ----------------------------------------------------------
+    async def stream(
+        self, question: str, *, session_id: str | None = None, category: str | None = None
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """The answer as events: `delta`… then `sources`, then `done`.
+
+        A `reset` event (clear what was shown) precedes the extractive answer when the
+        LLM fails after it started writing. Closing the iterator (a client that went away)
+        cancels the LLM request.
+        """
+        sid, history = await anyio.to_thread.run_sync(self._session, session_id)
+        standalone = await anyio.to_thread.run_sync(self._standalone, question, history)
+        found, extractive = await anyio.to_thread.run_sync(self._retrieve, standalone, category)
+        answer = extractive
+        if self.generator is not None and extractive.answered:
+            shown = ""
+            try:
+                async with aclosing(self.generator.stream(standalone, found.hits)) as items:
+                    async for item in items:
+                        if isinstance(item, Generated):
+                            item.text = shown
+                            answer = self._from_generated(item, standalone, found)
+                            break
+                        shown += item
+                        yield StreamEvent("delta", {"text": item})
+            except GenerationError as exc:
+                log.warning("LLM unavailable (%s); answering extractively", exc.message)
+                answer = extractive
+                if shown:
+                    yield StreamEvent("reset", {})
+        if not (answer.mode == "llm" and answer.answered):  # else its text was streamed
+            for piece in _pieces(answer.text):
+                yield StreamEvent("delta", {"text": piece})
+        yield StreamEvent("sources", {"sources": [s.public() for s in answer.sources]})
+        yield self._done(await self._finish_async(question, sid, standalone, answer))
+
+    # --- steps ---------------------------------------------------------------------
+    def _session(self, session_id: str | None) -> tuple[str, list[Turn]]:
+        if not SessionStore.valid_id(session_id):
+            return SessionStore.new_id(), []
+        assert session_id is not None
+        return session_id, self.sessions.history(session_id)
+
+    def _standalone(self, question: str, history: list[Turn]) -> str:
+        if not history:
+            return question
+        if self.llm is not None:
+            return llm_rewrite(self.llm, question, history)
+        return rule_rewrite(question, history)
+
+    def _retrieve(self, question: str, category: str | None) -> tuple[Retrieval, Answer]:
         found = self.retriever.search(question, k=self.settings.top_k, category=category)
-        answer = self.answerer.answer(question, found, self.retriever.term_weight)
-        answer.session_id = session_id or uuid.uuid4().hex
+        return found, self.answerer.answer(question, found, self.retriever.term_weight)
+
+    def _from_generated(self, generated: Generated, question: str, found: Retrieval) -> Answer:
+        if generated.declined:
+            refusal = self.answerer.refuse(question, found, "weak_evidence")
+            refusal.mode = "llm"
+            return refusal
+        return Answer(
+            text=generated.text,
+            answered=True,
+            sources=generated.sources,
+            retrieved=found.hits,
+            mode="llm",
+        )
+
+    def _finish(self, question: str, sid: str, standalone: str, answer: Answer) -> Answer:
+        answer.session_id = sid
+        answer.question = standalone
+        if self.settings.session_turns:
+            self.sessions.append(
+                sid,
+                Turn(
+                    question,
+                    standalone,
+                    answer.text,
+                    answer.answered,
+                    tuple(s.doc_id for s in answer.sources),
+                ),
+            )
         return answer
 
+    async def _finish_async(
+        self, question: str, sid: str, standalone: str, answer: Answer
+    ) -> Answer:
+        return await anyio.to_thread.run_sync(self._finish, question, sid, standalone, answer)
+
+    @staticmethod
+    def _done(answer: Answer) -> StreamEvent:
+        return StreamEvent(
+            "done",
+            {
+                "answered": answer.answered,
+                "mode": answer.mode,
+                "session_id": answer.session_id,
+                "answer": answer.text,
+            },
+        )
+
+    # --- upkeep --------------------------------------------------------------------
     def refresh(self) -> None:
         """Pick up documents ingested since start-up."""
         self.retriever.refresh()
@@ -62,4 +208,7 @@ class Assistant:
         return self.retriever.document_count, self.retriever.chunk_count
 
     def close(self) -> None:
+        if self.llm is not None:
+            self.llm.close()
+        self.sessions.close()
         self.index.close()

@@ -36,10 +36,35 @@ class Settings(BaseSettings):
         description="…or when the nearest passage has this cosine; default: the embedder's calibrated value.",
     )
     answer_max_chars: int = Field(300, ge=60, le=2000)
+    llm_base_url: str = Field(
+        "",
+        description="OpenAI-compatible API root, e.g. `https://api.deepseek.com/v1` or `http://intranet:8000/v1`; empty: extractive answers only.",
+    )
+    llm_model: str = Field("", description="Model name sent to the LLM API, e.g. `deepseek-chat`.")
+    llm_api_key: str = Field(
+        "", description="Bearer key for the LLM API (many intranet servers need none)."
+    )
+    llm_timeout_s: float = Field(
+        20.0,
+        gt=0,
+        le=600,
+        description="Give up on the LLM after this long and answer extractively.",
+    )
+    llm_max_tokens: int = Field(600, ge=16, le=8192, description="Longest LLM answer, in tokens.")
+    session_turns: int = Field(
+        6, ge=0, le=50, description="Earlier turns of a conversation kept for follow-up questions."
+    )
+    session_idle_minutes: float = Field(
+        30.0, gt=0, description="A conversation idle this long is forgotten."
+    )
     reranker: str = Field(
         "",
         description="Optional cross-encoder `st:/path/to/model` that reorders the best candidates; empty: off.",
     )
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
 
     @property
     def chroma_dir(self) -> Path:

@@ -49,3 +49,10 @@ class RetrievalError(BotError):
 
     code = "retrieval_error"
     message_zh = "检索失败"
+
+
+class GenerationError(BotError):
+    """The language model could not produce a usable answer (timeout, HTTP error, empty)."""
+
+    code = "generation_error"
+    message_zh = "大模型暂时无法回答"

@@ -100,3 +100,5 @@ class Answer:
     retrieved: list[DocumentHit] = field(default_factory=list)
     contact: str = ""
     session_id: str = ""
+    mode: str = "extractive"  # "extractive", or "llm" when a language model worded it
+    question: str = ""  # what was searched: the question, or its standalone rewrite

@@ -30,7 +30,8 @@ def test_chat_answers_with_cited_sources(client: TestClient) -> None:
     res = client.post("/api/chat", json={"question": "人才公寓怎么申请？", "session_id": None})
     assert res.status_code == 200
     body = res.json()
-    assert set(body) == {"answer", "answered", "sources", "session_id"}
+    assert set(body) == {"answer", "answered", "sources", "session_id", "mode"}
+    assert body["mode"] == "extractive"
     assert body["answered"] is True and body["session_id"]
     assert body["sources"], body
     for source in body["sources"]:

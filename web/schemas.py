@@ -51,7 +51,13 @@ class ChatResponse(BaseModel):
     answer: str = Field(description="Answer text; [n] markers point at sources[n-1].")
     answered: bool = Field(description="False when the knowledge base does not cover the question.")
     sources: list[SourcePublic]
-    session_id: str
+    session_id: str = Field(
+        description="Send it back with the next question to keep the conversation."
+    )
+    mode: str = Field(
+        "extractive",
+        description="`llm` when a language model worded the answer, else `extractive`.",
+    )
 
 
 class HealthResponse(BaseModel):

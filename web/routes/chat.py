@@ -1,11 +1,20 @@
+"""Chat: one answer as JSON, or the same answer streamed as Server-Sent Events."""
+
 from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
+from bot.errors import BotError
 from web.deps import AssistantDep
 from web.schemas import ChatRequest, ChatResponse, ErrorResponse, SourcePublic
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["chat"])
 
 
@@ -20,4 +29,44 @@ async def chat(body: ChatRequest, assistant: AssistantDep) -> ChatResponse:
         answered=answer.answered,
         sources=[SourcePublic(**s.public()) for s in answer.sources],  # type: ignore[arg-type]
         session_id=answer.session_id,
+        mode=answer.mode,
+    )
+
+
+def _event(name: str, data: dict[str, object]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post(
+    "/chat/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "Events `delta` {text} …, then `sources` {sources}, then `done` "
+            "{answered, mode, session_id, answer}; `reset` {} means: clear the text shown so "
+            "far (the LLM failed mid-answer and the extractive answer follows).",
+        },
+        422: {"model": ErrorResponse},
+    },
+)
+async def chat_stream(body: ChatRequest, assistant: AssistantDep) -> StreamingResponse:
+    """The same answer as `/api/chat`, streamed as Server-Sent Events."""
+
+    async def events() -> AsyncIterator[str]:
+        try:
+            async for event in assistant.stream(
+                body.question, session_id=body.session_id, category=body.category
+            ):
+                yield _event(event.name, event.data)
+        except BotError as exc:  # headers are sent: report in-band, never a stack trace
+            log.error("%s: %s", exc.code, exc.message)
+            yield _event(
+                "error", {"code": exc.code, "message": exc.message, "message_zh": exc.message_zh}
+            )
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -51,7 +51,7 @@ def main() -> int:
     questions = load_questions(args.questions)
     if args.limit:
         questions = questions[: args.limit]
-    settings = Settings(data_dir=args.data_dir)
+    settings = Settings(data_dir=args.data_dir, session_turns=0)
     bot = Assistant(settings)
     cols = [k for k in METRIC_KEYS if k not in ("questions", "answer_contains")]
     print(f"{'config':<16}" + "".join(f"{c:>18}" for c in cols))

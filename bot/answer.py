@@ -158,7 +158,7 @@ class ExtractiveAnswerer:
         query = bigram_set(strip_question_words(question))
         if not query:
             return []
-        weights = {t: term_weight(t) for t in query}
+        weights = {t: term_weight(t) for t in sorted(query)}  # fixed order: reproducible sums
         total = sum(weights.values())
         wants_number = bool(_NUMBER_CUE.search(question))
         wants_list = bool(_LIST_CUE.search(question))

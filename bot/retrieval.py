@@ -227,7 +227,7 @@ class HybridRetriever:
             return {}
         top_doc = float(doc_scores.max()) or 1.0
         top_chunk = float(chunk_best.max()) or 1.0
-        weights = {t: snap.bigram_idf.get(t, snap.max_idf) for t in query}
+        weights = {t: snap.bigram_idf.get(t, snap.max_idf) for t in sorted(query)}
         total = sum(weights.values()) or 1.0
         return {
             snap.doc_order[i]: cfg.document_weight * float(doc_scores[i]) / top_doc
@@ -312,7 +312,7 @@ class HybridRetriever:
         """IDF-weighted share of the question's bigrams that the document contains."""
         if not query:
             return 0.0
-        weights = {t: snap.bigram_idf.get(t, snap.max_idf) for t in query}
+        weights = {t: snap.bigram_idf.get(t, snap.max_idf) for t in sorted(query)}
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in doc) / total if total else 0.0
 

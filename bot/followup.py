@@ -8,7 +8,7 @@ import re
 from bot.errors import GenerationError
 from bot.llm import ChatModel
 from bot.sessions import Turn
-from bot.text import strip_question_words
+from bot.text import question_topic
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,9 @@ _LEANS_BACK = re.compile(
     r"|(这个|那个|这些|那些|它的|它们|上述|前面|刚才|同样)"
     r"|呢[？?。.！!\s]*$"
 )
-_MIN_TOPIC_CHARS = 6
+# Fewer topic characters than this and the question names no subject of its own
+# ("需要什么材料？" → 材料, "要多久？" → nothing), while "企业开办要多久？" keeps 企业开办.
+_MIN_TOPIC_CHARS = 4
 
 REWRITE_PROMPT = (
     "你负责把对话中用户的最新问题改写成一个完整、独立、可以直接检索的问题，补全被省略的主题。"
@@ -29,7 +31,7 @@ REWRITE_PROMPT = (
 
 def needs_context(question: str) -> bool:
     """Whether a question probably depends on the conversation before it."""
-    topic = re.sub(r"\s+", "", strip_question_words(question))
+    topic = re.sub(r"[^\w]|_", "", question_topic(question))
     return bool(_LEANS_BACK.search(question.strip())) or len(topic) < _MIN_TOPIC_CHARS
 
 

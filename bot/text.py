@@ -81,9 +81,14 @@ def normalize(text: str) -> str:
     return re.sub(r"[ \t\u3000\xa0]+", " ", text).strip()
 
 
+def question_topic(question: str) -> str:
+    """The question without its scaffolding (请问, 什么, 如何 …); may be empty."""
+    return _STOP_RE.sub(" ", normalize(question))
+
+
 def strip_question_words(question: str) -> str:
     """Remove question scaffolding (请问, 什么, 如何 …) so only the topic is matched."""
-    stripped = _STOP_RE.sub(" ", normalize(question))
+    stripped = question_topic(question)
     return stripped if re.search(rf"[{_CJK}a-z0-9]", stripped) else normalize(question)
 
 

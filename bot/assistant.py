@@ -74,6 +74,12 @@ class Assistant:
         )
         self.llm = llm or ChatModel.from_settings(self.settings)
         self.generator = GroundedGenerator(self.llm) if self.llm else None
+        log.info(
+            "answers: %s",
+            f"LLM {self.llm.model} at {self.settings.llm_base_url}, extractive fallback"
+            if self.llm
+            else "extractive (no BOT_LLM_BASE_URL / BOT_LLM_MODEL)",
+        )
         self.sessions = SessionStore(
             self.settings.records_path,
             max_turns=self.settings.session_turns,
@@ -206,6 +212,12 @@ class Assistant:
     @property
     def stats(self) -> tuple[int, int]:
         return self.retriever.document_count, self.retriever.chunk_count
+
+    async def aclose(self) -> None:
+        """`close()` for async hosts: also closes the streaming LLM client."""
+        if self.llm is not None:
+            await self.llm.aclose()
+        self.close()
 
     def close(self) -> None:
         if self.llm is not None:

@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             yield
         finally:
             if own:
-                app.state.assistant.close()
+                await app.state.assistant.aclose()
 
     app = FastAPI(
         title="江岸企服助手 API",

@@ -19,7 +19,7 @@ Reply = Callable[[dict[str, Any]], str]
 
 
 class FakeOpenAI:
-    """Modes: ok · slow (sleeps `delay` first) · error500 · empty (no choices) · blank (empty
+    """Modes: ok · slow (sleeps `delay` first) · errorNNN (that HTTP status) · empty (no choices) · blank (empty
     content) · cut (streams half the reply, then drops the connection)."""
 
     def __init__(self) -> None:
@@ -67,8 +67,9 @@ class FakeOpenAI:
                 fake.headers.append({k.lower(): v for k, v in self.headers.items()})
                 if fake.mode == "slow":
                     time.sleep(fake.delay)
-                if fake.mode == "error500":
-                    self._json(500, {"error": {"message": "upstream exploded", "type": "server"}})
+                if fake.mode.startswith("error"):  # error500, error401, error429 …
+                    status = int(fake.mode.removeprefix("error"))
+                    self._json(status, {"error": {"message": "refused by fake", "type": "fake"}})
                     return
                 text = fake.reply(body)
                 if body.get("stream"):

@@ -94,7 +94,9 @@ def test_the_llm_may_decline_and_the_contact_is_given(bot: Assistant, fake: Fake
     assert answer.contact and answer.contact in answer.text
 
 
-@pytest.mark.parametrize("mode", ["slow", "error500", "empty", "blank", "uncited", "refused"])
+@pytest.mark.parametrize(
+    "mode", ["slow", "error500", "error401", "error429", "empty", "blank", "uncited", "refused"]
+)
 def test_every_llm_failure_falls_back_to_the_extractive_answer(
     mode: str,
     kb_settings: Settings,

@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install serve ingest test lint bench clean
+.PHONY: install serve ingest test lint browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ lint: $(STAMP)
 	$(PY) -m ruff check bot ingest web tests bench
 	$(PY) -m mypy bot ingest web
 
-test: lint
+# Headless Chromium + a Chinese font for the widget's end-to-end tests (Debian packages).
+browser:
+	sh scripts/install-browser.sh
+
+test: lint browser
 	$(PY) -m pytest
 
 clean:

@@ -15,6 +15,7 @@ from bot.answer import AnswerPolicy, ExtractiveAnswerer
 from bot.config import Settings
 from bot.embedding import Embedder
 from bot.errors import GenerationError
+from bot.feedback import FeedbackStore
 from bot.followup import llm_rewrite, rule_rewrite
 from bot.generation import Generated, GroundedGenerator
 from bot.index import KnowledgeIndex
@@ -80,6 +81,7 @@ class Assistant:
             if self.llm
             else "extractive (no BOT_LLM_BASE_URL / BOT_LLM_MODEL)",
         )
+        self.feedback = FeedbackStore(self.settings.records_path)
         self.sessions = SessionStore(
             self.settings.records_path,
             max_turns=self.settings.session_turns,
@@ -201,6 +203,7 @@ class Assistant:
                 "mode": answer.mode,
                 "session_id": answer.session_id,
                 "answer": answer.text,
+                "contact": answer.contact,
             },
         )
 
@@ -223,4 +226,5 @@ class Assistant:
         if self.llm is not None:
             self.llm.close()
         self.sessions.close()
+        self.feedback.close()
         self.index.close()

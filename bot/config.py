@@ -57,10 +57,18 @@ class Settings(BaseSettings):
     session_idle_minutes: float = Field(
         30.0, gt=0, description="A conversation idle this long is forgotten."
     )
+    allowed_origins: str = Field(
+        "",
+        description="Comma-separated site origins (https://www.jiangan.gov.cn) whose pages may call the API and frame /chat; the server's own origin and localhost always may.",
+    )
     reranker: str = Field(
         "",
         description="Optional cross-encoder `st:/path/to/model` that reorders the best candidates; empty: off.",
     )
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
 
     @property
     def llm_enabled(self) -> bool:

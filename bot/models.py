@@ -66,6 +66,7 @@ class Source:
             "snippet": self.snippet,
             "url": self.url,
             "score": round(self.score, 4),
+            "department": self.department,
         }
 
 

@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from bot.assistant import Assistant
 from bot.config import Settings
 from web.errors import install_error_handlers
-from web.routes import chat, health
+from web.routes import chat, health, pages
 
 
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
@@ -33,7 +34,18 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    # Browsers may call the API from the allowed district sites, this server and localhost.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.origins,
+        allow_origin_regex=r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?",
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        max_age=600,
+    )
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(chat.router)
+    app.include_router(pages.router)
     return app

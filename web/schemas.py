@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_QUESTION_CHARS = 1000
@@ -45,6 +47,7 @@ class SourcePublic(BaseModel):
     snippet: str
     url: str
     score: float
+    department: str = ""
 
 
 class ChatResponse(BaseModel):
@@ -54,10 +57,28 @@ class ChatResponse(BaseModel):
     session_id: str = Field(
         description="Send it back with the next question to keep the conversation."
     )
+    contact: str = Field(
+        "", description="When not answered: the department (and phone) or hotline to ask instead."
+    )
     mode: str = Field(
         "extractive",
         description="`llm` when a language model worded the answer, else `extractive`.",
     )
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    session_id: str | None = Field(None, max_length=128)
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS)
+    answer: str = Field(..., max_length=8000)
+    rating: Literal["up", "down"] = Field(description="Thumbs up or down.")
+    comment: str = Field("", max_length=500)
+
+
+class FeedbackResponse(BaseModel):
+    status: str = "ok"
+    id: int
 
 
 class HealthResponse(BaseModel):

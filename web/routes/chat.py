@@ -12,7 +12,14 @@ from fastapi.responses import StreamingResponse
 
 from bot.errors import BotError
 from web.deps import AssistantDep
-from web.schemas import ChatRequest, ChatResponse, ErrorResponse, SourcePublic
+from web.schemas import (
+    ChatRequest,
+    ChatResponse,
+    ErrorResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    SourcePublic,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["chat"])
@@ -29,8 +36,28 @@ async def chat(body: ChatRequest, assistant: AssistantDep) -> ChatResponse:
         answered=answer.answered,
         sources=[SourcePublic(**s.public()) for s in answer.sources],  # type: ignore[arg-type]
         session_id=answer.session_id,
+        contact=answer.contact,
         mode=answer.mode,
     )
+
+
+@router.post(
+    "/feedback",
+    response_model=FeedbackResponse,
+    status_code=201,
+    responses={422: {"model": ErrorResponse}},
+)
+async def feedback(body: FeedbackRequest, assistant: AssistantDep) -> FeedbackResponse:
+    """Record a thumbs up or down on an answer (staff review these)."""
+    entry = await run_in_threadpool(
+        assistant.feedback.add,
+        body.question,
+        body.answer,
+        body.rating,
+        body.session_id or "",
+        body.comment,
+    )
+    return FeedbackResponse(id=entry)
 
 
 def _event(name: str, data: dict[str, object]) -> str:
@@ -44,7 +71,7 @@ def _event(name: str, data: dict[str, object]) -> str:
         200: {
             "content": {"text/event-stream": {}},
             "description": "Events `delta` {text} …, then `sources` {sources}, then `done` "
-            "{answered, mode, session_id, answer}; `reset` {} means: clear the text shown so "
+            "{answered, mode, session_id, answer, contact}; `reset` {} means: clear the text shown so "
             "far (the LLM failed mid-answer and the extractive answer follows).",
         },
         422: {"model": ErrorResponse},

@@ -1,0 +1,342 @@
+/* 江岸企服助手 — embeddable chat widget. One tag, no build step, no external resources:
+ *   <script src="https://HOST/widget.js" data-title="江岸企服助手" data-welcome="…"
+ *     data-position="right" data-color="#c8102e" data-questions="问题一|问题二" defer></script>
+ * Everything the server or the user sends is rendered as text (textContent); links are
+ * only ever http(s). The UI lives in a Shadow DOM so the host page's CSS cannot reach it.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.__jianganAssistant) return;
+  window.__jianganAssistant = true;
+
+  function attr(name, fallback) {
+    var v = script.getAttribute(name);
+    return v === null || v === "" ? fallback : v;
+  }
+  var color = attr("data-color", "#c8102e");
+  if (!/^#[0-9a-fA-F]{3,8}$|^[a-zA-Z]{3,20}$/.test(color)) color = "#c8102e";
+  var cfg = {
+    title: attr("data-title", "江岸企服助手"),
+    welcome: attr(
+      "data-welcome",
+      "您好！我是江岸企服助手，可以解答企业开办、人才政策、孵化载体、金融支持等问题。回答均注明出处。"
+    ),
+    left: attr("data-position", "right") === "left",
+    color: color,
+    questions: attr("data-questions", "").split("|").map(function (q) { return q.trim(); }).filter(Boolean).slice(0, 6),
+    page: attr("data-mode", "bubble") === "page",
+    api: new URL(script.src, location.href).origin
+  };
+  var STORE = "jiangan-assistant:" + cfg.api;
+  var MAX_KEPT = 40;
+
+  var CSS =
+    ":host{all:initial}" +
+    "*{box-sizing:border-box;font-family:'PingFang SC','Microsoft YaHei','WenQuanYi Zen Hei','Noto Sans CJK SC',sans-serif}" +
+    ".launcher{position:fixed;bottom:24px;" + (cfg.left ? "left" : "right") + ":24px;width:60px;height:60px;border-radius:50%;border:none;" +
+    "background:var(--c);color:#fff;display:flex;align-items:center;justify-content:center;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}" +
+    ".launcher:focus-visible,button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}" +
+    ".panel{position:fixed;bottom:96px;" + (cfg.left ? "left" : "right") + ":24px;width:380px;height:600px;max-height:calc(100vh - 120px);" +
+    "background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden;z-index:2147483001;color:#222;font-size:15px;line-height:1.6}" +
+    ".panel[hidden]{display:none}" +
+    ".page .panel{position:static;width:100%;max-width:860px;height:100vh;max-height:none;margin:0 auto;border-radius:0;box-shadow:none}" +
+    "header{background:var(--c);color:#fff;padding:12px 16px;display:flex;align-items:center;justify-content:space-between}" +
+    "h2{margin:0;font-size:17px;font-weight:600}" +
+    ".close{background:none;border:none;color:#fff;font-size:22px;cursor:pointer;line-height:1}" +
+    ".log{flex:1;overflow-y:auto;padding:12px 14px;background:#f6f7f9}" +
+    ".msg{margin:8px 0;max-width:88%;padding:9px 12px;border-radius:10px;white-space:pre-wrap;word-break:break-word}" +
+    ".user{margin-left:auto;background:var(--c);color:#fff}" +
+    ".bot{background:#fff;border:1px solid #e3e5e8}" +
+    ".bot.refused{border-color:#f0c36d;background:#fffaf0}" +
+    ".cite{border:none;background:#e8eefc;color:#1a4fb5;border-radius:4px;padding:0 4px;margin:0 1px;font-size:12px;cursor:pointer;vertical-align:super}" +
+    ".contact{margin-top:6px;font-size:13px;color:#8a5a00}" +
+    ".meta{display:flex;gap:6px;align-items:center;margin-top:6px;font-size:12px;color:#777}" +
+    ".rate{border:1px solid #ddd;background:#fff;border-radius:14px;padding:1px 8px;cursor:pointer;font-size:13px}" +
+    ".rate[aria-pressed=true]{background:var(--c);color:#fff;border-color:var(--c)}" +
+    ".error{color:#b00020}" +
+    ".retry{margin-left:6px;border:1px solid #b00020;background:#fff;color:#b00020;border-radius:4px;cursor:pointer}" +
+    ".suggestions{display:flex;flex-wrap:wrap;gap:6px;padding:0 14px 8px;background:#f6f7f9}" +
+    ".suggestion{border:1px solid var(--c);color:var(--c);background:#fff;border-radius:16px;padding:4px 10px;cursor:pointer;font-size:13px}" +
+    ".source{margin:0 14px 8px;padding:10px 12px;border:1px solid #cdd7f0;border-radius:8px;background:#fff;font-size:13px}" +
+    ".source[hidden],.suggestions[hidden]{display:none}" +
+    ".source h3{margin:0 0 4px;font-size:14px}" +
+    ".source p{margin:4px 0}" +
+    ".source .dept{color:#555}" +
+    "form{display:flex;gap:8px;padding:10px;border-top:1px solid #e3e5e8;background:#fff}" +
+    "textarea{flex:1;resize:none;height:44px;border:1px solid #ccc;border-radius:8px;padding:10px;font-size:15px}" +
+    ".send{background:var(--c);color:#fff;border:none;border-radius:8px;padding:0 16px;font-size:15px;cursor:pointer}" +
+    ".send:disabled{opacity:.5;cursor:default}" +
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}" +
+    "@media (max-width:480px){.panel{left:0;right:0;bottom:0;top:0;width:100vw;height:100vh;height:100dvh;max-height:none;border-radius:0}}";
+
+  function el(tag, props, children) {
+    var node = document.createElement(tag);
+    if (props) {
+      Object.keys(props).forEach(function (k) {
+        if (k === "text") node.textContent = props[k];
+        else if (k === "class") node.className = props[k];
+        else if (k.indexOf("on") === 0) node.addEventListener(k.slice(2), props[k]);
+        else node.setAttribute(k, props[k]);
+      });
+    }
+    (children || []).forEach(function (c) { if (c) node.appendChild(c); });
+    return node;
+  }
+
+  function icon(path) {  // no emoji: kiosk browsers often lack an emoji font
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "28");
+    svg.setAttribute("height", "28");
+    svg.setAttribute("aria-hidden", "true");
+    var p = document.createElementNS(NS, "path");
+    p.setAttribute("d", path);
+    p.setAttribute("fill", "currentColor");
+    svg.appendChild(p);
+    return svg;
+  }
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(STORE) || "{}") || {}; } catch (e) { return {}; }
+  }
+  var state = load();
+  state.messages = Array.isArray(state.messages) ? state.messages : [];
+  function save() {
+    state.messages = state.messages.slice(-MAX_KEPT);
+    try { localStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* private mode: not kept */ }
+  }
+
+  // --- the DOM ------------------------------------------------------------------------
+  var host = el("div", { id: "jiangan-assistant" });
+  var root = host.attachShadow({ mode: "open" });
+  var wrap = el("div", { class: cfg.page ? "page" : "bubble" });
+  wrap.style.setProperty("--c", cfg.color);
+  var launcher = el("button", {
+    class: "launcher", type: "button", "aria-label": "打开" + cfg.title, "aria-expanded": "false",
+    "aria-controls": "ja-panel"
+  });
+  launcher.appendChild(icon("M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"));
+  var log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "对话记录" });
+  var suggestions = el("div", { class: "suggestions", role: "group", "aria-label": "常见问题" });
+  var source = el("section", { class: "source", hidden: "", role: "region", "aria-label": "引用来源", tabindex: "-1" });
+  var input = el("textarea", {
+    "aria-label": "输入问题", placeholder: "请输入问题，按 Enter 发送", maxlength: "1000"
+  });
+  var send = el("button", { class: "send", type: "submit", text: "发送" });
+  var form = el("form", { "aria-label": "提问" }, [input, send]);
+  var closeBtn = el("button", { class: "close", type: "button", "aria-label": "关闭对话", text: "×" });
+  var panel = el("section", { class: "panel", id: "ja-panel", role: "dialog", "aria-label": cfg.title }, [
+    el("header", null, [el("h2", { text: cfg.title }), cfg.page ? null : closeBtn]),
+    log, suggestions, source, form
+  ]);
+  if (!cfg.page) panel.setAttribute("hidden", "");
+  root.appendChild(el("style", { text: CSS }));
+  root.appendChild(wrap);
+  if (!cfg.page) wrap.appendChild(launcher);
+  wrap.appendChild(panel);
+
+  cfg.questions.forEach(function (q) {
+    suggestions.appendChild(el("button", {
+      class: "suggestion", type: "button", text: q, onclick: function () { ask(q); }
+    }));
+  });
+
+  function open() {
+    panel.removeAttribute("hidden");
+    launcher.setAttribute("aria-expanded", "true");
+    input.focus();
+  }
+  function close() {
+    if (cfg.page) return;
+    panel.setAttribute("hidden", "");
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
+  launcher.addEventListener("click", function () { panel.hasAttribute("hidden") ? open() : close(); });
+  closeBtn.addEventListener("click", close);
+  panel.addEventListener("keydown", function (e) { if (e.key === "Escape") { e.preventDefault(); close(); } });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+  });
+  form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
+  function submit() {
+    var q = input.value.trim();
+    if (!q || send.disabled) return;
+    input.value = "";
+    ask(q);
+  }
+
+  // --- rendering (text only) ------------------------------------------------------------
+  function renderAnswer(node, msg) {
+    node.textContent = "";
+    var body = el("div", { class: "text" });
+    String(msg.text || "").split(/(\[\d+\])/).forEach(function (part) {
+      var m = /^\[(\d+)\]$/.exec(part);
+      var src = m && msg.sources && msg.sources[Number(m[1]) - 1];
+      if (src) {
+        body.appendChild(el("button", {
+          class: "cite", type: "button", text: part, "aria-label": "查看来源 " + m[1] + "：" + (src.title || ""),
+          onclick: function () { showSource(src); }
+        }));
+      } else if (part) {
+        body.appendChild(document.createTextNode(part));
+      }
+    });
+    node.appendChild(body);
+    node.classList.toggle("refused", msg.answered === false);
+    if (msg.answered === false && msg.contact) {
+      node.appendChild(el("div", { class: "contact", text: "建议咨询：" + msg.contact }));
+    }
+    if (msg.error) {
+      node.appendChild(el("span", { class: "error", text: msg.error }));
+      node.appendChild(el("button", {
+        class: "retry", type: "button", text: "重试", onclick: function () { retry(msg, node); }
+      }));
+    }
+    if (msg.done && !msg.error) node.appendChild(ratingBar(msg));
+  }
+
+  function ratingBar(msg) {
+    var bar = el("div", { class: "meta" });
+    [["up", "有用", "有帮助"], ["down", "没用", "没有帮助"]].forEach(function (r) {
+      bar.appendChild(el("button", {
+        class: "rate", type: "button", text: r[1], "aria-label": r[2],
+        "aria-pressed": msg.rating === r[0] ? "true" : "false",
+        onclick: function () { rate(msg, r[0], bar); }
+      }));
+    });
+    if (msg.rating) bar.appendChild(el("span", { text: "感谢反馈" }));
+    return bar;
+  }
+
+  function showSource(src) {
+    source.textContent = "";
+    source.appendChild(el("h3", { text: src.title || "来源" }));
+    if (src.department) source.appendChild(el("p", { class: "dept", text: src.department }));
+    if (src.section) source.appendChild(el("p", { class: "dept", text: src.section }));
+    if (src.snippet) source.appendChild(el("p", { text: src.snippet }));
+    if (src.url && /^https?:\/\//i.test(src.url)) {
+      source.appendChild(el("a", { href: src.url, target: "_blank", rel: "noopener noreferrer", text: "查看原文" }));
+    }
+    source.appendChild(el("button", {
+      class: "rate", type: "button", text: "收起", "aria-label": "收起来源",
+      onclick: function () { source.setAttribute("hidden", ""); input.focus(); }
+    }));
+    source.removeAttribute("hidden");
+    source.focus();
+  }
+
+  function addMessage(msg) {
+    var node = el("div", { class: "msg " + (msg.role === "user" ? "user" : "bot") });
+    if (msg.role === "user") node.textContent = msg.text;
+    else renderAnswer(node, msg);
+    log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+    return node;
+  }
+
+  // --- talking to the server --------------------------------------------------------------
+  function ask(question) {
+    suggestions.setAttribute("hidden", "");
+    var user = { role: "user", text: question };
+    state.messages.push(user);
+    addMessage(user);
+    var msg = { role: "bot", text: "", question: question, sources: [], done: false };
+    state.messages.push(msg);
+    stream(msg, addMessage(msg));
+  }
+
+  function retry(msg, node) {
+    msg.error = null;
+    msg.text = "";
+    stream(msg, node);
+  }
+
+  function stream(msg, node) {
+    send.disabled = true;
+    fetch(cfg.api + "/api/chat/stream", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ question: msg.question, session_id: state.session_id || null })
+    }).then(function (res) {
+      if (!res.ok || !res.body) throw new Error("HTTP " + res.status);
+      var reader = res.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) return;
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var blocks = buffer.split("\n\n");
+          buffer = blocks.pop();
+          blocks.forEach(function (block) { handle(block, msg, node); });
+          return pump();
+        });
+      }
+      return pump();
+    }).then(function () {
+      if (!msg.done) throw new Error("incomplete answer");
+    }).catch(function () {
+      msg.error = "网络开小差了，暂时无法回答。";
+      msg.done = false;
+      renderAnswer(node, msg);
+    }).then(function () {
+      send.disabled = false;
+      save();
+    });
+  }
+
+  function handle(block, msg, node) {
+    var name = "message", data = "";
+    block.split("\n").forEach(function (line) {
+      if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+      else if (line.indexOf("data:") === 0) data += line.slice(5).trim();
+    });
+    var payload = {};
+    try { payload = JSON.parse(data || "{}"); } catch (e) { return; }
+    if (name === "delta") msg.text += payload.text || "";
+    else if (name === "reset") msg.text = "";
+    else if (name === "sources") msg.sources = payload.sources || [];
+    else if (name === "done") {
+      msg.done = true;
+      msg.answered = payload.answered;
+      msg.contact = payload.contact || "";
+      msg.mode = payload.mode;
+      if (typeof payload.answer === "string") msg.text = payload.answer;
+      if (payload.session_id) state.session_id = payload.session_id;
+    } else if (name === "error") {
+      throw new Error(payload.code || "error");
+    }
+    renderAnswer(node, msg);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function rate(msg, rating, bar) {
+    fetch(cfg.api + "/api/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        session_id: state.session_id || null, question: msg.question, answer: msg.text, rating: rating
+      })
+    }).then(function (res) {
+      if (!res.ok) throw new Error("HTTP " + res.status);
+      msg.rating = rating;
+      save();
+      bar.replaceWith(ratingBar(msg));
+    }).catch(function () {
+      bar.appendChild(el("span", { class: "error", text: "反馈未能提交，请稍后重试" }));
+    });
+  }
+
+  // --- start ----------------------------------------------------------------------------
+  addMessage({ role: "bot", text: cfg.welcome, sources: [], done: false });
+  if (state.messages.length) suggestions.setAttribute("hidden", "");
+  state.messages.forEach(function (m) {
+    if (m.role === "bot" && !m.done && !m.error) m.error = "上次的回答没有完成。";
+    addMessage(m);
+  });
+  function mount() { document.body.appendChild(host); }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+})();

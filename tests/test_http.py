@@ -114,3 +114,17 @@ def test_openapi_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/api/chat" in spec["paths"] and "/healthz" in spec["paths"]
+
+
+def test_feedback_is_stored_and_checked(client: TestClient, assistant: Assistant) -> None:
+    ok = client.post(
+        "/api/feedback",
+        json={"question": "人才公寓怎么申请？", "answer": "…[1]", "rating": "down", "session_id": "s1"},
+    )
+    assert ok.status_code == 201 and ok.json()["id"] > 0
+    latest = assistant.feedback.recent(1)[0]
+    assert latest["rating"] == "down" and latest["session_id"] == "s1"
+    bad = client.post("/api/feedback", json={"question": "q", "answer": "a", "rating": "meh"})
+    assert bad.status_code == 422 and "rating" in bad.json()["error"]["message"]
+    empty = client.post("/api/feedback", json={"question": "", "answer": "a", "rating": "up"})
+    assert empty.status_code == 422

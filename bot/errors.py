@@ -56,3 +56,42 @@ class GenerationError(BotError):
 
     code = "generation_error"
     message_zh = "大模型暂时无法回答"
+
+
+class AuthError(BotError):
+    """No valid staff credentials (HTTP 401)."""
+
+    code = "unauthorized"
+    message_zh = "请先登录"
+
+
+class ForbiddenError(BotError):
+    """Valid credentials, but the role does not allow this (HTTP 403)."""
+
+    code = "forbidden"
+    message_zh = "当前账号没有权限执行此操作"
+
+
+class ConflictError(BotError):
+    """The request conflicts with the current state, e.g. an existing name (HTTP 409)."""
+
+    code = "conflict"
+    message_zh = "与现有数据冲突"
+
+
+class InvalidInputError(BotError):
+    """A value supplied by a user is not acceptable (HTTP 422)."""
+
+    code = "invalid_request"
+    message_zh = "请求参数不正确"
+
+
+class RateLimitedError(BotError):
+    """Too many attempts; try again later (HTTP 429)."""
+
+    code = "rate_limited"
+    message_zh = "尝试次数过多，请稍后再试"
+
+    def __init__(self, message: str, *, retry_after: int, message_zh: str | None = None) -> None:
+        super().__init__(message, message_zh=message_zh)
+        self.retry_after = retry_after

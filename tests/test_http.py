@@ -119,7 +119,12 @@ def test_openapi_docs(client: TestClient) -> None:
 def test_feedback_is_stored_and_checked(client: TestClient, assistant: Assistant) -> None:
     ok = client.post(
         "/api/feedback",
-        json={"question": "人才公寓怎么申请？", "answer": "…[1]", "rating": "down", "session_id": "s1"},
+        json={
+            "question": "人才公寓怎么申请？",
+            "answer": "…[1]",
+            "rating": "down",
+            "session_id": "s1",
+        },
     )
     assert ok.status_code == 201 and ok.json()["id"] > 0
     latest = assistant.feedback.recent(1)[0]

@@ -1,8 +1,13 @@
-"""`python -m web [--host 127.0.0.1] [--port 8000]` — serve the API, widget and pages."""
+"""`python -m web [--host 127.0.0.1] [--port 8000]` — serve the API, widget and pages.
+
+`python -m web create-admin USERNAME [--password P] [--data-dir DIR]` — create the first
+staff account (asks for the password when `--password` is not given).
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from pathlib import Path
@@ -10,11 +15,42 @@ from pathlib import Path
 import uvicorn
 
 from bot.config import Settings, load_settings
-from bot.errors import BotError
+from bot.errors import BotError, ConflictError
+from bot.staff import ROLES, StaffStore
 from web.app import create_app
 
 
+def create_admin(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m web create-admin", description="Create a staff admin account."
+    )
+    parser.add_argument("username")
+    parser.add_argument("--password", help="default: asked twice on the terminal")
+    parser.add_argument("--role", choices=ROLES, default="admin")
+    parser.add_argument("--data-dir", type=Path, help="default: $BOT_DATA_DIR or ./data")
+    args = parser.parse_args(argv)
+    password = args.password
+    if password is None:
+        password = getpass.getpass("password / 密码: ")
+        if getpass.getpass("again / 再输入一次: ") != password:
+            print("error: the passwords differ / 两次输入的密码不一致", file=sys.stderr)
+            return 2
+    store = StaffStore(load_settings(args.data_dir).records_path)
+    try:
+        user = store.create(args.username, password, args.role)
+    except BotError as exc:
+        print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
+        return 1 if isinstance(exc, ConflictError) else 2
+    finally:
+        store.close()
+    print(f"created {user.role} {user.username} / 已创建账号")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["create-admin"]:
+        return create_admin(argv[1:])
     settings = Settings()
     parser = argparse.ArgumentParser(
         prog="python -m web", description="Serve 江岸企服助手 over HTTP."

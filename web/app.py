@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,8 +11,12 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from bot.assistant import Assistant
 from bot.config import Settings
+from bot.staff import StaffStore
 from web.errors import install_error_handlers
-from web.routes import chat, health, pages
+from web.routes import admin, chat, health, pages
+from web.security import LoginLimiter
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
@@ -22,9 +27,16 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = assistant is None
         app.state.assistant = assistant or Assistant(settings)
+        app.state.staff = StaffStore(settings.records_path, settings.admin_token_hours)
+        app.state.login_limiter = LoginLimiter()
+        if settings.admin_user and app.state.staff.ensure(
+            settings.admin_user, settings.admin_password, "admin"
+        ):
+            log.info("created admin account %s from BOT_ADMIN_USER", settings.admin_user)
         try:
             yield
         finally:
+            app.state.staff.close()
             if own:
                 await app.state.assistant.aclose()
 
@@ -48,4 +60,5 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(pages.router)
+    app.include_router(admin.router)
     return app

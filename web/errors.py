@@ -9,7 +9,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.errors import BotError, ConfigurationError, IndexMismatchError
+from bot.errors import (
+    AuthError,
+    BotError,
+    ConfigurationError,
+    ConflictError,
+    ForbiddenError,
+    IndexMismatchError,
+    InvalidInputError,
+    RateLimitedError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +62,27 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return _error(exc.status_code, f"http_{exc.status_code}", str(exc.detail), zh)
 
 
+_STATUS: list[tuple[type[BotError], int]] = [
+    (AuthError, 401),
+    (ForbiddenError, 403),
+    (ConflictError, 409),
+    (InvalidInputError, 422),
+    (RateLimitedError, 429),
+    (ConfigurationError, 503),
+    (IndexMismatchError, 503),
+]
+
+
 async def _bot(_: Request, exc: BotError) -> JSONResponse:
-    status = 503 if isinstance(exc, ConfigurationError | IndexMismatchError) else 500
-    log.error("%s: %s", exc.code, exc.message)
-    return _error(status, exc.code, exc.message, exc.message_zh)
+    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+    if status >= 500:
+        log.error("%s: %s", exc.code, exc.message)
+    response = _error(status, exc.code, exc.message, exc.message_zh)
+    if isinstance(exc, AuthError):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimitedError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -81,6 +81,28 @@ class FeedbackResponse(BaseModel):
     id: int
 
 
+class LoginRequest(BaseModel):
+    username: str = Field(..., min_length=1, max_length=64)
+    password: str = Field(..., min_length=1, max_length=256)
+
+
+class LoginResponse(BaseModel):
+    token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    username: str
+    role: str
+
+
+class StaffPublic(BaseModel):
+    username: str
+    role: str
+
+
+class StaffCreate(BaseModel):
+    username: str = Field(..., max_length=64)
+    password: str = Field(..., max_length=256)
+    role: Literal["editor", "admin"] = "editor"
+
+
 class HealthResponse(BaseModel):
     status: str
     documents: int

@@ -1,0 +1,87 @@
+"""Staff API: log-in and accounts (documents, FAQ and insight routes build on these)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from bot.errors import AuthError
+from web.schemas import (
+    ErrorResponse,
+    LoginRequest,
+    LoginResponse,
+    StaffCreate,
+    StaffPublic,
+)
+from web.security import COOKIE, Admin, Editor, StaffDep, token_of
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse},
+    403: {"model": ErrorResponse},
+}
+
+
+@router.post(
+    "/login",
+    response_model=LoginResponse,
+    responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+)
+async def login(
+    body: LoginRequest, request: Request, response: Response, staff: StaffDep
+) -> LoginResponse:
+    """Exchange a username and password for a bearer token (also set as a session cookie)."""
+    limiter = request.app.state.login_limiter
+    client = request.client.host if request.client else "?"
+    limiter.check(client, body.username)
+    try:
+        token, user = await run_in_threadpool(staff.login, body.username, body.password)
+    except AuthError:
+        limiter.failed(client, body.username)
+        raise
+    limiter.succeeded(client, body.username)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=int(staff.token_s),
+        path="/",
+    )
+    return LoginResponse(token=token, username=user.username, role=user.role)
+
+
+@router.post("/logout", status_code=204, responses=_ERRORS)
+async def logout(request: Request, response: Response, user: Editor, staff: StaffDep) -> None:
+    """End this log-in."""
+    token = token_of(request)
+    if token:
+        staff.logout(token)
+    response.delete_cookie(COOKIE, path="/")
+
+
+@router.get("/me", response_model=StaffPublic, responses=_ERRORS)
+async def me(user: Editor) -> StaffPublic:
+    """Who is logged in."""
+    return StaffPublic(username=user.username, role=user.role)
+
+
+@router.get("/users", response_model=list[StaffPublic], responses=_ERRORS)
+async def list_users(user: Admin, staff: StaffDep) -> list[StaffPublic]:
+    """All staff accounts (admins only)."""
+    return [StaffPublic(username=u.username, role=u.role) for u in staff.users()]
+
+
+@router.post(
+    "/users",
+    response_model=StaffPublic,
+    status_code=201,
+    responses={**_ERRORS, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+)
+async def create_user(body: StaffCreate, user: Admin, staff: StaffDep) -> StaffPublic:
+    """Create an editor or admin account (admins only)."""
+    created = await run_in_threadpool(staff.create, body.username, body.password, body.role)
+    return StaffPublic(username=created.username, role=created.role)

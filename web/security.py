@@ -1,0 +1,90 @@
+"""Staff authentication for the admin API and pages: bearer tokens or a session cookie."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from bot.errors import AuthError, ForbiddenError, RateLimitedError
+from bot.staff import StaffStore, StaffUser
+
+COOKIE = "jiangan_admin"
+
+
+class LoginLimiter:
+    """At most `attempts` failed log-ins per (client, username) and per client in `window_s`."""
+
+    def __init__(self, attempts: int = 5, window_s: float = 300.0, per_client: int = 20) -> None:
+        self.attempts, self.window_s, self.per_client = attempts, window_s, per_client
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._failures[key]
+        while q and q[0] < now - self.window_s:
+            q.popleft()
+        return q
+
+    def check(self, client: str, username: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            pair = self._recent(f"{client}|{username.lower()}", now)
+            everyone = self._recent(client, now)
+            if len(pair) >= self.attempts or len(everyone) >= self.per_client:
+                oldest = min(pair[0] if pair else now, everyone[0] if everyone else now)
+                raise RateLimitedError(
+                    "too many failed log-ins; try again later",
+                    retry_after=max(1, int(oldest + self.window_s - now) + 1),
+                    message_zh="登录失败次数过多，请稍后再试",
+                )
+
+    def failed(self, client: str, username: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._failures[f"{client}|{username.lower()}"].append(now)
+            self._failures[client].append(now)
+
+    def succeeded(self, client: str, username: str) -> None:
+        with self._lock:
+            self._failures.pop(f"{client}|{username.lower()}", None)
+
+
+def token_of(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(COOKIE) or None
+
+
+def get_staff_store(request: Request) -> StaffStore:
+    return request.app.state.staff  # type: ignore[no-any-return]
+
+
+def current_staff(request: Request) -> StaffUser:
+    token = token_of(request)
+    user = get_staff_store(request).user_for(token) if token else None
+    if user is None:
+        raise AuthError("log in first (Authorization: Bearer <token>)", message_zh="请先登录")
+    return user
+
+
+def require(role: str):  # type: ignore[no-untyped-def]
+    """A dependency that lets through staff with `role` (or a stronger one)."""
+
+    def check(user: Annotated[StaffUser, Depends(current_staff)]) -> StaffUser:
+        if not user.may(role):
+            raise ForbiddenError(
+                f"this needs the {role} role", message_zh=f"此操作需要 {role} 角色"
+            )
+        return user
+
+    return check
+
+
+StaffDep = Annotated[StaffStore, Depends(get_staff_store)]
+Editor = Annotated[StaffUser, Depends(require("editor"))]
+Admin = Annotated[StaffUser, Depends(require("admin"))]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from abc import abstractmethod
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.errors import ConfigurationError
+from bot.localmodel import load_local_model
 
 
 class Embedder(Embeddings):
@@ -64,24 +64,15 @@ class SentenceTransformerEmbedder(Embedder):
     """Any local sentence-transformers model directory (bge-small-zh, bge-m3, …)."""
 
     def __init__(self, model_dir: str | Path, device: str = "cpu") -> None:
-        path = Path(model_dir).expanduser()
-        if not (path / "config.json").exists() and not (path / "modules.json").exists():
-            raise ConfigurationError(
-                f"no sentence-transformers model in {path} (expected config.json or modules.json)",
-                message_zh=f"目录 {path} 中没有可用的 sentence-transformers 模型",
-            )
-        # Never reach for a hub: the model must be complete on disk.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
-        try:
-            self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
-        except Exception as exc:  # vendor errors vary by version; translate at the boundary
-            raise ConfigurationError(
-                f"cannot load sentence-transformers model from {path}: {exc}",
-                message_zh=f"无法加载向量模型 {path}",
-            ) from exc
+        self._model, path = load_local_model(
+            model_dir,
+            lambda p: SentenceTransformer(p, device=device, local_files_only=True),
+            markers=("config.json", "modules.json"),
+            what="sentence-transformers model",
+            what_zh="向量模型（sentence-transformers）",
+        )
         self.dim = int(self._model.get_embedding_dimension() or 0)
         self.name = f"st:{path.resolve().name}"
 

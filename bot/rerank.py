@@ -8,37 +8,27 @@ cross-encoder's score of (question, best passage).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from bot.errors import ConfigurationError
+from bot.localmodel import load_local_model
 
 
 class CrossEncoderReranker:
     """Scores (question, passage) pairs with a cross-encoder loaded from a local directory."""
 
     def __init__(self, model_dir: str | Path, device: str = "cpu", max_length: int = 512) -> None:
-        path = Path(model_dir).expanduser()
-        if not (path / "config.json").exists():
-            raise ConfigurationError(
-                f"no cross-encoder model in {path} (expected config.json)",
-                message_zh=f"目录 {path} 中没有可用的重排序（cross-encoder）模型",
-            )
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import CrossEncoder
 
-        try:
-            self._model = CrossEncoder(
-                str(path), device=device, max_length=max_length, local_files_only=True
-            )
-        except Exception as exc:  # vendor errors vary by version; translate at the boundary
-            raise ConfigurationError(
-                f"cannot load cross-encoder from {path}: {exc}",
-                message_zh=f"无法加载重排序模型 {path}",
-            ) from exc
+        self._model, path = load_local_model(
+            model_dir,
+            lambda p: CrossEncoder(p, device=device, max_length=max_length, local_files_only=True),
+            markers=("config.json",),
+            what="cross-encoder model",
+            what_zh="重排序（cross-encoder）模型",
+        )
         self.name = f"st:{path.resolve().name}"
 
     def score(self, question: str, passages: list[str]) -> np.ndarray:

@@ -95,3 +95,17 @@ class RateLimitedError(BotError):
     def __init__(self, message: str, *, retry_after: int, message_zh: str | None = None) -> None:
         super().__init__(message, message_zh=message_zh)
         self.retry_after = retry_after
+
+
+class NotFoundError(BotError):
+    """The thing asked for does not exist (HTTP 404)."""
+
+    code = "not_found"
+    message_zh = "找不到所请求的内容"
+
+
+class TooLargeError(InvalidInputError):
+    """An upload exceeds the size limit (HTTP 413)."""
+
+    code = "too_large"
+    message_zh = "文件过大"

@@ -108,8 +108,8 @@ def test_every_admin_route_checks_the_role(client: TestClient) -> None:
         res = client.request(method, path, json=body, headers=editor)
         if (method, path) in admin_only:
             assert res.status_code == 403, (method, path)
-        else:
-            assert res.status_code < 400, (method, path, res.status_code)
+        else:  # let in (the dummy body may still be refused as a bad request)
+            assert res.status_code not in (401, 403), (method, path, res.status_code)
     listed = client.get("/api/admin/users", headers=admin).json()
     assert {"username": "ed", "role": "editor"} in listed
     dup = client.post(

@@ -12,8 +12,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from bot.assistant import Assistant
 from bot.config import Settings
 from bot.staff import StaffStore
+from ingest.library import DocumentLibrary
 from web.errors import install_error_handlers
-from web.routes import admin, chat, health, pages
+from web.routes import admin, admin_documents, chat, health, pages
 from web.security import LoginLimiter
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         app.state.assistant = assistant or Assistant(settings)
         app.state.staff = StaffStore(settings.records_path, settings.admin_token_hours)
         app.state.login_limiter = LoginLimiter()
+        app.state.library = DocumentLibrary(
+            settings.data_dir,
+            app.state.assistant.index,
+            app.state.assistant.refresh,
+            max_bytes=settings.upload_max_mb * 1024 * 1024,
+        )
         if settings.admin_user and app.state.staff.ensure(
             settings.admin_user, settings.admin_password, "admin"
         ):
@@ -37,6 +44,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             yield
         finally:
             app.state.staff.close()
+            app.state.library.close()
             if own:
                 await app.state.assistant.aclose()
 
@@ -61,4 +69,5 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.include_router(chat.router)
     app.include_router(pages.router)
     app.include_router(admin.router)
+    app.include_router(admin_documents.router)
     return app

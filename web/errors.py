@@ -17,7 +17,10 @@ from bot.errors import (
     ForbiddenError,
     IndexMismatchError,
     InvalidInputError,
+    NotFoundError,
     RateLimitedError,
+    TooLargeError,
+    UnsupportedFormatError,
 )
 
 log = logging.getLogger(__name__)
@@ -62,7 +65,10 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return _error(exc.status_code, f"http_{exc.status_code}", str(exc.detail), zh)
 
 
-_STATUS: list[tuple[type[BotError], int]] = [
+_STATUS: list[tuple[type[BotError], int]] = [  # first match wins: subclasses first
+    (TooLargeError, 413),
+    (UnsupportedFormatError, 415),
+    (NotFoundError, 404),
     (AuthError, 401),
     (ForbiddenError, 403),
     (ConflictError, 409),

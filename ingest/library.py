@@ -1,0 +1,219 @@
+"""Documents uploaded by staff: every version kept with its checksum, the live ones indexed.
+
+Layout under `BOT_DATA_DIR/library/`: `current/NAME` is the live original of each uploaded
+file (an ingest root of its own), `versions/NAME/N-SHA12.ext` every version ever accepted
+or tried. An upload is written and fsync'ed as a version *before* it is indexed; if it does
+not parse, the previous original is put back and the index (which keeps a file's previous
+version when its new one fails) never changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import sqlite3
+import threading
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TooLargeError,
+    UnsupportedFormatError,
+)
+from bot.index import KnowledgeIndex
+from bot.models import Document
+from ingest.parsers import PARSERS
+from ingest.pipeline import Ingestor
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS library_versions (
+    name TEXT NOT NULL, version INTEGER NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+    uploaded_by TEXT NOT NULL, at REAL NOT NULL,
+    status TEXT NOT NULL,  -- pending, live, superseded, rejected, deleted
+    reason TEXT NOT NULL DEFAULT '', PRIMARY KEY (name, version)
+);
+"""
+_ZIPPED = {".docx", ".xlsx"}
+MAX_UNZIPPED = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    name: str
+    version: int
+    sha256: str
+    doc_ids: list[str]
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class DocumentLibrary:
+    def __init__(
+        self,
+        data_dir: Path,
+        index: KnowledgeIndex,
+        on_change: Callable[[], None],
+        max_bytes: int = 20 * 1024 * 1024,
+    ) -> None:
+        self.root = data_dir / "library"
+        self.current = self.root / "current"
+        self.versions = self.root / "versions"
+        self.current.mkdir(parents=True, exist_ok=True)
+        self.index = index
+        self.on_change = on_change
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()  # one change at a time
+        self._db = sqlite3.connect(
+            data_dir / "records.sqlite3", check_same_thread=False, isolation_level=None
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    # --- checks ------------------------------------------------------------------------
+    def _checked_name(self, filename: str) -> str:
+        name = Path(filename.replace("\\", "/")).name.strip()
+        if not name or name.startswith("."):
+            raise InvalidInputError("a file name is needed", message_zh="缺少文件名")
+        suffix = Path(name).suffix.lower()
+        if suffix not in PARSERS:
+            raise UnsupportedFormatError(
+                f"{name}: unsupported format {suffix or '(none)'}; supported: {', '.join(sorted(PARSERS))}",
+                message_zh=f"{name}：不支持的文件格式（支持 {'、'.join(sorted(PARSERS))}）",
+            )
+        return name
+
+    def _check_content(self, name: str, data: bytes) -> None:
+        if not data:
+            raise InvalidInputError(f"{name}: the file is empty", message_zh=f"{name}：文件为空")
+        if len(data) > self.max_bytes:
+            raise TooLargeError(
+                f"{name}: larger than {self.max_bytes // (1024 * 1024)} MB",
+                message_zh=f"{name}：文件超过 {self.max_bytes // (1024 * 1024)} MB",
+            )
+        if Path(name).suffix.lower() in _ZIPPED:
+            try:
+                unzipped = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+            except zipfile.BadZipFile:
+                raise InvalidInputError(
+                    f"{name}: not a valid Office file", message_zh=f"{name}：不是有效的 Office 文件"
+                ) from None
+            if unzipped > MAX_UNZIPPED:
+                raise InvalidInputError(
+                    f"{name}: unpacks to {unzipped // (1024 * 1024)} MB (a zip bomb?)",
+                    message_zh=f"{name}：解压后过大，已拒绝",
+                )
+
+    # --- changes -----------------------------------------------------------------------
+    def upload(self, filename: str, data: bytes, user: str) -> Uploaded:
+        """Store a new version durably, index it, and make it live (or reject it, keeping the old)."""
+        name = self._checked_name(filename)
+        self._check_content(name, data)
+        sha = hashlib.sha256(data).hexdigest()
+        with self._lock:
+            live = self._db.execute(
+                "SELECT sha256 FROM library_versions WHERE name=? AND status='live'", (name,)
+            ).fetchone()
+            if live and live[0] == sha:
+                raise ConflictError(
+                    f"{name}: identical to the live version",
+                    message_zh=f"{name}：与当前版本完全相同",
+                )
+            (last,) = self._db.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM library_versions WHERE name=?", (name,)
+            ).fetchone()
+            version = last + 1
+            suffix = Path(name).suffix.lower()
+            _fsync_write(self.versions / name / f"{version}-{sha[:12]}{suffix}", data)
+            self._db.execute(
+                "INSERT INTO library_versions VALUES (?, ?, ?, ?, ?, ?, 'pending', '')",
+                (name, version, sha, len(data), user, time.time()),
+            )
+            target = self.current / name
+            previous = target.read_bytes() if target.exists() else None
+            _fsync_write(target, data)
+            report = Ingestor(self.index, progress=False).run([self.current])
+            failure = next((f for f in report.failed if Path(f.path).name == name), None)
+            if failure is not None:
+                if previous is None:
+                    target.unlink()
+                else:
+                    _fsync_write(target, previous)
+                self._set_status(name, version, "rejected", failure.reason)
+                raise InvalidInputError(
+                    failure.reason, message_zh=f"{name}：无法解析，原版本继续使用"
+                )
+            self._db.execute(
+                "UPDATE library_versions SET status='superseded' WHERE name=? AND status='live'",
+                (name,),
+            )
+            self._set_status(name, version, "live")
+        self.on_change()
+        return Uploaded(name, version, sha, [d.doc_id for d in self._documents_of(target)])
+
+    def delete(self, doc_id: str) -> str:
+        """Take an uploaded document's file out of the index (its versions are kept)."""
+        with self._lock:
+            target = self._file_of(doc_id)
+            target.unlink()
+            Ingestor(self.index, progress=False).run([self.current])
+            self._db.execute(
+                "UPDATE library_versions SET status='deleted' WHERE name=? AND status='live'",
+                (target.name,),
+            )
+        self.on_change()
+        return target.name
+
+    # --- reading ----------------------------------------------------------------------
+    def original(self, doc_id: str) -> Path:
+        return self._file_of(doc_id)
+
+    def versions_of(self, name: str) -> list[dict[str, object]]:
+        rows = self._db.execute(
+            "SELECT version, sha256, size, uploaded_by, at, status, reason FROM library_versions"
+            " WHERE name=? ORDER BY version",
+            (name,),
+        ).fetchall()
+        keys = ("version", "sha256", "size", "uploaded_by", "at", "status", "reason")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def is_uploaded(self, doc: Document) -> bool:
+        return Path(doc.source_path).parent == self.current.resolve()
+
+    def _documents_of(self, target: Path) -> list[Document]:
+        key = str(target.resolve())
+        return [d for d in self.index.records.documents() if d.source_path == key]
+
+    def _file_of(self, doc_id: str) -> Path:
+        doc = next((d for d in self.index.records.documents() if d.doc_id == doc_id), None)
+        if doc is None:
+            raise NotFoundError(f"no document {doc_id!r}", message_zh=f"找不到文档 {doc_id}")
+        if not self.is_uploaded(doc):
+            raise ConflictError(
+                f"{doc_id} comes from the deployed knowledge folder, not an upload",
+                message_zh=f"{doc_id} 属于随系统部署的知识库目录，不能在这里修改",
+            )
+        return Path(doc.source_path)
+
+    def _set_status(self, name: str, version: int, status: str, reason: str = "") -> None:
+        self._db.execute(
+            "UPDATE library_versions SET status=?, reason=? WHERE name=? AND version=?",
+            (status, reason, name, version),
+        )
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,112 @@
+"""Staff uploads over HTTP: stored with versions, live without a restart, bad files refused."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.config import Settings
+from bot.embedding import Embedder
+from bot.index import KnowledgeIndex
+from ingest.pipeline import Ingestor
+from tests.fixtures_files import write_markdown
+from web.app import create_app
+
+PASSWORD = "s3cret-pass"
+NOTICE = """---
+id: heping-subsidy
+title: 和平街道小微企业房租补贴
+category: 金融支持
+department: 和平街道办事处
+---
+## 补贴标准
+和平街道的小微企业可以申请房租补贴，每月补贴租金的三成，最长补贴十二个月。
+"""
+QUESTION = "和平街道小微企业房租补贴每月补多少？"
+
+
+@pytest.fixture()
+def client(tmp_path: Path, embedder: Embedder) -> Iterator[TestClient]:
+    write_markdown(
+        tmp_path / "kb" / "startup.md", "startup", "企业开办指南", "## 时限\n一个工作日办结。"
+    )
+    settings = Settings(
+        data_dir=tmp_path / "data", admin_user="root", admin_password=PASSWORD, upload_max_mb=1
+    )
+    index = KnowledgeIndex.open(settings, embedder)
+    Ingestor(index, progress=False).run([tmp_path / "kb"])
+    index.close()
+    from bot.assistant import Assistant
+
+    bot = Assistant(settings, embedder=embedder)
+    with TestClient(create_app(settings, bot)) as c:
+        token = c.post("/api/admin/login", json={"username": "root", "password": PASSWORD})
+        c.headers["Authorization"] = f"Bearer {token.json()['token']}"
+        yield c
+    bot.close()
+
+
+def _upload(client: TestClient, name: str, data: bytes, kind: str = "text/markdown") -> object:
+    return client.post("/api/admin/documents", files=[("files", (name, data, kind))])
+
+
+def _asked(client: TestClient) -> dict:
+    return client.post("/api/chat", json={"question": QUESTION}).json()  # type: ignore[no-any-return]
+
+
+def test_upload_is_live_versioned_and_deletable(client: TestClient) -> None:
+    assert not _asked(client)["answered"]
+    res = _upload(client, "heping.md", NOTICE.encode())
+    assert res.status_code == 201, res.text  # type: ignore[attr-defined]
+    assert res.json()["uploaded"][0]["doc_ids"] == ["heping-subsidy"]  # type: ignore[attr-defined]
+    answer = _asked(client)
+    assert answer["answered"] and answer["sources"][0]["doc_id"] == "heping-subsidy"
+    assert "三成" in answer["answer"]
+    # the same bytes again: refused, nothing changes
+    assert _upload(client, "heping.md", NOTICE.encode()).status_code == 409  # type: ignore[attr-defined]
+    # a new version that does not parse: refused with the reason, the old one stays live
+    broken = _upload(client, "heping.md", b"---\nid: [unclosed\n---\n## x\ny")
+    assert broken.status_code == 422  # type: ignore[attr-defined]
+    assert "三成" in _asked(client)["answer"]
+    listed = {d["doc_id"]: d for d in client.get("/api/admin/documents").json()}
+    versions = listed["heping-subsidy"]["versions"]
+    assert [(v["version"], v["status"]) for v in versions] == [(1, "live"), (2, "rejected")]
+    assert listed["startup"]["origin"] == "deployed"
+    original = client.get("/api/admin/documents/heping-subsidy/original")
+    assert original.status_code == 200 and original.content == NOTICE.encode()
+    # a replacement that parses becomes live at once
+    newer = NOTICE.replace("三成", "五成")
+    assert _upload(client, "heping.md", newer.encode()).status_code == 201  # type: ignore[attr-defined]
+    assert "五成" in _asked(client)["answer"]
+    # deleting takes it out of service; deployed documents cannot be deleted here
+    assert client.delete("/api/admin/documents/heping-subsidy").status_code == 200
+    assert not _asked(client)["answered"]
+    assert client.delete("/api/admin/documents/startup").status_code == 409
+    assert client.delete("/api/admin/documents/nothing-here").status_code == 404
+
+
+def test_bad_uploads_get_clear_errors(client: TestClient) -> None:
+    def code(res: object) -> tuple[int, str]:
+        return res.status_code, res.json()["error"]["code"]  # type: ignore[attr-defined]
+
+    assert code(_upload(client, "virus.exe", b"MZ")) == (415, "unsupported_format")
+    assert code(_upload(client, "empty.md", b"")) == (422, "invalid_request")
+    assert code(_upload(client, "big.txt", b"x" * (1024 * 1024 + 1))) == (413, "too_large")
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b"\0" * (201 * 1024 * 1024))
+    res = _upload(client, "bomb.docx", bomb.getvalue(), "application/octet-stream")
+    assert res.status_code == 422 and "zip bomb" in res.json()["error"]["message"]  # type: ignore[attr-defined]
+    assert client.get("/api/admin/documents").status_code == 200
+    assert len(client.get("/api/admin/documents").json()) == 1  # nothing was added
+
+
+def test_uploads_need_a_staff_login(client: TestClient) -> None:
+    del client.headers["Authorization"]
+    client.cookies.clear()
+    assert _upload(client, "heping.md", NOTICE.encode()).status_code == 401  # type: ignore[attr-defined]

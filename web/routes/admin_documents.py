@@ -1,0 +1,109 @@
+"""Staff document management: upload (new or replacing), list, delete, download originals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+
+from bot.errors import BotError
+from ingest.library import DocumentLibrary
+from web.deps import AssistantDep
+from web.schemas import ErrorResponse
+from web.security import Editor
+
+router = APIRouter(prefix="/api/admin/documents", tags=["admin"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 415, 422)
+}
+
+
+def _library(request: Request) -> DocumentLibrary:
+    return request.app.state.library  # type: ignore[no-any-return]
+
+
+@router.post("", status_code=201, responses=_ERRORS)
+async def upload(files: list[UploadFile], request: Request, user: Editor) -> dict[str, Any]:
+    """Upload one or many files; a file whose name exists replaces it as a new version.
+
+    Each is stored (with version and checksum) before it is indexed and is live for chat
+    when this returns. A file that cannot be used is rejected with the reason, and its
+    previous version stays in service.
+    """
+    library = _library(request)
+    uploaded, rejected = [], []
+    first_error: BotError | None = None
+    for file in files:
+        data = await file.read(library.max_bytes + 1)
+        try:
+            done = await run_in_threadpool(library.upload, file.filename or "", data, user.username)
+        except BotError as exc:
+            first_error = first_error or exc
+            rejected.append(
+                {
+                    "name": file.filename,
+                    "code": exc.code,
+                    "message": exc.message,
+                    "message_zh": exc.message_zh,
+                }
+            )
+            continue
+        uploaded.append(
+            {
+                "name": done.name,
+                "version": done.version,
+                "sha256": done.sha256,
+                "doc_ids": done.doc_ids,
+            }
+        )
+    if first_error is not None and not uploaded:
+        raise first_error
+    return {"uploaded": uploaded, "rejected": rejected}
+
+
+@router.get("", responses=_ERRORS)
+async def list_documents(
+    request: Request,
+    assistant: AssistantDep,
+    user: Editor,
+    category: str | None = None,
+    department: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every document in the index, with where it came from (filters: category, department)."""
+    library = _library(request)
+    out = []
+    for doc in assistant.index.records.documents():
+        if category and doc.category != category or department and doc.department != department:
+            continue
+        uploaded = library.is_uploaded(doc)
+        out.append(
+            {
+                "doc_id": doc.doc_id,
+                "title": doc.title,
+                "category": doc.category,
+                "department": doc.department,
+                "updated": doc.updated,
+                "kind": doc.kind,
+                "origin": "upload" if uploaded else "deployed",
+                "versions": library.versions_of(doc.source_path.rsplit("/", 1)[-1])
+                if uploaded
+                else [],
+            }
+        )
+    return out
+
+
+@router.delete("/{doc_id:path}", responses=_ERRORS)
+async def delete_document(doc_id: str, request: Request, user: Editor) -> dict[str, str]:
+    """Take an uploaded document out of service (its stored versions are kept)."""
+    name = await run_in_threadpool(_library(request).delete, doc_id)
+    return {"deleted": name}
+
+
+@router.get("/{doc_id:path}/original", response_class=FileResponse, responses=_ERRORS)
+async def original(doc_id: str, request: Request, user: Editor) -> FileResponse:
+    """Download the live original of an uploaded document."""
+    path = _library(request).original(doc_id)
+    return FileResponse(path, filename=path.name)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.audit import AuditLog
 from bot.errors import (
     ConflictError,
     InvalidInputError,
@@ -68,8 +69,10 @@ class DocumentLibrary:
         data_dir: Path,
         index: KnowledgeIndex,
         on_change: Callable[[], None],
+        audit: AuditLog,
         max_bytes: int = 20 * 1024 * 1024,
     ) -> None:
+        self.audit = audit
         self.root = data_dir / "library"
         self.current = self.root / "current"
         self.versions = self.root / "versions"
@@ -120,61 +123,108 @@ class DocumentLibrary:
 
     # --- changes -----------------------------------------------------------------------
     def upload(self, filename: str, data: bytes, user: str) -> Uploaded:
-        """Store a new version durably, index it, and make it live (or reject it, keeping the old)."""
+        """A new file: stored durably, indexed, live (or rejected with the reason)."""
         name = self._checked_name(filename)
         self._check_content(name, data)
-        sha = hashlib.sha256(data).hexdigest()
         with self._lock:
-            live = self._db.execute(
-                "SELECT sha256 FROM library_versions WHERE name=? AND status='live'", (name,)
-            ).fetchone()
-            if live and live[0] == sha:
+            if (self.current / name).exists():
                 raise ConflictError(
-                    f"{name}: identical to the live version",
-                    message_zh=f"{name}：与当前版本完全相同",
+                    f"{name} exists; replace it by document id with the version you edited",
+                    message_zh=f"{name} 已存在：请在该文档上选择“替换”，以免覆盖他人的修改",
                 )
-            (last,) = self._db.execute(
-                "SELECT COALESCE(MAX(version), 0) FROM library_versions WHERE name=?", (name,)
+            return self._store(name, data, user, "upload")
+
+    def replace(self, doc_id: str, data: bytes, user: str, base_version: int) -> Uploaded:
+        """A new version of an uploaded document; 409 when someone changed it since `base_version`."""
+        with self._lock:
+            name = self._file_of(doc_id).name
+            self._check_content(name, data)
+            live = self._live_version(name)
+            if live != base_version:
+                raise ConflictError(
+                    f"{doc_id} changed since version {base_version} (now {live}); reload and retry",
+                    message_zh=f"{doc_id} 已被他人修改（当前版本 {live}），请刷新后再试",
+                )
+            return self._store(name, data, user, "replace")
+
+    def rollback(self, doc_id: str, version: int, user: str) -> Uploaded:
+        """Make an earlier accepted version live again (as a new version)."""
+        with self._lock:
+            name = self._file_of(doc_id).name
+            row = self._db.execute(
+                "SELECT sha256, status FROM library_versions WHERE name=? AND version=?",
+                (name, version),
             ).fetchone()
-            version = last + 1
-            suffix = Path(name).suffix.lower()
-            _fsync_write(self.versions / name / f"{version}-{sha[:12]}{suffix}", data)
-            self._db.execute(
-                "INSERT INTO library_versions VALUES (?, ?, ?, ?, ?, ?, 'pending', '')",
-                (name, version, sha, len(data), user, time.time()),
-            )
-            target = self.current / name
-            previous = target.read_bytes() if target.exists() else None
-            _fsync_write(target, data)
-            report = Ingestor(self.index, progress=False).run([self.current])
-            failure = next((f for f in report.failed if Path(f.path).name == name), None)
-            if failure is not None:
-                if previous is None:
-                    target.unlink()
-                else:
-                    _fsync_write(target, previous)
-                self._set_status(name, version, "rejected", failure.reason)
-                raise InvalidInputError(
-                    failure.reason, message_zh=f"{name}：无法解析，原版本继续使用"
+            if row is None or row[1] in ("rejected", "pending"):
+                raise NotFoundError(
+                    f"{doc_id} has no usable version {version}",
+                    message_zh=f"{doc_id} 没有可恢复的版本 {version}",
                 )
-            self._db.execute(
-                "UPDATE library_versions SET status='superseded' WHERE name=? AND status='live'",
-                (name,),
+            stored = self.versions / name / f"{version}-{row[0][:12]}{Path(name).suffix.lower()}"
+            return self._store(name, stored.read_bytes(), user, "rollback", f"to version {version}")
+
+    def _live_version(self, name: str) -> int | None:
+        row = self._db.execute(
+            "SELECT version FROM library_versions WHERE name=? AND status='live'", (name,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def _store(self, name: str, data: bytes, user: str, action: str, detail: str = "") -> Uploaded:
+        """Keep the version, index it, swap it live; the caller holds the lock."""
+        sha = hashlib.sha256(data).hexdigest()
+        live = self._db.execute(
+            "SELECT version, sha256 FROM library_versions WHERE name=? AND status='live'", (name,)
+        ).fetchone()
+        if live and live[1] == sha:
+            raise ConflictError(
+                f"{name}: identical to the live version", message_zh=f"{name}：与当前版本完全相同"
             )
-            self._set_status(name, version, "live")
+        (last,) = self._db.execute(
+            "SELECT COALESCE(MAX(version), 0) FROM library_versions WHERE name=?", (name,)
+        ).fetchone()
+        version = last + 1
+        suffix = Path(name).suffix.lower()
+        _fsync_write(self.versions / name / f"{version}-{sha[:12]}{suffix}", data)
+        self._db.execute(
+            "INSERT INTO library_versions VALUES (?, ?, ?, ?, ?, ?, 'pending', '')",
+            (name, version, sha, len(data), user, time.time()),
+        )
+        target = self.current / name
+        previous = target.read_bytes() if target.exists() else None
+        _fsync_write(target, data)
+        report = Ingestor(self.index, progress=False).run([self.current])
+        failure = next((f for f in report.failed if Path(f.path).name == name), None)
+        if failure is not None:
+            if previous is None:
+                target.unlink()
+            else:
+                _fsync_write(target, previous)
+            self._set_status(name, version, "rejected", failure.reason)
+            self.audit.record(
+                user, f"{action}_rejected", name, live and live[0], version, failure.reason
+            )
+            raise InvalidInputError(failure.reason, message_zh=f"{name}：无法解析，原版本继续使用")
+        self._db.execute(
+            "UPDATE library_versions SET status='superseded' WHERE name=? AND status='live'",
+            (name,),
+        )
+        self._set_status(name, version, "live")
+        self.audit.record(user, action, name, live and live[0], version, detail)
         self.on_change()
         return Uploaded(name, version, sha, [d.doc_id for d in self._documents_of(target)])
 
-    def delete(self, doc_id: str) -> str:
+    def delete(self, doc_id: str, user: str) -> str:
         """Take an uploaded document's file out of the index (its versions are kept)."""
         with self._lock:
             target = self._file_of(doc_id)
+            live = self._live_version(target.name)
             target.unlink()
             Ingestor(self.index, progress=False).run([self.current])
             self._db.execute(
                 "UPDATE library_versions SET status='deleted' WHERE name=? AND status='live'",
                 (target.name,),
             )
+            self.audit.record(user, "delete", target.name, live, None, doc_id)
         self.on_change()
         return target.name
 

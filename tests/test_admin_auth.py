@@ -87,7 +87,11 @@ def test_every_admin_route_checks_the_role(client: TestClient) -> None:
     assert made.status_code in (201, 409)
     editor = {"Authorization": f"Bearer {_login(client, 'ed', PASSWORD)}"}
     bogus = {"Authorization": "Bearer not-a-token"}
-    admin_only = {("GET", "/api/admin/users"), ("POST", "/api/admin/users")}
+    admin_only = {
+        ("GET", "/api/admin/users"),
+        ("POST", "/api/admin/users"),
+        ("GET", "/api/admin/audit"),
+    }
     paths = client.get("/openapi.json").json()["paths"]
     calls = sorted(
         (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from collections.abc import Iterator
@@ -55,6 +56,14 @@ def _upload(client: TestClient, name: str, data: bytes, kind: str = "text/markdo
     return client.post("/api/admin/documents", files=[("files", (name, data, kind))])
 
 
+def _replace(client: TestClient, data: bytes, base_version: int) -> object:
+    return client.put(
+        "/api/admin/documents/heping-subsidy",
+        files={"file": ("heping.md", data, "text/markdown")},
+        data={"base_version": str(base_version)},
+    )
+
+
 def _asked(client: TestClient) -> dict:
     return client.post("/api/chat", json={"question": QUESTION}).json()  # type: ignore[no-any-return]
 
@@ -67,11 +76,12 @@ def test_upload_is_live_versioned_and_deletable(client: TestClient) -> None:
     answer = _asked(client)
     assert answer["answered"] and answer["sources"][0]["doc_id"] == "heping-subsidy"
     assert "三成" in answer["answer"]
-    # the same bytes again: refused, nothing changes
+    # a second upload under the same name must say which version it replaces
     assert _upload(client, "heping.md", NOTICE.encode()).status_code == 409  # type: ignore[attr-defined]
+    assert _replace(client, NOTICE.encode(), 1).status_code == 409  # identical bytes
     # a new version that does not parse: refused with the reason, the old one stays live
-    broken = _upload(client, "heping.md", b"---\nid: [unclosed\n---\n## x\ny")
-    assert broken.status_code == 422  # type: ignore[attr-defined]
+    broken = _replace(client, b"---\nid: [unclosed\n---\n## x\ny", 1)
+    assert broken.status_code == 422 and broken.json()["error"]["message"]
     assert "三成" in _asked(client)["answer"]
     listed = {d["doc_id"]: d for d in client.get("/api/admin/documents").json()}
     versions = listed["heping-subsidy"]["versions"]
@@ -79,15 +89,39 @@ def test_upload_is_live_versioned_and_deletable(client: TestClient) -> None:
     assert listed["startup"]["origin"] == "deployed"
     original = client.get("/api/admin/documents/heping-subsidy/original")
     assert original.status_code == 200 and original.content == NOTICE.encode()
-    # a replacement that parses becomes live at once
-    newer = NOTICE.replace("三成", "五成")
-    assert _upload(client, "heping.md", newer.encode()).status_code == 201  # type: ignore[attr-defined]
+    # two editors start from version 1: the first replacement wins, the second gets 409
+    assert _replace(client, NOTICE.replace("三成", "五成").encode(), 1).status_code == 200
+    late = _replace(client, NOTICE.replace("三成", "四成").encode(), 1)
+    assert late.status_code == 409 and late.json()["error"]["code"] == "conflict"
     assert "五成" in _asked(client)["answer"]
+    # roll back to version 1: live again, as version 4
+    back = client.post("/api/admin/documents/heping-subsidy/rollback", json={"version": 1})
+    assert back.status_code == 200 and back.json()["version"] == 4
+    assert "三成" in _asked(client)["answer"]
+    assert (
+        client.post("/api/admin/documents/heping-subsidy/rollback", json={"version": 2}).status_code
+        == 404
+    )  # a rejected version cannot come back
     # deleting takes it out of service; deployed documents cannot be deleted here
     assert client.delete("/api/admin/documents/heping-subsidy").status_code == 200
     assert not _asked(client)["answered"]
     assert client.delete("/api/admin/documents/startup").status_code == 409
     assert client.delete("/api/admin/documents/nothing-here").status_code == 404
+    # every change is in the audit log: who, what, old → new version
+    log = client.get("/api/admin/audit").json()
+    steps = [(e["action"], e["old_version"], e["new_version"]) for e in reversed(log)]
+    assert steps == [
+        ("upload", None, 1),
+        ("replace_rejected", 1, 2),
+        ("replace", 1, 3),
+        ("rollback", 3, 4),
+        ("delete", 4, None),
+    ]
+    assert all(e["user"] == "root" for e in log)
+    exported = client.get("/api/admin/audit", params={"format": "csv"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert [r["action"] for r in rows] == [e["action"] for e in log] and len(rows) == 5
 
 
 def test_bad_uploads_get_clear_errors(client: TestClient) -> None:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from bot.assistant import Assistant
+from bot.audit import AuditLog
 from bot.config import Settings
 from bot.staff import StaffStore
 from ingest.library import DocumentLibrary
@@ -30,10 +31,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         app.state.assistant = assistant or Assistant(settings)
         app.state.staff = StaffStore(settings.records_path, settings.admin_token_hours)
         app.state.login_limiter = LoginLimiter()
+        app.state.audit = AuditLog(settings.records_path)
         app.state.library = DocumentLibrary(
             settings.data_dir,
             app.state.assistant.index,
             app.state.assistant.refresh,
+            app.state.audit,
             max_bytes=settings.upload_max_mb * 1024 * 1024,
         )
         if settings.admin_user and app.state.staff.ensure(
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         finally:
             app.state.staff.close()
             app.state.library.close()
+            app.state.audit.close()
             if own:
                 await app.state.assistant.aclose()
 

@@ -103,6 +103,10 @@ class StaffCreate(BaseModel):
     role: Literal["editor", "admin"] = "editor"
 
 
+class RollbackRequest(BaseModel):
+    version: int = Field(..., ge=1, description="The version to make live again.")
+
+
 class HealthResponse(BaseModel):
     status: str
     documents: int

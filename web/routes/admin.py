@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
 
 from bot.errors import AuthError
 from web.schemas import (
@@ -81,7 +82,25 @@ async def list_users(user: Admin, staff: StaffDep) -> list[StaffPublic]:
     status_code=201,
     responses={**_ERRORS, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
 )
-async def create_user(body: StaffCreate, user: Admin, staff: StaffDep) -> StaffPublic:
+async def create_user(
+    body: StaffCreate, request: Request, user: Admin, staff: StaffDep
+) -> StaffPublic:
     """Create an editor or admin account (admins only)."""
     created = await run_in_threadpool(staff.create, body.username, body.password, body.role)
+    request.app.state.audit.record(
+        user.username, "create_user", created.username, detail=created.role
+    )
     return StaffPublic(username=created.username, role=created.role)
+
+
+@router.get("/audit", responses=_ERRORS)
+async def audit_log(request: Request, user: Admin, format: str = "json") -> Any:
+    """Every change: who, when, what (old → new version); `?format=csv` to export."""
+    audit = request.app.state.audit
+    if format == "csv":
+        return PlainTextResponse(
+            audit.csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+        )
+    return audit.entries()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from bot.errors import BotError
-from ingest.library import DocumentLibrary
+from ingest.library import DocumentLibrary, Uploaded
 from web.deps import AssistantDep
-from web.schemas import ErrorResponse
+from web.schemas import ErrorResponse, RollbackRequest
 from web.security import Editor
 
 router = APIRouter(prefix="/api/admin/documents", tags=["admin"])
@@ -98,8 +98,41 @@ async def list_documents(
 @router.delete("/{doc_id:path}", responses=_ERRORS)
 async def delete_document(doc_id: str, request: Request, user: Editor) -> dict[str, str]:
     """Take an uploaded document out of service (its stored versions are kept)."""
-    name = await run_in_threadpool(_library(request).delete, doc_id)
+    name = await run_in_threadpool(_library(request).delete, doc_id, user.username)
     return {"deleted": name}
+
+
+def _uploaded(done: Uploaded) -> dict[str, Any]:
+    return {
+        "name": done.name,
+        "version": done.version,
+        "sha256": done.sha256,
+        "doc_ids": done.doc_ids,
+    }
+
+
+@router.put("/{doc_id:path}", responses=_ERRORS)
+async def replace_document(
+    doc_id: str,
+    request: Request,
+    user: Editor,
+    file: UploadFile,
+    base_version: Annotated[int, Form(description="The version the editor started from.")],
+) -> dict[str, Any]:
+    """Replace an uploaded document with a new version; 409 if it changed since `base_version`."""
+    library = _library(request)
+    data = await file.read(library.max_bytes + 1)
+    done = await run_in_threadpool(library.replace, doc_id, data, user.username, base_version)
+    return _uploaded(done)
+
+
+@router.post("/{doc_id:path}/rollback", responses=_ERRORS)
+async def rollback_document(
+    doc_id: str, body: RollbackRequest, request: Request, user: Editor
+) -> dict[str, Any]:
+    """Make an earlier version live again (recorded as a new version)."""
+    done = await run_in_threadpool(_library(request).rollback, doc_id, body.version, user.username)
+    return _uploaded(done)
 
 
 @router.get("/{doc_id:path}/original", response_class=FileResponse, responses=_ERRORS)

@@ -126,6 +126,8 @@ class Assistant:
                 async with aclosing(self.generator.stream(standalone, found.hits)) as items:
                     async for item in items:
                         if isinstance(item, Generated):
+                            if item.declined and shown:
+                                yield StreamEvent("reset", {})
                             item.text = shown
                             answer = self._from_generated(item, standalone, found)
                             break

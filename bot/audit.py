@@ -20,6 +20,13 @@ CREATE TABLE IF NOT EXISTS audit_log (
 COLUMNS = ("id", "at", "user", "action", "target", "old_version", "new_version", "detail")
 
 
+def _cell(value: object) -> object:
+    """Spreadsheets run cells that start with = + - @ as formulas: quote them."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 class AuditLog:
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
@@ -59,7 +66,8 @@ class AuditLog:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(self.entries(limit))
+        for entry in self.entries(limit):
+            writer.writerow({k: _cell(v) for k, v in entry.items()})
         return "\ufeff" + buffer.getvalue()  # BOM: Excel opens the Chinese text correctly
 
     def close(self) -> None:

@@ -125,6 +125,7 @@ class GroundedGenerator:
         passages = passages_for(hits)
         citations = CitationFilter(len(passages))
         head = ""  # held back until it cannot be the start of NO_ANSWER
+        streamed = ""
         started = False
         async with aclosing(self.model.stream(build_messages(question, passages))) as deltas:
             async for delta in deltas:
@@ -137,10 +138,11 @@ class GroundedGenerator:
                     if NO_ANSWER.startswith(probe):
                         continue
                     started, delta = True, head.lstrip()
+                streamed += delta
                 safe = citations.feed(delta)
                 if safe:
                     yield safe
-        if not started:
+        if not started or NO_ANSWER in (head + streamed).upper():
             yield Generated("", [], declined=True)
             return
         tail = citations.finish()

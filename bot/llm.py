@@ -75,9 +75,12 @@ class ChatModel:
                 temperature=0.1,
                 max_tokens=max_tokens or self.max_tokens,
             )
-        except openai.OpenAIError as exc:
+        except Exception as exc:  # vendor and gateway oddities alike: the caller falls back
             raise _failure(exc) from exc
-        text = (reply.choices[0].message.content or "") if reply.choices else ""
+        try:
+            text = (reply.choices[0].message.content or "") if reply.choices else ""
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise GenerationError("LLM reply has an unexpected shape") from exc
         if not text.strip():
             raise GenerationError("LLM returned an empty reply")
         return text
@@ -92,7 +95,7 @@ class ChatModel:
                 max_tokens=self.max_tokens,
                 stream=True,
             )
-        except openai.OpenAIError as exc:
+        except Exception as exc:
             raise _failure(exc) from exc
         produced = finished = False
         try:
@@ -104,7 +107,7 @@ class ChatModel:
                 if choice.delta and choice.delta.content:
                     produced = True
                     yield choice.delta.content
-        except (openai.OpenAIError, httpx.HTTPError) as exc:
+        except Exception as exc:  # bad JSON from a gateway, dropped connections …
             raise _failure(exc) from exc
         finally:
             # a client that went away cancels us: close the upstream request even so

@@ -22,6 +22,9 @@ from bot.errors import AuthError, ConflictError, InvalidInputError
 ROLES = ("editor", "admin")  # admin ⊃ editor
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MIN_PASSWORD = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt's limit
+# Checked against when the user does not exist, so timing does not tell names apart.
+_DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt())
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS staff_users (
@@ -71,6 +74,11 @@ class StaffStore:
                 f"password: at least {MIN_PASSWORD} characters",
                 message_zh=f"密码至少 {MIN_PASSWORD} 位",
             )
+        if len(password.encode()) > MAX_PASSWORD_BYTES:
+            raise InvalidInputError(
+                f"password: at most {MAX_PASSWORD_BYTES} bytes (about 24 Chinese characters)",
+                message_zh="密码过长（最多 72 字节，约 24 个汉字）",
+            )
         if role not in ROLES:
             raise InvalidInputError(
                 f"role must be one of {', '.join(ROLES)}", message_zh="角色只能是 editor 或 admin"
@@ -113,10 +121,9 @@ class StaffStore:
             row = self._db.execute(
                 "SELECT password_hash, role FROM staff_users WHERE username=?", (username,)
             ).fetchone()
-        # compare against a dummy hash for unknown users, so timing does not tell them apart
-        stored = row[0] if row else "$2b$12$" + "x" * 53
+        stored = row[0].encode() if row else _DUMMY_HASH
         try:
-            ok = bcrypt.checkpw(password.encode(), stored.encode()) and row is not None
+            ok = bcrypt.checkpw(password.encode()[:MAX_PASSWORD_BYTES], stored) and row is not None
         except ValueError:
             ok = False
         if not ok:

@@ -7,9 +7,11 @@ swapped in one transaction, so a reader (or an interrupted ingest) never sees ha
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from bot.models import Chunk, Document
 
@@ -42,6 +44,9 @@ class RecordStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # One connection shared by request threads: a reader must not see another thread's
+        # half-done transaction, so every use holds this lock.
+        self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
@@ -76,25 +81,31 @@ class RecordStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
 
     # --- metadata -------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
+        rows = self._read("SELECT value FROM meta WHERE key=?", (key,))
+        return str(rows[0][0]) if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     # --- files ----------------------------------------------------------------------
     def file_fingerprints(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT path, fingerprint FROM files").fetchall())
+        return dict(self._read("SELECT path, fingerprint FROM files"))
 
     def owner_of(self, doc_ids: Iterable[str]) -> dict[str, str]:
         """Map each doc id that is already indexed to the file that holds it."""
@@ -103,7 +114,7 @@ class RecordStore:
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
             q = f"SELECT doc_id, path FROM documents WHERE doc_id IN ({','.join('?' * len(part))})"
-            out.update(self._db.execute(q, part).fetchall())
+            out.update(self._read(q, part))
         return out
 
     def replace_file(
@@ -147,7 +158,7 @@ class RecordStore:
 
     # --- reading --------------------------------------------------------------------
     def documents(self) -> list[Document]:
-        rows = self._db.execute(f"SELECT {_DOC_COLS} FROM documents ORDER BY doc_id").fetchall()
+        rows = self._read(f"SELECT {_DOC_COLS} FROM documents ORDER BY doc_id")
         return [
             Document(
                 doc_id=r[0],
@@ -166,15 +177,15 @@ class RecordStore:
         ]
 
     def chunks(self) -> list[Chunk]:
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT chunk_id, doc_id, ordinal, title, section, text FROM chunks ORDER BY doc_id, ordinal"
-        ).fetchall()
+        )
         return [Chunk(*r) for r in rows]
 
     def chunk_ids(self) -> set[str]:
-        return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunks")}
+        return {r[0] for r in self._read("SELECT chunk_id FROM chunks")}
 
     def counts(self) -> tuple[int, int]:
-        docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        ((docs,),) = self._read("SELECT COUNT(*) FROM documents")
+        ((chunks,),) = self._read("SELECT COUNT(*) FROM chunks")
         return int(docs), int(chunks)

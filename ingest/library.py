@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS library_versions (
 );
 """
 _ZIPPED = {".docx", ".xlsx"}
-MAX_UNZIPPED = 200 * 1024 * 1024
+MAX_UNZIPPED = 50 * 1024 * 1024  # XML this large already costs parsers gigabytes
 
 
 @dataclass(frozen=True)
@@ -192,13 +192,15 @@ class DocumentLibrary:
         target = self.current / name
         previous = target.read_bytes() if target.exists() else None
         _fsync_write(target, data)
-        report = Ingestor(self.index, progress=False).run([self.current])
+        try:
+            report = Ingestor(self.index, progress=False).run([self.current])
+        except BaseException as exc:  # embedder, vector store, disk: the old version stays
+            self._put_back(target, previous)
+            self._set_status(name, version, "rejected", f"indexing failed: {exc}")
+            raise
         failure = next((f for f in report.failed if Path(f.path).name == name), None)
         if failure is not None:
-            if previous is None:
-                target.unlink()
-            else:
-                _fsync_write(target, previous)
+            self._put_back(target, previous)
             self._set_status(name, version, "rejected", failure.reason)
             self.audit.record(
                 user, f"{action}_rejected", name, live and live[0], version, failure.reason
@@ -258,6 +260,13 @@ class DocumentLibrary:
                 message_zh=f"{doc_id} 属于随系统部署的知识库目录，不能在这里修改",
             )
         return Path(doc.source_path)
+
+    @staticmethod
+    def _put_back(target: Path, previous: bytes | None) -> None:
+        if previous is None:
+            target.unlink(missing_ok=True)
+        else:
+            _fsync_write(target, previous)
 
     def _set_status(self, name: str, version: int, status: str, reason: str = "") -> None:
         self._db.execute(

@@ -155,6 +155,10 @@ class Ingestor:
                 report.failed.append(
                     FileFailure(key, f"{path.name}: cannot read ({exc.strerror or exc})")
                 )
+            except Exception as exc:  # a third-party parser choking on a malformed file
+                report.failed.append(
+                    FileFailure(key, f"{path.name}: cannot be parsed ({type(exc).__name__}: {exc})")
+                )
 
         self._embed_and_swap(todo, report)
         self._remove_missing(paths, files, known, report)

@@ -129,3 +129,15 @@ def test_guessing_passwords_is_rate_limited(client: TestClient) -> None:
     blocked = client.post("/api/admin/login", json={"username": "root", "password": PASSWORD})
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
     assert blocked.json()["error"]["message_zh"] == "登录失败次数过多，请稍后再试"
+
+
+def test_parallel_guesses_are_counted_before_the_password_check(client: TestClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guess(_: int) -> int:
+        res = client.post("/api/admin/login", json={"username": "root", "password": "wrong-guess"})
+        return res.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(guess, range(16)))
+    assert codes.count(401) <= 5 and codes.count(429) >= 11

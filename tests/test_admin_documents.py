@@ -144,3 +144,44 @@ def test_uploads_need_a_staff_login(client: TestClient) -> None:
     del client.headers["Authorization"]
     client.cookies.clear()
     assert _upload(client, "heping.md", NOTICE.encode()).status_code == 401  # type: ignore[attr-defined]
+
+
+def test_oversized_bodies_are_refused_before_anything_reads_them(client: TestClient) -> None:
+    del client.headers["Authorization"]
+    big = client.post(
+        "/api/chat", content=b"x" * (1024 * 1024 + 1), headers={"content-type": "application/json"}
+    )
+    assert big.status_code == 413 and big.json()["error"]["code"] == "too_large"
+    # an anonymous upload larger than ten files' worth never reaches authentication
+    huge = client.post(
+        "/api/admin/documents",
+        content=b"x" * (11 * 1024 * 1024 + 1),
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert huge.status_code == 413
+
+
+def test_a_parser_crash_is_a_refusal_not_an_outage(client: TestClient) -> None:
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as z:  # a zip, but not a workbook openpyxl can read
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook><broken")
+    res = _upload(client, "faq.xlsx", broken.getvalue(), "application/octet-stream")
+    assert res.status_code == 422, res.text  # type: ignore[attr-defined]
+    assert _upload(client, "heping.md", NOTICE.encode()).status_code == 201  # type: ignore[attr-defined]
+    assert _asked(client)["answered"]
+
+
+def test_spreadsheet_formulas_cannot_ride_in_the_audit_export(client: TestClient) -> None:
+    assert _upload(client, "=1+2.md", NOTICE.encode()).status_code == 201  # type: ignore[attr-defined]
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/api/admin/audit?format=csv").text.lstrip("\ufeff")))
+    )
+    assert rows[0]["target"].startswith("'=")
+
+
+def test_over_long_passwords_are_refused(client: TestClient) -> None:
+    res = client.post(
+        "/api/admin/users", json={"username": "long", "password": "密" * 30, "role": "editor"}
+    )
+    assert res.status_code == 422 and "72" in res.json()["error"]["message"]

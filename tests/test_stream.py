@@ -172,3 +172,13 @@ def test_a_client_that_goes_away_cancels_generation(
         server.should_exit = True
         thread.join(timeout=10)
         bot.close()
+
+
+def test_a_decline_after_some_text_becomes_the_refusal(
+    llm_client: TestClient, fake: FakeOpenAI
+) -> None:
+    fake.reply = lambda r: "资料里没有写这个。NO_ANSWER"
+    events = stream(llm_client, QUESTION)
+    done = events[-1][1]
+    assert done["answered"] is False and done["mode"] == "llm"
+    assert "reset" in [name for name, _ in events] and "NO_ANSWER" not in text_of(events)

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.staff import StaffStore
 from ingest.library import DocumentLibrary
 from web.errors import install_error_handlers
+from web.limits import BodyLimit
 from web.routes import admin, admin_documents, chat, health, pages
 from web.security import LoginLimiter
 
@@ -67,6 +68,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
         max_age=600,
+    )
+    # Up to ten files of the largest size per upload request; 1 MB is plenty for everything else.
+    app.add_middleware(
+        BodyLimit,
+        limit=1024 * 1024,
+        upload_limit=(10 * settings.upload_max_mb + 1) * 1024 * 1024,
     )
     install_error_handlers(app)
     app.include_router(health.router)

@@ -24,15 +24,20 @@ class LoginLimiter:
         self._lock = threading.Lock()
 
     def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
+        q = self._failures[key]  # created on first use; emptied ones are dropped on success
         while q and q[0] < now - self.window_s:
             q.popleft()
         return q
 
-    def check(self, client: str, username: str) -> None:
+    def attempt(self, client: str, username: str) -> None:
+        """Count a log-in attempt, or refuse it when too many failed recently.
+
+        Counted before the (slow) password check, so parallel guesses cannot all slip in.
+        """
         now = time.monotonic()
+        pair_key = f"{client}|{username.lower()}"
         with self._lock:
-            pair = self._recent(f"{client}|{username.lower()}", now)
+            pair = self._recent(pair_key, now)
             everyone = self._recent(client, now)
             if len(pair) >= self.attempts or len(everyone) >= self.per_client:
                 oldest = min(pair[0] if pair else now, everyone[0] if everyone else now)
@@ -41,16 +46,18 @@ class LoginLimiter:
                     retry_after=max(1, int(oldest + self.window_s - now) + 1),
                     message_zh="登录失败次数过多，请稍后再试",
                 )
-
-    def failed(self, client: str, username: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._failures[f"{client}|{username.lower()}"].append(now)
-            self._failures[client].append(now)
+            pair.append(now)
+            everyone.append(now)
 
     def succeeded(self, client: str, username: str) -> None:
+        """A correct password: this attempt and the user's earlier failures no longer count."""
         with self._lock:
             self._failures.pop(f"{client}|{username.lower()}", None)
+            everyone = self._failures.get(client)
+            if everyone:
+                everyone.pop()
+            for key in [k for k, q in self._failures.items() if not q]:
+                del self._failures[key]
 
 
 def token_of(request: Request) -> str | None:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
-from bot.errors import AuthError
 from web.schemas import (
     ErrorResponse,
     LoginRequest,
@@ -36,12 +35,8 @@ async def login(
     """Exchange a username and password for a bearer token (also set as a session cookie)."""
     limiter = request.app.state.login_limiter
     client = request.client.host if request.client else "?"
-    limiter.check(client, body.username)
-    try:
-        token, user = await run_in_threadpool(staff.login, body.username, body.password)
-    except AuthError:
-        limiter.failed(client, body.username)
-        raise
+    limiter.attempt(client, body.username)
+    token, user = await run_in_threadpool(staff.login, body.username, body.password)
     limiter.succeeded(client, body.username)
     response.set_cookie(
         COOKIE,

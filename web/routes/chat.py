@@ -91,6 +91,16 @@ async def chat_stream(body: ChatRequest, assistant: AssistantDep) -> StreamingRe
             yield _event(
                 "error", {"code": exc.code, "message": exc.message, "message_zh": exc.message_zh}
             )
+        except Exception:
+            log.exception("stream failed")
+            yield _event(
+                "error",
+                {
+                    "code": "internal_error",
+                    "message": "internal error",
+                    "message_zh": "服务内部错误，请稍后再试",
+                },
+            )
 
     return StreamingResponse(
         events(),

@@ -99,10 +99,15 @@
   }
 
   function load() {
-    try { return JSON.parse(localStorage.getItem(STORE) || "{}") || {}; } catch (e) { return {}; }
+    try {
+      var v = JSON.parse(localStorage.getItem(STORE) || "{}");
+      return v && typeof v === "object" && !Array.isArray(v) ? v : {};
+    } catch (e) { return {}; }
   }
   var state = load();
-  state.messages = Array.isArray(state.messages) ? state.messages : [];
+  state.messages = (Array.isArray(state.messages) ? state.messages : []).filter(function (m) {
+    return m && typeof m === "object" && typeof m.text === "string";
+  });
   function save() {
     state.messages = state.messages.slice(-MAX_KEPT);
     try { localStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* private mode: not kept */ }
@@ -158,7 +163,8 @@
   closeBtn.addEventListener("click", close);
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") { e.preventDefault(); close(); } });
   input.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+    // 229: Safari reports the Enter that picks a pinyin candidate this way
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
   });
   form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
   function submit() {
@@ -239,16 +245,19 @@
 
   // --- talking to the server --------------------------------------------------------------
   function ask(question) {
+    if (send.disabled) return;  // one answer at a time
     suggestions.setAttribute("hidden", "");
     var user = { role: "user", text: question };
     state.messages.push(user);
     addMessage(user);
     var msg = { role: "bot", text: "", question: question, sources: [], done: false };
     state.messages.push(msg);
+    save();  // a reload while the answer streams keeps the question
     stream(msg, addMessage(msg));
   }
 
   function retry(msg, node) {
+    if (send.disabled) return;
     msg.error = null;
     msg.text = "";
     stream(msg, node);
@@ -267,8 +276,11 @@
       var buffer = "";
       function pump() {
         return reader.read().then(function (chunk) {
-          if (chunk.done) return;
-          buffer += decoder.decode(chunk.value, { stream: true });
+          if (chunk.done) {
+            if (buffer.trim()) handle(buffer, msg, node);  // a last event without its blank line
+            return;
+          }
+          buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
           var blocks = buffer.split("\n\n");
           buffer = blocks.pop();
           blocks.forEach(function (block) { handle(block, msg, node); });

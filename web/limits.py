@@ -1,0 +1,59 @@
+"""Refuse oversized request bodies before anything reads them (and before authentication)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+UPLOAD_PREFIX = "/api/admin/documents"
+
+
+class BodyLimit:
+    """413 for bodies over the limit, 411 for uploads that do not say their length."""
+
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int) -> None:
+        self.app, self.limit, self.upload_limit = app, limit, upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
+            upload = scope["path"].startswith(UPLOAD_PREFIX)
+            limit = self.upload_limit if upload else self.limit
+            headers = dict(scope.get("headers") or [])
+            length = headers.get(b"content-length")
+            if length is None and upload:
+                await _refuse(
+                    send,
+                    411,
+                    "length_required",
+                    "uploads must send Content-Length",
+                    "上传请求缺少 Content-Length",
+                )
+                return
+            if length is not None and (not length.isdigit() or int(length) > limit):
+                await _refuse(
+                    send,
+                    413,
+                    "too_large",
+                    f"request body larger than {limit // (1024 * 1024) or 1} MB",
+                    "请求内容过大",
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, status: int, code: str, message: str, message_zh: str) -> None:
+    body: dict[str, Any] = {"error": {"code": code, "message": message, "message_zh": message_zh}}
+    data = json.dumps(body, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from pathlib import Path
+
+from bot.sqlite import SQLiteTable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -16,13 +16,9 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
-class FeedbackStore:
+class FeedbackStore(SQLiteTable):
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        super().__init__(path, _SCHEMA)
 
     def add(
         self, question: str, answer: str, rating: str, session_id: str = "", comment: str = ""
@@ -36,15 +32,7 @@ class FeedbackStore:
         return int(cur.lastrowid or 0)
 
     def recent(self, limit: int = 100) -> list[dict[str, object]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, session_id, question, answer, rating, comment, at FROM feedback"
-                " ORDER BY id DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
         keys = ("id", "session_id", "question", "answer", "rating", "comment", "at")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        return self._dicts(
+            f"SELECT {', '.join(keys)} FROM feedback ORDER BY id DESC LIMIT ?", (limit,), keys
+        )

@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import sqlite3
-import threading
 import time
 import zipfile
 from collections.abc import Callable
@@ -30,6 +28,7 @@ from bot.errors import (
 )
 from bot.index import KnowledgeIndex
 from bot.models import Document
+from bot.sqlite import SQLiteTable
 from ingest.parsers import PARSERS
 from ingest.pipeline import Ingestor
 
@@ -63,7 +62,7 @@ def _fsync_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-class DocumentLibrary:
+class DocumentLibrary(SQLiteTable):
     def __init__(
         self,
         data_dir: Path,
@@ -80,12 +79,7 @@ class DocumentLibrary:
         self.index = index
         self.on_change = on_change
         self.max_bytes = max_bytes
-        self._lock = threading.Lock()  # one change at a time
-        self._db = sqlite3.connect(
-            data_dir / "records.sqlite3", check_same_thread=False, isolation_level=None
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        super().__init__(data_dir / "records.sqlite3", _SCHEMA)
 
     # --- checks ------------------------------------------------------------------------
     def _checked_name(self, filename: str) -> str:
@@ -126,7 +120,7 @@ class DocumentLibrary:
         """A new file: stored durably, indexed, live (or rejected with the reason)."""
         name = self._checked_name(filename)
         self._check_content(name, data)
-        with self._lock:
+        with self._lock:  # one change at a time
             if (self.current / name).exists():
                 raise ConflictError(
                     f"{name} exists; replace it by document id with the version you edited",
@@ -235,13 +229,12 @@ class DocumentLibrary:
         return self._file_of(doc_id)
 
     def versions_of(self, name: str) -> list[dict[str, object]]:
-        rows = self._db.execute(
-            "SELECT version, sha256, size, uploaded_by, at, status, reason FROM library_versions"
-            " WHERE name=? ORDER BY version",
-            (name,),
-        ).fetchall()
         keys = ("version", "sha256", "size", "uploaded_by", "at", "status", "reason")
-        return [dict(zip(keys, r, strict=True)) for r in rows]
+        return self._dicts(
+            f"SELECT {', '.join(keys)} FROM library_versions WHERE name=? ORDER BY version",
+            (name,),
+            keys,
+        )
 
     def is_uploaded(self, doc: Document) -> bool:
         return Path(doc.source_path).parent == self.current.resolve()
@@ -273,6 +266,3 @@ class DocumentLibrary:
             "UPDATE library_versions SET status=?, reason=? WHERE name=? AND version=?",
             (status, reason, name, version),
         )
-
-    def close(self) -> None:
-        self._db.close()

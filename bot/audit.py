@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from bot.sqlite import SQLiteTable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -27,12 +27,9 @@ def _cell(value: object) -> object:
     return value
 
 
-class AuditLog:
+class AuditLog(SQLiteTable):
     def __init__(self, path: Path) -> None:
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        super().__init__(path, _SCHEMA)
 
     def record(
         self,
@@ -51,16 +48,15 @@ class AuditLog:
             )
 
     def entries(self, limit: int = 500) -> list[dict[str, object]]:
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
-            ).fetchall()
-        out = []
-        for row in rows:
-            entry = dict(zip(COLUMNS, row, strict=True))
-            entry["at"] = datetime.fromtimestamp(float(row[1]), UTC).isoformat(timespec="seconds")
-            out.append(entry)
-        return out
+        entries = self._dicts(
+            f"SELECT {', '.join(COLUMNS)} FROM audit_log ORDER BY id DESC LIMIT ?",
+            (limit,),
+            COLUMNS,
+        )
+        for entry in entries:
+            stamp = float(str(entry["at"]))
+            entry["at"] = datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
+        return entries
 
     def csv(self, limit: int = 100_000) -> str:
         buffer = io.StringIO()
@@ -69,7 +65,3 @@ class AuditLog:
         for entry in self.entries(limit):
             writer.writerow({k: _cell(v) for k, v in entry.items()})
         return "\ufeff" + buffer.getvalue()  # BOM: Excel opens the Chinese text correctly
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()

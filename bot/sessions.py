@@ -7,12 +7,12 @@ turns are kept, which is all a follow-up question needs.
 from __future__ import annotations
 
 import re
-import sqlite3
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot.sqlite import SQLiteTable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS session_turns (
@@ -35,17 +35,13 @@ class Turn:
     doc_ids: tuple[str, ...] = ()
 
 
-class SessionStore:
+class SessionStore(SQLiteTable):
     """Thread-safe; one SQLite connection shared by the request threads."""
 
     def __init__(self, path: Path, max_turns: int = 6, idle_minutes: float = 30.0) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path, _SCHEMA)
         self.max_turns = max_turns
         self.idle_s = idle_minutes * 60
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
 
     @staticmethod
     def new_id() -> str:
@@ -107,7 +103,3 @@ class SessionStore:
 
     def _expire(self, now: float) -> None:
         self._db.execute("DELETE FROM session_turns WHERE at < ?", (now - self.idle_s,))
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()

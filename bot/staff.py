@@ -10,7 +10,6 @@ import hashlib
 import re
 import secrets
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import bcrypt
 
 from bot.errors import AuthError, ConflictError, InvalidInputError
+from bot.sqlite import SQLiteTable
 
 ROLES = ("editor", "admin")  # admin ⊃ editor
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
@@ -52,15 +52,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class StaffStore:
+class StaffStore(SQLiteTable):
     def __init__(self, path: Path, token_hours: float = 12.0) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.token_s = token_hours * 3600
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        super().__init__(path, _SCHEMA)
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
+        self.token_s = token_hours * 3600
 
     def create(self, username: str, password: str, role: str) -> StaffUser:
         """A new account; refuses bad names, short passwords, unknown roles and duplicates."""
@@ -150,7 +146,3 @@ class StaffStore:
     def logout(self, token: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM staff_tokens WHERE token_sha256=?", (_digest(token),))
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()

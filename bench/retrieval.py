@@ -53,7 +53,7 @@ def main() -> int:
     questions = load_questions(args.questions)
     if args.limit:
         questions = questions[: args.limit]
-    settings = Settings(data_dir=args.data_dir, session_turns=0)
+    settings = Settings(data_dir=args.data_dir, session_turns=0, question_log_days=0)
     bot = Assistant(settings)
     cols = [k for k in METRIC_KEYS if k not in ("questions", "answer_contains")] + ["build_s"]
     docs, chunks = bot.stats

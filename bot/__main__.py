@@ -24,7 +24,9 @@ def _ask(args: argparse.Namespace) -> int:
         )
         return 2
     # one question at a time: no conversation to keep
-    assistant = Assistant(load_settings(args.data_dir).model_copy(update={"session_turns": 0}))
+    assistant = Assistant(
+        load_settings(args.data_dir).model_copy(update={"session_turns": 0, "question_log_days": 0})
+    )
     try:
         answer = assistant.ask(question, category=args.category)
     finally:
@@ -64,7 +66,9 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
         return 2
     # one question at a time: no conversation to keep
-    assistant = Assistant(load_settings(args.data_dir).model_copy(update={"session_turns": 0}))
+    assistant = Assistant(
+        load_settings(args.data_dir).model_copy(update={"session_turns": 0, "question_log_days": 0})
+    )
     try:
         require_documents(assistant)
         metrics = evaluate(assistant, questions).metrics()

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.faq import FaqMatch
 from bot.models import Answer, DocumentHit, Retrieval, Source
 from bot.places import foreign_places
 from bot.text import (
@@ -103,6 +104,33 @@ class ExtractiveAnswerer:
         cited = self._source(hits[rank], body, window[0].section)
         further = [self._source(h) for i, h in enumerate(hits) if i != rank]
         return Answer(text=body + "[1]", answered=True, sources=[cited, *further], retrieved=hits)
+
+    @classmethod
+    def from_faq(cls, match: FaqMatch, found: Retrieval) -> Answer:
+        """The answer staff wrote for the FAQ entry the question matched, citing the entry.
+
+        The retrieved documents follow as further reading, as they do after an extract.
+        """
+        doc = match.document
+        source = Source(
+            doc_id=doc.doc_id,
+            title=doc.title,
+            section="常见问答",
+            snippet=_snippet(doc.text),
+            url=doc.url,
+            score=match.score,
+            category=doc.category,
+            department=doc.department,
+            contact=doc.contact,
+        )
+        further = [cls._source(h) for h in found.hits if h.document.doc_id != doc.doc_id]
+        return Answer(
+            text=doc.text.strip() + "[1]",
+            answered=True,
+            sources=[source, *further[: max(len(found.hits) - 1, 0)]],
+            retrieved=found.hits,
+            mode="faq",
+        )
 
     def uncovered_reason(self, question: str, found: Retrieval) -> str:
         """Why the evidence cannot answer the question ('' when it can)."""

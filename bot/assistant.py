@@ -21,6 +21,7 @@ from bot.generation import Generated, GroundedGenerator
 from bot.index import KnowledgeIndex
 from bot.llm import ChatModel
 from bot.models import Answer, Retrieval
+from bot.questionlog import QuestionLog
 from bot.rerank import make_reranker
 from bot.retrieval import HybridRetriever, RetrievalConfig
 from bot.sessions import SessionStore, Turn
@@ -82,6 +83,9 @@ class Assistant:
             else "extractive (no BOT_LLM_BASE_URL / BOT_LLM_MODEL)",
         )
         self.feedback = FeedbackStore(self.settings.records_path)
+        self.questions = QuestionLog(
+            self.settings.records_path, retention_days=self.settings.question_log_days
+        )
         self.sessions = SessionStore(
             self.settings.records_path,
             max_turns=self.settings.session_turns,
@@ -95,6 +99,9 @@ class Assistant:
         """Answer one question; `answered` is False when the knowledge base does not cover it."""
         sid, history = self._session(session_id)
         standalone = self._standalone(question, history)
+        faq = self._faq(standalone, category)
+        if faq is not None:
+            return self._finish(question, sid, standalone, faq)
         found, extractive = self._retrieve(standalone, category)
         answer = extractive
         if self.generator is not None and extractive.answered:
@@ -118,6 +125,13 @@ class Assistant:
         """
         sid, history = await anyio.to_thread.run_sync(self._session, session_id)
         standalone = await anyio.to_thread.run_sync(self._standalone, question, history)
+        faq = await anyio.to_thread.run_sync(self._faq, standalone, category)
+        if faq is not None:
+            for piece in _pieces(faq.text):
+                yield StreamEvent("delta", {"text": piece})
+            yield StreamEvent("sources", {"sources": [s.public() for s in faq.sources]})
+            yield self._done(await self._finish_async(question, sid, standalone, faq))
+            return
         found, extractive = await anyio.to_thread.run_sync(self._retrieve, standalone, category)
         answer = extractive
         if self.generator is not None and extractive.answered:
@@ -158,9 +172,17 @@ class Assistant:
             return llm_rewrite(self.llm, question, history)
         return rule_rewrite(question, history)
 
+    def _faq(self, question: str, category: str | None) -> Answer | None:
+        """A staff-written answer when the question closely matches an FAQ entry."""
+        match = self.retriever.match_faq(question)
+        if match is None or category and match.document.category != category:
+            return None
+        found = self.retriever.search(question, k=self.settings.top_k, category=category)
+        return self.answerer.from_faq(match, found)
+
     def _retrieve(self, question: str, category: str | None) -> tuple[Retrieval, Answer]:
         found = self.retriever.search(question, k=self.settings.top_k, category=category)
-        return found, self.answerer.answer(question, found, self.retriever.term_weight)
+        return found, self._answer(question, found)
 
     def _from_generated(self, generated: Generated, question: str, found: Retrieval) -> Answer:
         if generated.declined:
@@ -178,6 +200,15 @@ class Assistant:
     def _finish(self, question: str, sid: str, standalone: str, answer: Answer) -> Answer:
         answer.session_id = sid
         answer.question = standalone
+        if self.settings.question_log_days:
+            self.questions.add(
+                question,
+                standalone,
+                answer.answered,
+                answer.mode,
+                answer.sources[0].doc_id if answer.sources else "",
+                sid,
+            )
         if self.settings.session_turns:
             self.sessions.append(
                 sid,
@@ -209,6 +240,61 @@ class Assistant:
             },
         )
 
+    # --- for staff ------------------------------------------------------------------
+    def hit_test(self, question: str, k: int = 5) -> dict[str, Any]:
+        """What the assistant would retrieve for a question, with scores (nothing is logged)."""
+        found = self.retriever.search(question, k=k)
+        match = self.retriever.match_faq(question)
+        nearest = match or self.retriever.nearest_faq(question)
+        answer = self.answerer.from_faq(match, found) if match else self._answer(question, found)
+        return {
+            "question": question,
+            "answered": answer.answered,
+            "mode": answer.mode,
+            "answer": answer.text,
+            "refusal_reason": ""
+            if answer.answered
+            else self.answerer.uncovered_reason(question, found),
+            "faq": None
+            if nearest is None
+            else {
+                "doc_id": nearest.document.doc_id,
+                "question": nearest.document.title,
+                "phrasing": nearest.phrasing,
+                "similarity": round(nearest.similarity, 4),
+                "overlap": round(nearest.overlap, 4),
+                "score": round(nearest.score, 4),
+                "matched": match is not None,
+            },
+            "top_similarity": round(found.top_similarity, 4),
+            "similarity_gap": round(found.similarity_gap, 4),
+            "hits": [
+                {
+                    "rank": rank,
+                    "doc_id": hit.document.doc_id,
+                    "title": hit.document.title,
+                    "kind": hit.document.kind,
+                    "category": hit.document.category,
+                    "score": round(hit.score, 6),
+                    "coverage": round(hit.coverage, 4),
+                    "chunks": [
+                        {
+                            "chunk_id": chunk.chunk_id,
+                            "section": chunk.section,
+                            "text": chunk.text,
+                            "bm25": round(bm25, 4),
+                            "similarity": None if sim is None else round(sim, 4),
+                        }
+                        for chunk, (bm25, sim) in zip(hit.chunks, hit.chunk_scores, strict=True)
+                    ],
+                }
+                for rank, hit in enumerate(found.hits, start=1)
+            ],
+        }
+
+    def _answer(self, question: str, found: Retrieval) -> Answer:
+        return self.answerer.answer(question, found, self.retriever.term_weight)
+
     # --- upkeep --------------------------------------------------------------------
     def refresh(self) -> None:
         """Pick up documents ingested since start-up."""
@@ -228,5 +314,6 @@ class Assistant:
         if self.llm is not None:
             self.llm.close()
         self.sessions.close()
+        self.questions.close()
         self.feedback.close()
         self.index.close()

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     session_idle_minutes: float = Field(
         30.0, gt=0, description="A conversation idle this long is forgotten."
     )
+    question_log_days: float = Field(
+        180.0,
+        ge=0,
+        description="Asked questions are kept this long for the staff's insight pages; 0: not kept.",
+    )
     allowed_origins: str = Field(
         "",
         description="Comma-separated site origins (https://www.jiangan.gov.cn) whose pages may call the API and frame /chat; the server's own origin and localhost always may.",

@@ -31,6 +31,15 @@ class FeedbackStore(SQLiteTable):
             )
         return int(cur.lastrowid or 0)
 
+    def since(self, days: float, rating: str = "down") -> list[dict[str, object]]:
+        """Feedback with this rating from the last `days` days, newest first."""
+        keys = ("id", "session_id", "question", "answer", "rating", "comment", "at")
+        return self._dicts(
+            f"SELECT {', '.join(keys)} FROM feedback WHERE rating=? AND at>=? ORDER BY id DESC",
+            (rating, time.time() - days * 86400),
+            keys,
+        )
+
     def recent(self, limit: int = 100) -> list[dict[str, object]]:
         keys = ("id", "session_id", "question", "answer", "rating", "comment", "at")
         return self._dicts(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
@@ -19,6 +20,9 @@ class KnowledgeIndex:
     embedder: Embedder
     records: RecordStore
     vectors: VectorIndex
+    # Held by every writer in this process (ingest, uploads, FAQ edits): a writer's tidy-up
+    # of unreferenced vectors must not see another's vectors before their records swap.
+    write_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> KnowledgeIndex:

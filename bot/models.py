@@ -20,6 +20,8 @@ class Document:
     sample: bool = False
     kind: str = "document"  # "document" or "faq"
     source_path: str = ""
+    # An FAQ entry's other ways of asking its question (matched question-to-question).
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class DocumentHit:
     score: float
     chunks: list[Chunk] = field(default_factory=list)
     coverage: float = 0.0
+    # Per chunk: its BM25 score and its cosine to the question (None: not a dense candidate).
+    chunk_scores: list[tuple[float, float | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -101,5 +105,7 @@ class Answer:
     retrieved: list[DocumentHit] = field(default_factory=list)
     contact: str = ""
     session_id: str = ""
-    mode: str = "extractive"  # "extractive", or "llm" when a language model worded it
+    # "extractive"; "llm" when a language model worded it; "faq" when a staff-written FAQ
+    # answer was used because the question closely matched the entry
+    mode: str = "extractive"
     question: str = ""  # what was searched: the question, or its standalone rewrite

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.faq import FaqMatch, FaqMatcher
 from bot.index import KnowledgeIndex
 from bot.lexical import LexicalIndex
 from bot.models import Chunk, Document, DocumentHit, Retrieval
@@ -61,6 +62,7 @@ class _Snapshot:
     bigram_idf: dict[str, float]
     home_places: frozenset[str]
     max_idf: float
+    faq: FaqMatcher
 
 
 class HybridRetriever:
@@ -76,6 +78,7 @@ class HybridRetriever:
         self.config = config or RetrievalConfig()
         self.reranker = reranker
         self._lock = threading.Lock()
+        self._phrasing_vectors: dict[str, np.ndarray] = {}  # FAQ phrasings, kept across refreshes
         self._snap = self._build()
 
     def refresh(self) -> None:
@@ -117,7 +120,17 @@ class HybridRetriever:
             ),
             bigram_idf={t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()},
             max_idf=math.log(1 + (n + 0.5) / 0.5),
+            faq=FaqMatcher(docs, self.index.embedder, self._phrasing_vectors),
         )
+
+    def match_faq(self, question: str) -> FaqMatch | None:
+        """The FAQ entry this question closely matches (answered from it first), if any."""
+        snap = self._snap
+        return snap.faq.match(question, snap.home_places)
+
+    def nearest_faq(self, question: str) -> FaqMatch | None:
+        """The closest FAQ phrasing, close enough or not (for the staff's hit test)."""
+        return self._snap.faq.nearest(question)
 
     def term_weight(self, term: str) -> float:
         """IDF of a bigram over the live documents (unseen terms weigh the most)."""
@@ -177,11 +190,13 @@ class HybridRetriever:
             ranked = self._rerank(question, ranked, chunk_scores, dense, snap)
         hits = []
         for doc_id, score in ranked[:k]:
+            best = self._best_chunks(doc_id, chunk_scores, dense, snap)
             hits.append(
                 DocumentHit(
                     document=snap.documents[doc_id],
                     score=score,
-                    chunks=self._best_chunks(doc_id, chunk_scores, dense, snap),
+                    chunks=[snap.chunks[i] for i in best],
+                    chunk_scores=[(float(chunk_scores[i]), dense.get(i)) for i in best],
                     coverage=self._coverage(
                         query_bigrams, snap.doc_bigrams[snap.doc_pos[doc_id]], snap
                     ),
@@ -274,8 +289,10 @@ class HybridRetriever:
         head = ranked[: self.config.rerank_candidates]
         passages = []
         for doc_id, _ in head:
-            chunks = self._best_chunks(doc_id, lex, dense, snap)
-            passages.append(chunks[0].context_text if chunks else snap.documents[doc_id].text)
+            best = self._best_chunks(doc_id, lex, dense, snap)
+            passages.append(
+                snap.chunks[best[0]].context_text if best else snap.documents[doc_id].text
+            )
         scores = self.reranker.score(question, passages)
         order = sorted(range(len(head)), key=lambda i: -float(scores[i]))  # stable on ties
         return [(head[i][0], float(scores[i])) for i in order] + ranked[len(head) :]
@@ -299,13 +316,14 @@ class HybridRetriever:
 
     def _best_chunks(
         self, doc_id: str, lex: np.ndarray, dense: dict[int, float], snap: _Snapshot
-    ) -> list[Chunk]:
+    ) -> list[int]:
+        """Positions of the document's best chunks, best first."""
         idx = snap.chunks_by_doc.get(doc_id, [])
         if not idx:
             return []
         top = float(max(lex[i] for i in idx)) or 1.0
         ranked = sorted(idx, key=lambda i: -(lex[i] / top + dense.get(i, 0.0)))
-        return [snap.chunks[i] for i in ranked[: self.config.chunks_per_hit]]
+        return ranked[: self.config.chunks_per_hit]
 
     @staticmethod
     def _coverage(query: set[str], doc: set[str], snap: _Snapshot) -> float:

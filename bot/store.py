@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, path TEXT NOT NULL REFERENCES files(path) ON DELETE CASCADE,
     title TEXT, category TEXT, department TEXT, contact TEXT, url TEXT, updated TEXT,
-    sample INTEGER, kind TEXT, text TEXT
+    sample INTEGER, kind TEXT, text TEXT, alternatives TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS documents_path ON documents(path);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
 
-_DOC_COLS = "doc_id, path, title, category, department, contact, url, updated, sample, kind, text"
+_DOC_COLS = "doc_id, path, title, category, department, contact, url, updated, sample, kind, text, alternatives"
 
 
 class RecordStore:
@@ -54,6 +54,11 @@ class RecordStore:
 
     def _migrate(self) -> None:
         """Bring a records file written by an earlier version up to the current schema."""
+        doc_columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if "alternatives" not in doc_columns:  # FAQ phrasings arrived with staff FAQ editing
+            self._db.execute(
+                "ALTER TABLE documents ADD COLUMN alternatives TEXT NOT NULL DEFAULT ''"
+            )
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(files)")}
         if "fingerprint" in columns:
             return
@@ -125,7 +130,7 @@ class RecordStore:
             db.execute("DELETE FROM files WHERE path=?", (path,))
             db.execute("INSERT INTO files(path, fingerprint) VALUES (?, ?)", (path, fingerprint))
             db.executemany(
-                f"INSERT OR REPLACE INTO documents({_DOC_COLS}) VALUES ({','.join('?' * 11)})",
+                f"INSERT OR REPLACE INTO documents({_DOC_COLS}) VALUES ({','.join('?' * 12)})",
                 [
                     (
                         d.doc_id,
@@ -139,6 +144,7 @@ class RecordStore:
                         int(d.sample),
                         d.kind,
                         d.text,
+                        "\n".join(d.alternatives),
                     )
                     for d in documents
                 ],
@@ -172,6 +178,7 @@ class RecordStore:
                 sample=bool(r[8]),
                 kind=r[9],
                 text=r[10],
+                alternatives=tuple(a for a in r[11].split("\n") if a),
             )
             for r in rows
         ]

@@ -207,6 +207,14 @@ def parse_pdf(path: Path, root: Path) -> list[Document]:
 
 _QUESTION_COLS = {"question", "问题", "q"}
 _ANSWER_COLS = {"answer", "答案", "回答", "a"}
+_ALTERNATIVE_COLS = {"alternatives", "相似问法", "相似问题", "其他问法"}
+# Alternative phrasings in one cell: one per line, or separated by | or ；
+_ALTERNATIVE_SPLIT = re.compile(r"[\n|｜；;]+")
+
+
+def split_alternatives(cell: str) -> tuple[str, ...]:
+    """The other ways of asking an FAQ question, from one table cell."""
+    return tuple(dict.fromkeys(a.strip() for a in _ALTERNATIVE_SPLIT.split(cell) if a.strip()))
 
 
 def _faq_documents(path: Path, root: Path, rows: list[list[Any]]) -> list[Document]:
@@ -228,6 +236,7 @@ def _faq_documents(path: Path, root: Path, rows: list[list[Any]]) -> list[Docume
         for name in ("category", "department", "contact", "url")
         if name in header
     }
+    alt = next((i for i, h in enumerate(header) if h in _ALTERNATIVE_COLS), None)
     base = default_doc_id(path, root)
     docs: list[Document] = []
     for n, row in enumerate(rows[1:], start=1):
@@ -245,6 +254,7 @@ def _faq_documents(path: Path, root: Path, rows: list[list[Any]]) -> list[Docume
                 contact=cells[col["contact"]] if "contact" in col else "",
                 url=cells[col["url"]] if "url" in col else "",
                 kind="faq",
+                alternatives=split_alternatives(cells[alt]) if alt is not None else (),
             )
         )
     if not docs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 EMBED_BATCH = 32
 # Bump when parsing or chunking changes what a file turns into: every file is then parsed
 # again on the next run (passages whose text did not change keep their vectors).
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 
 
 @dataclass
@@ -120,6 +121,10 @@ class Ingestor:
         self.progress = progress
 
     def run(self, paths: list[Path]) -> IngestReport:
+        with self.index.write_lock:
+            return self._run(paths)
+
+    def _run(self, paths: list[Path]) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         records, vectors = self.index.records, self.index.vectors
@@ -162,6 +167,43 @@ class Ingestor:
 
         self._embed_and_swap(todo, report)
         self._remove_missing(paths, files, known, report)
+        report.documents, report.chunks = records.counts()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def put(self, key: str, documents: list[Document]) -> IngestReport:
+        """Index documents that come from no file (staff-edited FAQ entries) under one key.
+
+        The key stands where a file path would; the same documents again are a no-op, an
+        empty list takes the key out of the index. Crash-safe like a file: vectors first,
+        then one records swap.
+        """
+        with self.index.write_lock:
+            return self._put(key, documents)
+
+    def _put(self, key: str, documents: list[Document]) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        records = self.index.records
+        digest = hashlib.sha256(
+            repr(sorted(dataclasses.astuple(d) for d in documents)).encode()
+        ).hexdigest()
+        fingerprint = f"{digest}:{PIPELINE_VERSION}:{self.policy}"
+        known = records.file_fingerprints().get(key)
+        if not documents:
+            if known is not None:
+                records.remove_files([key])
+                report.removed.append(key)
+        elif known == fingerprint:
+            report.unchanged.append(key)
+        else:
+            self._check_ids(key, documents, {})
+            chunks = [c for d in documents for c in chunk_document(d, self.policy)]
+            self._embed_and_swap([_Parsed(Path(key), fingerprint, documents, chunks)], report)
+            (report.changed if known else report.added).append(key)
+        stale = self.index.vectors.all_ids() - records.chunk_ids()
+        if stale:
+            self.index.vectors.delete(sorted(stale))
         report.documents, report.chunks = records.counts()
         report.seconds = time.perf_counter() - started
         return report

@@ -15,7 +15,7 @@ from bot.embedding import Embedder
 from bot.generation import NO_ANSWER
 from tests.fake_openai import FakeOpenAI, running
 
-QUESTION = "在江岸开公司要多久能拿到执照？"
+QUESTION = "企业开办全流程需要多长时间？"
 OUT_OF_SCOPE = "明天武汉会下雨吗？"
 
 
@@ -84,6 +84,15 @@ def test_citations_are_repaired_and_sources_follow_marker_order(
 def test_out_of_scope_questions_never_reach_the_llm(bot: Assistant, fake: FakeOpenAI) -> None:
     answer = bot.ask(OUT_OF_SCOPE)
     assert not answer.answered and answer.mode == "extractive" and not answer.sources
+    assert fake.chat_requests() == []
+
+
+def test_faq_matches_are_answered_from_the_entry_without_the_llm(
+    bot: Assistant, fake: FakeOpenAI
+) -> None:
+    answer = bot.ask("在江岸开公司要多久能拿到执照？")  # a row of knowledge/faq/faq.csv
+    assert answer.mode == "faq" and answer.sources[0].doc_id == "faq/faq#1"
+    assert answer.text.startswith("企业开办实行“一网通办”") and answer.text.endswith("[1]")
     assert fake.chat_requests() == []
 
 
@@ -165,7 +174,7 @@ def test_follow_up_is_rewritten_by_rule_without_an_llm(
 def test_follow_up_is_rewritten_by_the_llm(bot: Assistant, fake: FakeOpenAI) -> None:
     def reply(request: dict) -> str:
         if "改写" in request["messages"][0]["content"]:
-            return "博士来江岸工作，一次性安家补贴有多少？"
+            return "博士毕业来江岸工作，一次性安家补贴有多少？"
         return "博士一次性安家补贴6万元[1]。"
 
     fake.reply = reply
@@ -174,6 +183,6 @@ def test_follow_up_is_rewritten_by_the_llm(bot: Assistant, fake: FakeOpenAI) -> 
     rewrite = fake.chat_requests()[1]
     assert "改写" in rewrite["messages"][0]["content"]
     assert "硕士毕业来江岸工作" in _user_prompt(rewrite) and "那博士呢" in _user_prompt(rewrite)
-    assert second.question == "博士来江岸工作，一次性安家补贴有多少？"
-    assert "博士来江岸工作" in _user_prompt(fake.chat_requests()[2])
+    assert second.question == "博士毕业来江岸工作，一次性安家补贴有多少？"
+    assert "博士毕业来江岸工作" in _user_prompt(fake.chat_requests()[2])
     assert second.mode == "llm" and second.text == "博士一次性安家补贴6万元[1]。"

@@ -121,6 +121,27 @@ def test_csv_faq_rows_become_entries(tmp_path: Path) -> None:
     assert docs[0].category == "审批服务" and docs[0].kind == "faq"
 
 
+def test_faq_alternative_phrasings_column(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "faq.csv",
+        [
+            (
+                "公司注册要多久？",
+                "一个工作日。",
+                "注册公司几天办完|开公司要几天；公司注册要多久？\n执照多久下来",
+            )
+        ],
+        header=("question", "answer", "相似问法"),
+    )
+    (doc,) = parse_file(path, tmp_path)
+    assert doc.alternatives == (
+        "注册公司几天办完",
+        "开公司要几天",
+        "公司注册要多久？",
+        "执照多久下来",
+    )
+
+
 def test_xlsx_faq(tmp_path: Path) -> None:
     path = write_xlsx(
         tmp_path / "qa.xlsx", [("人才公寓租金多少？", "市场价的一半。")], header=("问题", "答案")

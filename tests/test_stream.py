@@ -19,7 +19,7 @@ from bot.embedding import Embedder
 from tests.fake_openai import FakeOpenAI, running
 from web.app import create_app
 
-QUESTION = "在江岸开公司要多久能拿到执照？"
+QUESTION = "企业开办全流程需要多长时间？"
 
 
 def parse_events(raw: str) -> list[tuple[str, dict]]:
@@ -69,6 +69,14 @@ def llm_client(kb_settings: Settings, embedder: Embedder, fake: FakeOpenAI) -> I
 def plain_client(kb_settings: Settings, assistant: Assistant) -> Iterator[TestClient]:
     with TestClient(create_app(kb_settings, assistant)) as client:
         yield client
+
+
+def test_faq_answers_stream_with_the_entry_cited(plain_client: TestClient) -> None:
+    events = stream(plain_client, "在江岸开公司要多久能拿到执照？")  # a row of faq.csv
+    done = events[-1][1]
+    assert done["mode"] == "faq" and done["answered"] is True
+    assert text_of(events) == done["answer"] and done["answer"].endswith("[1]")
+    assert events[-2][1]["sources"][0]["doc_id"] == "faq/faq#1"
 
 
 def test_extractive_answers_stream_in_order(plain_client: TestClient) -> None:

@@ -13,10 +13,11 @@ from bot.assistant import Assistant
 from bot.audit import AuditLog
 from bot.config import Settings
 from bot.staff import StaffStore
+from ingest.faqbook import FaqBook
 from ingest.library import DocumentLibrary
 from web.errors import install_error_handlers
 from web.limits import BodyLimit
-from web.routes import admin, admin_documents, chat, health, pages
+from web.routes import admin, admin_documents, admin_faq, admin_insight, chat, health, pages
 from web.security import LoginLimiter
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             app.state.audit,
             max_bytes=settings.upload_max_mb * 1024 * 1024,
         )
+        app.state.faq = FaqBook(
+            settings.data_dir,
+            app.state.assistant.index,
+            app.state.assistant.refresh,
+            app.state.audit,
+        )
         if settings.admin_user and app.state.staff.ensure(
             settings.admin_user, settings.admin_password, "admin"
         ):
@@ -49,6 +56,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         finally:
             app.state.staff.close()
             app.state.library.close()
+            app.state.faq.close()
             app.state.audit.close()
             if own:
                 await app.state.assistant.aclose()
@@ -81,4 +89,6 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.include_router(pages.router)
     app.include_router(admin.router)
     app.include_router(admin_documents.router)
+    app.include_router(admin_faq.router)
+    app.include_router(admin_insight.router)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -62,7 +62,7 @@ class ChatResponse(BaseModel):
     )
     mode: str = Field(
         "extractive",
-        description="`llm` when a language model worded the answer, else `extractive`.",
+        description="`faq` when a staff-written FAQ answer matched the question, `llm` when a language model worded the answer, else `extractive`.",
     )
 
 
@@ -122,3 +122,34 @@ class ErrorBody(BaseModel):
 class ErrorResponse(BaseModel):
     error: ErrorBody
     detail: list[dict[str, object]] | None = None
+
+
+class FaqIn(BaseModel):
+    """An FAQ entry as an editor writes it."""
+
+    question: str = Field(..., min_length=1, max_length=200)
+    alternatives: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=30, description="Other ways of asking the question."
+    )
+    answer: str = Field(..., min_length=1, max_length=4000)
+    category: str = Field("", max_length=50)
+    department: str = Field("", max_length=100)
+    contact: str = Field("", max_length=200)
+    url: str = Field("", max_length=500, pattern=r"^(https?://\S*)?$")
+
+
+class FaqUpdate(FaqIn):
+    base_version: int = Field(..., ge=1, description="The version the editor started from.")
+
+
+class FaqEntry(FaqIn):
+    id: int
+    doc_id: str
+    version: int
+    updated_by: str
+    updated_at: float
+
+
+class HitTestRequest(BaseModel):
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS)
+    k: int = Field(5, ge=1, le=20, description="How many documents to show.")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from bot.errors import BotError
+from ingest.faqbook import KEY as FAQ_KEY
 from ingest.library import DocumentLibrary, Uploaded
 from web.deps import AssistantDep
 from web.schemas import ErrorResponse, RollbackRequest
@@ -70,26 +73,42 @@ async def list_documents(
     user: Editor,
     category: str | None = None,
     department: str | None = None,
+    updated_since: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{4}-\d{2}-\d{2}$",
+            description="Only documents updated on or after this date.",
+        ),
+    ] = None,
 ) -> list[dict[str, Any]]:
-    """Every document in the index, with where it came from (filters: category, department)."""
+    """Every document in the index, with where it came from (filters: category, department, updated)."""
     library = _library(request)
     out = []
     for doc in assistant.index.records.documents():
         if category and doc.category != category or department and doc.department != department:
             continue
         uploaded = library.is_uploaded(doc)
+        versions = library.versions_of(Path(doc.source_path).name) if uploaded else []
+        live = [v for v in versions if v["status"] == "live"]
+        # A document without an `updated` date of its own was updated when it was uploaded.
+        updated = doc.updated or (
+            datetime.fromtimestamp(float(str(live[-1]["at"])), UTC).date().isoformat()
+            if live
+            else ""
+        )
+        if updated_since and updated[:10] < updated_since:
+            continue
+        origin = "upload" if uploaded else "faq" if doc.source_path == FAQ_KEY else "deployed"
         out.append(
             {
                 "doc_id": doc.doc_id,
                 "title": doc.title,
                 "category": doc.category,
                 "department": doc.department,
-                "updated": doc.updated,
+                "updated": updated,
                 "kind": doc.kind,
-                "origin": "upload" if uploaded else "deployed",
-                "versions": library.versions_of(doc.source_path.rsplit("/", 1)[-1])
-                if uploaded
-                else [],
+                "origin": origin,
+                "versions": versions,
             }
         )
     return out

@@ -1,0 +1,163 @@
+"""FAQ question-to-question matching: a question that closely matches an entry is answered from it.
+
+Every `kind == "faq"` document takes part — rows of FAQ tables in the knowledge folder and
+entries staff edit at `/api/admin/faq` — with its question and its alternative phrasings.
+A match needs both meaning (cosine of question embeddings) and wording (shared character
+bigrams, question words kept, so 要多久 and 要钱吗 stay different questions); the thresholds
+are measured in docs/EVALUATION.md ("FAQ matching").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.embedding import Embedder
+from bot.models import Document
+from bot.places import foreign_places
+from bot.text import bigram_set, normalize
+
+# Courtesy and particles only: words such as 多久 / 多少 / 怎么 change what is asked.
+_COURTESY = re.compile(
+    r"请问一下|请问|请教一下|请教|你好|您好|麻烦问下|麻烦问一下|想问一下|想问下|我想问|我想知道"
+    r"|[吗呢吧啊呀哈嘛的了]+(?=[?？。！!,，\s]|$)"
+)
+_PUNCT = re.compile(r"[\s?？。！!,，、；;：:“”\"'‘’（）()《》<>【】\[\]…·-]+")
+
+
+def question_key(text: str) -> str:
+    """A question reduced to what it asks: no courtesy words, particles or punctuation."""
+    return _PUNCT.sub("", _COURTESY.sub("", normalize(text)))
+
+
+# What kind of answer a question wants. A question that wants a kind the entry's question
+# does not (要多久 vs 要钱吗, 要交什么材料 vs 有什么奖励) is a different question however
+# many words they share.
+_ASKS = {
+    "time": re.compile(r"多久|多长时间|几天|多少天|几个工作日|什么时候|何时|几点|时间"),
+    "money": re.compile(r"多少钱|要钱|收费|费用|花钱|免费|收钱|掏钱|租金|房租|价格"),
+    "process": re.compile(
+        r"怎么申请|如何申请|怎么办理|如何办理|申请流程|办理流程|流程|手续|怎么报名"
+    ),
+    "place": re.compile(r"在哪|哪里|哪儿|地址|位置|怎么去"),
+    "materials": re.compile(r"材料|准备什么|哪些东西|带什么|证件"),
+    "conditions": re.compile(r"条件|要求|门槛|资格"),
+}
+
+
+def asks(text: str) -> set[str]:
+    """The kinds of answer a question wants (time, money, process, place, materials, conditions)."""
+    return {kind for kind, cue in _ASKS.items() if cue.search(text)}
+
+
+def dice(a: set[str], b: set[str]) -> float:
+    """Dice coefficient of two bigram sets: 1 for the same wording, 0 for nothing shared."""
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+@dataclass(frozen=True)
+class FaqPolicy:
+    """When a phrasing matches (cosine of the questions, Dice of their bigrams): nearly the
+    same wording; or close meaning with half the wording; or the same meaning in other words.
+    Either way the two must not want different kinds of answer or be about different places."""
+
+    same_wording: float = 0.8
+    min_similarity: float = 0.93
+    min_overlap: float = 0.5
+    strong_similarity: float = 0.975
+    strong_min_overlap: float = 0.25
+
+    def close(self, similarity: float, overlap: float) -> bool:
+        return (
+            overlap >= self.same_wording
+            or (similarity >= self.min_similarity and overlap >= self.min_overlap)
+            or (similarity >= self.strong_similarity and overlap >= self.strong_min_overlap)
+        )
+
+
+@dataclass(frozen=True)
+class FaqMatch:
+    document: Document
+    phrasing: str  # the entry's question or the alternative phrasing that matched
+    similarity: float  # cosine of the two questions' embeddings
+    overlap: float  # Dice coefficient of their character bigrams
+
+    @property
+    def score(self) -> float:
+        return (self.similarity + self.overlap) / 2
+
+
+class FaqMatcher:
+    """Holds the embedded phrasings of the live FAQ entries (rebuilt on refresh)."""
+
+    def __init__(
+        self,
+        documents: list[Document],
+        embedder: Embedder,
+        cache: dict[str, np.ndarray] | None = None,
+        policy: FaqPolicy | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.policy = policy or FaqPolicy()
+        cache = {} if cache is None else cache
+        self._entries: list[tuple[Document, str]] = []
+        keys: list[str] = []
+        for doc in documents:
+            if doc.kind != "faq":
+                continue
+            for phrasing in dict.fromkeys((doc.title, *doc.alternatives)):
+                key = question_key(phrasing)
+                if key:
+                    self._entries.append((doc, phrasing))
+                    keys.append(key)
+        for key in keys:  # phrasings embedded before (an earlier refresh) are reused
+            if key not in cache:
+                cache[key] = embedder.embed_question(key)
+        self._keys = keys
+        self._grams = [bigram_set(k) for k in keys]
+        self._matrix = (
+            np.stack([cache[k] for k in keys])
+            if keys
+            else np.zeros((0, embedder.dim), dtype=np.float32)
+        )
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def match(self, question: str, home: frozenset[str] = frozenset()) -> FaqMatch | None:
+        """The entry this question asks, or None when none is close enough.
+
+        `home` are the knowledge base's own places (an entry naming none is about them).
+        """
+        wants = asks(question_key(question))
+        best = None
+        for found in self._scored(question):
+            if not self.policy.close(found.similarity, found.overlap):
+                continue
+            other = asks(question_key(found.phrasing))
+            if wants - other:  # asks for something the entry's question does not
+                continue
+            doc = found.document
+            evidence = " ".join((doc.title, *doc.alternatives, doc.text))
+            if foreign_places(normalize(question), evidence, home):
+                continue
+            if best is None or found.score > best.score:
+                best = found
+        return best
+
+    def nearest(self, question: str) -> FaqMatch | None:
+        """The closest phrasing whether or not it is close enough (for the hit test)."""
+        return max(self._scored(question), key=lambda m: m.score, default=None)
+
+    def _scored(self, question: str) -> list[FaqMatch]:
+        key = question_key(question)
+        if not key or not self._entries:
+            return []
+        grams = bigram_set(key)
+        sims = self._matrix @ self.embedder.embed_question(key)
+        return [
+            FaqMatch(doc, phrasing, float(sims[i]), 1.0 if key == self._keys[i] else dice(grams, g))
+            for i, ((doc, phrasing), g) in enumerate(zip(self._entries, self._grams, strict=True))
+        ]

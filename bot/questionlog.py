@@ -1,0 +1,57 @@
+"""Every question asked and whether it was answered — what the staff's insight pages read.
+
+Kept in the records file for `retention_days` (default 180), then pruned: questions can
+carry personal details, and old ones say little about today's knowledge base.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bot.sqlite import SQLiteTable
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS question_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, session_id TEXT NOT NULL,
+    question TEXT NOT NULL, standalone TEXT NOT NULL, answered INTEGER NOT NULL,
+    mode TEXT NOT NULL, top_doc TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS question_log_at ON question_log(at);
+"""
+DAY = 86400.0
+
+
+class QuestionLog(SQLiteTable):
+    def __init__(self, path: Path, retention_days: float = 180.0) -> None:
+        super().__init__(path, _SCHEMA)
+        self.retention_s = retention_days * DAY
+
+    def add(
+        self,
+        question: str,
+        standalone: str,
+        answered: bool,
+        mode: str,
+        top_doc: str = "",
+        session_id: str = "",
+        now: float | None = None,
+    ) -> None:
+        now = time.time() if now is None else now
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO question_log (at, session_id, question, standalone, answered, mode,"
+                " top_doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (now, session_id, question, standalone, int(answered), mode, top_doc),
+            )
+            self._db.execute("DELETE FROM question_log WHERE at < ?", (now - self.retention_s,))
+
+    def since(self, days: float, now: float | None = None) -> list[dict[str, object]]:
+        """Questions of the last `days` days, newest first."""
+        now = time.time() if now is None else now
+        keys = ("at", "question", "standalone", "answered", "mode", "top_doc")
+        return self._dicts(
+            f"SELECT {', '.join(keys)} FROM question_log WHERE at >= ? ORDER BY id DESC",
+            (now - days * DAY,),
+            keys,
+        )

@@ -1,0 +1,64 @@
+"""What staff need to see: unanswered and disliked questions, top questions, the hit test."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+
+from bot.assistant import Assistant
+from bot.insight import QuestionGroup, group_questions
+from web.deps import AssistantDep
+from web.schemas import ErrorResponse, HitTestRequest
+from web.security import Editor
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (401, 403, 422)
+}
+
+
+def _mark_covered(assistant: Assistant, groups: list[QuestionGroup]) -> None:
+    """Note the FAQ entry that now answers a group (after staff added one)."""
+    for group in groups:
+        match = assistant.retriever.match_faq(group.question)
+        group.extra["faq"] = match.document.doc_id if match else None
+
+
+def _insight(assistant: Assistant, days: int, limit: int) -> dict[str, Any]:
+    asked = assistant.questions.since(days)
+    unanswered = group_questions(r for r in asked if not r["answered"])[:limit]
+    disliked_rows = assistant.feedback.since(days, "down")
+    disliked = group_questions(disliked_rows)[:limit]
+    latest_answer: dict[str, str] = {}
+    for row in disliked_rows:  # newest first
+        latest_answer.setdefault(str(row["question"]).strip(), str(row["answer"]))
+    for group in disliked:
+        group.extra["answer"] = latest_answer.get(group.question, "")
+    _mark_covered(assistant, unanswered + disliked)
+    return {
+        "days": days,
+        "asked": len(asked),
+        "unanswered_total": sum(1 for r in asked if not r["answered"]),
+        "unanswered": [g.public() for g in unanswered],
+        "disliked": [g.public() for g in disliked],
+        "top": [g.public() for g in group_questions(asked)[:limit]],
+    }
+
+
+@router.get("/insight", responses=_ERRORS)
+async def insight(
+    assistant: AssistantDep,
+    user: Editor,
+    days: Annotated[int, Query(ge=1, le=365, description="Look back this many days.")] = 30,
+    limit: Annotated[int, Query(ge=1, le=200, description="Groups per list.")] = 50,
+) -> dict[str, Any]:
+    """Unanswered and thumbs-down questions grouped by similar wording, and the top questions."""
+    return await run_in_threadpool(_insight, assistant, days, limit)
+
+
+@router.post("/hit-test", responses=_ERRORS)
+async def hit_test(body: HitTestRequest, assistant: AssistantDep, user: Editor) -> dict[str, Any]:
+    """The documents and chunks retrieved for a question, with their scores (nothing is logged)."""
+    return await run_in_threadpool(assistant.hit_test, body.question, body.k)

@@ -1,4 +1,4 @@
-"""The embeddable widget script, the district's demo page and the full-page chat."""
+"""The widget script, the district's demo page, the full-page chat and the staff pages."""
 
 from __future__ import annotations
 
@@ -44,3 +44,34 @@ async def demo_page(request: Request) -> HTMLResponse:
 async def chat_page(request: Request) -> HTMLResponse:
     """The same assistant as a full page (for links and mini-program web views)."""
     return _page(request, "chat.html")
+
+
+# The staff pages: never framed (clickjacking) and never cached (they show live data).
+_ADMIN_HEADERS = {"Content-Security-Policy": "frame-ancestors 'none'", "Cache-Control": "no-store"}
+
+
+def _admin_asset(name: str, media_type: str) -> FileResponse:
+    return FileResponse(
+        STATIC / name,
+        media_type=media_type,
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
+async def admin_page() -> HTMLResponse:
+    """The staff pages: documents, FAQ, unanswered questions, hit test and audit log."""
+    html = (STATIC / "admin.html").read_text(encoding="utf-8")
+    return HTMLResponse(html, headers=_ADMIN_HEADERS)
+
+
+@router.get("/admin/admin.js", include_in_schema=False)
+async def admin_script() -> FileResponse:
+    """The staff pages' script."""
+    return _admin_asset("admin.js", "text/javascript; charset=utf-8")
+
+
+@router.get("/admin/admin.css", include_in_schema=False)
+async def admin_styles() -> FileResponse:
+    """The staff pages' style sheet."""
+    return _admin_asset("admin.css", "text/css; charset=utf-8")

@@ -1,0 +1,750 @@
+/* 江岸企服助手 · 管理后台: a small single-page app over /api/admin (plain ES2017, no build step).
+ *
+ * Authentication is the HttpOnly session cookie the log-in sets; every call is same-origin.
+ * Everything from the server or the user reaches the page through textContent only.
+ */
+(function () {
+  "use strict";
+
+  const API = "/api/admin";
+  const state = {
+    user: null,
+    docs: [],
+    docsCall: 0, // the latest documents request; older answers are dropped
+    expanded: new Set(), // doc_ids whose versions are shown
+    replacing: null, // the document a chosen file will replace
+    faqs: [],
+    editingFaq: null, // the FAQ entry the form edits (null: a new one)
+  };
+  const STATUS = { live: "当前版本", superseded: "历史版本", rejected: "已拒绝", deleted: "已删除", pending: "处理中" };
+  const ACTIONS = {
+    upload: "上传", replace: "替换", rollback: "回滚", delete: "删除",
+    upload_rejected: "上传被拒", replace_rejected: "替换被拒", rollback_rejected: "回滚被拒",
+    create_user: "创建账号", faq_create: "新增问答", faq_update: "修改问答", faq_delete: "删除问答",
+  };
+  const ROLES = { admin: "管理员", editor: "编辑" };
+
+  // --- small DOM helpers -------------------------------------------------------------
+
+  const $ = (selector) => document.querySelector(selector);
+
+  /** An element; `text` becomes textContent, `on*` functions listeners, the rest attributes. */
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach((key) => {
+      const value = attrs[key];
+      if (value === null || value === undefined || value === false) return;
+      if (key === "text") node.textContent = String(value);
+      else if (key.slice(0, 2) === "on" && typeof value === "function") node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    });
+    (children || []).forEach((child) => {
+      if (child === null || child === undefined) return;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+    return node;
+  }
+
+  function button(text, onclick, cls) {
+    return el("button", { type: "button", class: cls || "secondary", text: text, onclick: onclick });
+  }
+
+  function td(content, cls) {
+    if (content instanceof Node) return el("td", { class: cls }, [content]);
+    return el("td", { class: cls, text: content === null || content === undefined || content === "" ? "—" : content });
+  }
+
+  function fillTable(table, rows, emptyText) {
+    const body = clear(table.querySelector("tbody"));
+    if (!rows.length) {
+      const cols = table.querySelectorAll("thead th").length;
+      body.appendChild(el("tr", {}, [el("td", { colspan: cols, class: "empty", text: emptyText })]));
+    }
+    rows.forEach((row) => body.appendChild(row));
+  }
+
+  function badge(text, cls) {
+    return el("span", { class: "badge " + (cls || ""), text: text });
+  }
+
+  /** Long text cut to `limit` characters, with a toggle to show all of it. */
+  function truncatable(text, limit) {
+    text = String(text || "");
+    const p = el("p", { text: text });
+    if (text.length <= limit) return p;
+    const short = text.slice(0, limit) + "…";
+    let open = false;
+    p.textContent = short;
+    const toggle = button("展开", () => {
+      open = !open;
+      p.textContent = open ? text : short;
+      toggle.textContent = open ? "收起" : "展开";
+    }, "link");
+    return el("div", { class: "truncatable" }, [p, toggle]);
+  }
+
+  function plainList(items) {
+    return el("ul", { class: "plain" }, items.map((item) => el("li", { text: item })));
+  }
+
+  /** Epoch seconds or an ISO string, shown as local "YYYY-MM-DD HH:mm". */
+  function formatTime(value) {
+    if (value === null || value === undefined || value === "") return "";
+    const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+    if (isNaN(date.getTime())) return String(value);
+    const pad = (n) => String(n).padStart(2, "0");
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) +
+      " " + pad(date.getHours()) + ":" + pad(date.getMinutes());
+  }
+
+  function formatSize(bytes) {
+    if (typeof bytes !== "number") return "";
+    return bytes < 1024 * 1024 ? (bytes / 1024).toFixed(1) + " KB" : (bytes / 1048576).toFixed(1) + " MB";
+  }
+
+  function formatScore(value) {
+    return typeof value === "number" ? value.toFixed(3) : "—";
+  }
+
+  function notify(text, isError) {
+    const notice = $("#notice");
+    notice.textContent = text;
+    notice.className = "notice" + (isError ? " error" : "");
+    notice.hidden = false;
+    clearTimeout(notify.timer);
+    notify.timer = setTimeout(() => { notice.hidden = true; }, isError ? 15000 : 6000);
+  }
+
+  // --- the API -----------------------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(status, body, retryAfter) {
+      const err = (body && body.error) || {};
+      super(err.message_zh || err.message || (status ? "请求失败（HTTP " + status + "）" : "网络错误，请检查连接后重试"));
+      this.status = status;
+      this.retryAfter = retryAfter;
+    }
+  }
+
+  function parseJson(text) {
+    try { return text ? JSON.parse(text) : null; } catch (e) { return null; }
+  }
+
+  /** A same-origin JSON call; throws ApiError with the server's Chinese message. */
+  async function api(method, path, body) {
+    const options = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(API + path, options);
+    } catch (e) {
+      throw new ApiError(0, null);
+    }
+    const data = parseJson(await response.text());
+    if (!response.ok) {
+      const error = new ApiError(response.status, data, response.headers.get("Retry-After"));
+      if (response.status === 401 && state.user) showLogin("登录已过期，请重新登录");
+      throw error;
+    }
+    return data;
+  }
+
+  /** Show a failed call's message (a 401 has already brought back the log-in form). */
+  function report(error) {
+    if (error.status !== 401) notify(error.message, true);
+  }
+
+  /** The call's result, or null once the failure has been shown. */
+  async function attempt(method, path, body) {
+    try {
+      return await api(method, path, body);
+    } catch (error) {
+      report(error);
+      return null;
+    }
+  }
+
+  /** A multipart upload with real progress events: resolves {status, body}. */
+  function sendWithProgress(method, path, form, item) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(method, API + path);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = (e) => { if (e.lengthComputable) item.progress(e.loaded, e.total); };
+      xhr.upload.onload = () => item.processing();
+      xhr.onload = () => resolve({ status: xhr.status, body: parseJson(xhr.responseText) });
+      xhr.onerror = () => reject(new ApiError(0, { error: { message_zh: "网络错误，上传未完成（文件可能过大）" } }));
+      xhr.send(form);
+    });
+  }
+
+  /** One encoded segment, so an id such as "a/../../users" cannot point at another route. */
+  function docPath(docId) {
+    return "/documents/" + (docId === "." || docId === ".." ? "%00" : encodeURIComponent(docId));
+  }
+
+  // --- log-in ------------------------------------------------------------------------
+
+  function showLogin(message) {
+    state.user = null;
+    $("#app").hidden = true;
+    $("#who").hidden = true;
+    $("#login").hidden = false;
+    $("#login-error").textContent = message || "";
+    $("#login-form").elements.password.value = "";
+    $("#login-form").elements.username.focus();
+  }
+
+  function showApp(user) {
+    state.user = user;
+    $("#login").hidden = true;
+    $("#login-error").textContent = "";
+    $("#who-name").textContent = user.username;
+    $("#who-role").textContent = ROLES[user.role] || user.role;
+    $("#who").hidden = false;
+    document.querySelectorAll("[data-role=admin]").forEach((node) => { node.hidden = user.role !== "admin"; });
+    $("#app").hidden = false;
+    showView(currentView());
+  }
+
+  async function onLogin(event) {
+    event.preventDefault();
+    const form = event.target;
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    $("#login-error").textContent = "";
+    try {
+      const user = await api("POST", "/login", {
+        username: form.elements.username.value.trim(),
+        password: form.elements.password.value,
+      });
+      form.elements.password.value = "";
+      showApp({ username: user.username, role: user.role });
+    } catch (error) {
+      $("#login-error").textContent = error.status === 429
+        ? "尝试次数过多，请稍后再试" + (error.retryAfter ? "（约 " + error.retryAfter + " 秒后）" : "")
+        : error.message;
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  async function onLogout() {
+    await api("POST", "/logout").catch(() => null); // the session ends here either way
+    showLogin("已退出登录");
+  }
+
+  // --- views -------------------------------------------------------------------------
+
+  const LOADERS = {
+    documents: loadDocuments,
+    faq: loadFaqs,
+    insight: loadInsight,
+    "hit-test": () => $("#hit-form").elements.question.focus(),
+    audit: loadAudit,
+  };
+
+  function currentView() {
+    const name = location.hash.slice(1);
+    return LOADERS[name] ? name : "documents";
+  }
+
+  function allowed(name) {
+    return name !== "audit" || (state.user && state.user.role === "admin");
+  }
+
+  function showView(name) {
+    if (!state.user) return;
+    if (!allowed(name)) name = "documents";
+    document.querySelectorAll(".tabs [role=tab]").forEach((tab) => {
+      tab.setAttribute("aria-selected", String(tab.dataset.view === name));
+    });
+    document.querySelectorAll(".view").forEach((view) => { view.hidden = view.id !== "view-" + name; });
+    LOADERS[name]();
+  }
+
+  function go(name) {
+    if (location.hash === "#" + name) showView(name);
+    else location.hash = name; // the hashchange listener shows it
+  }
+
+  // --- documents ---------------------------------------------------------------------
+
+  /** The filter form as a query string: category, department, updated_since (YYYY-MM-DD). */
+  function docFilters() {
+    const params = new URLSearchParams();
+    new FormData($("#doc-filters")).forEach((value, name) => { if (value) params.set(name, value); });
+    return params.toString() ? "?" + params : "";
+  }
+
+  async function loadDocuments() {
+    const call = ++state.docsCall;
+    const docs = await attempt("GET", "/documents" + docFilters());
+    if (!docs || call !== state.docsCall) return; // failed, or a newer list is on its way
+    state.docs = docs;
+    addOptions($("#doc-filters").elements.category, state.docs.map((d) => d.category));
+    addOptions($("#doc-filters").elements.department, state.docs.map((d) => d.department));
+    renderDocuments();
+  }
+
+  /** Filter choices grow with every list seen (the first, unfiltered one has them all). */
+  function addOptions(select, values) {
+    const known = new Set(Array.from(select.options).map((o) => o.value));
+    values.filter((v) => v && !known.has(v)).sort().forEach((value) => {
+      known.add(value);
+      select.appendChild(el("option", { value: value, text: value }));
+    });
+  }
+
+  function liveVersion(doc) {
+    const live = (doc.versions || []).find((v) => v.status === "live");
+    return live ? live.version : null;
+  }
+
+  function renderDocuments() {
+    const rows = [];
+    state.docs.forEach((doc) => {
+      rows.push(docRow(doc));
+      if (state.expanded.has(doc.doc_id)) rows.push(versionsRow(doc));
+    });
+    fillTable($("#doc-table"), rows, "没有符合条件的文档");
+    const uploaded = state.docs.filter((d) => d.origin === "upload").length;
+    $("#doc-count").textContent = "共 " + state.docs.length + " 篇，其中上传 " + uploaded + " 篇";
+  }
+
+  const ORIGINS = { upload: ["上传", "live"], faq: ["后台问答", "faq"], deployed: ["随系统部署", "deployed"] };
+
+  function docRow(doc) {
+    const live = liveVersion(doc);
+    const origin = ORIGINS[doc.origin] || ORIGINS.deployed;
+    let actions = el("span", { class: "hint", text: "只读" });
+    if (doc.origin === "upload") actions = docActions(doc);
+    else if (doc.origin === "faq") actions = button("在常见问答中编辑", () => go("faq"));
+    return el("tr", { "data-doc-id": doc.doc_id }, [
+      td(doc.title),
+      td(doc.doc_id, "mono"),
+      td(doc.category),
+      td(doc.department),
+      td(doc.updated),
+      td(badge(origin[0], origin[1])),
+      td(live ? "v" + live : ""),
+      td(actions, "actions"),
+    ]);
+  }
+
+  function docActions(doc) {
+    const open = state.expanded.has(doc.doc_id);
+    return el("span", {}, [
+      button(open ? "收起版本" : "版本记录", () => toggleVersions(doc)),
+      button("替换", () => chooseReplacement(doc)),
+      el("a", { class: "button secondary", href: API + docPath(doc.doc_id) + "/original", download: "", text: "下载原件" }),
+      button("删除", () => deleteDocument(doc), "danger"),
+    ]);
+  }
+
+  function toggleVersions(doc) {
+    if (state.expanded.has(doc.doc_id)) state.expanded.delete(doc.doc_id);
+    else state.expanded.add(doc.doc_id);
+    renderDocuments();
+  }
+
+  /** Superseded versions can come back, unless they are byte for byte the live one. */
+  function versionAction(doc, v, liveSha) {
+    if (v.status !== "superseded") return "";
+    if (v.sha256 === liveSha) return el("span", { class: "hint", text: "与当前版本相同" });
+    return button("回滚到此版本", () => rollback(doc, v.version));
+  }
+
+  function versionsRow(doc) {
+    const live = (doc.versions || []).find((v) => v.status === "live");
+    const rows = (doc.versions || []).slice().reverse().map((v) => el("tr", { "data-version": v.version }, [
+      td("v" + v.version),
+      td(badge(STATUS[v.status] || v.status, v.status)),
+      td(v.uploaded_by),
+      td(formatTime(v.at)),
+      td(formatSize(v.size)),
+      td(el("span", { class: "mono", title: v.sha256, text: String(v.sha256 || "").slice(0, 12) })),
+      td(v.reason),
+      td(versionAction(doc, v, live && live.sha256), "actions"),
+    ]));
+    const table = el("table", { class: "grid" }, [
+      el("thead", {}, [el("tr", {}, ["版本", "状态", "上传人", "时间", "大小", "SHA-256", "原因", "操作"].map((h) => el("th", { text: h })))]),
+      el("tbody", {}, rows),
+    ]);
+    return el("tr", { class: "versions", "data-versions-of": doc.doc_id }, [el("td", { colspan: 8 }, [table])]);
+  }
+
+  async function deleteDocument(doc) {
+    if (!confirm("确定删除“" + doc.title + "”吗？删除后智能助手不再引用它（历史版本仍保留）。")) return;
+    const result = await attempt("DELETE", docPath(doc.doc_id));
+    if (result) notify("已删除：" + (result.deleted || doc.title));
+    state.expanded.delete(doc.doc_id);
+    loadDocuments();
+  }
+
+  async function rollback(doc, version) {
+    if (!confirm("确定把“" + doc.title + "”恢复为版本 " + version + " 吗？")) return;
+    const result = await attempt("POST", docPath(doc.doc_id) + "/rollback", { version: version });
+    if (result) notify("已恢复版本 " + version + "，现为版本 " + result.version);
+    loadDocuments();
+  }
+
+  function chooseReplacement(doc) {
+    state.replacing = { doc: doc, baseVersion: liveVersion(doc) };
+    const input = $("#replace-file");
+    input.value = "";
+    input.click();
+  }
+
+  // --- uploads -----------------------------------------------------------------------
+
+  /** One line per upload: a real <progress>, then the server's result for each file. */
+  function uploadItem(label) {
+    const bar = el("progress", { max: 100, value: 0, "aria-label": "上传进度" });
+    const status = el("span", { class: "state", text: "上传中 0%" });
+    const results = el("ul", {});
+    const li = el("li", { "data-state": "uploading" }, [el("strong", { text: label }), bar, status, results]);
+    $("#uploads").prepend(li);
+    const finish = (kind, text) => {
+      li.dataset.state = kind;
+      status.className = "state " + kind;
+      status.textContent = text;
+      bar.value = 100;
+    };
+    return {
+      progress(loaded, total) {
+        bar.value = Math.floor((loaded / total) * 100);
+        status.textContent = "上传中 " + bar.value + "%";
+      },
+      processing() {
+        bar.value = 100;
+        li.dataset.state = "processing";
+        status.textContent = "已上传，正在解析并建立索引…";
+      },
+      done: (text) => finish("done", text),
+      failed: (text) => finish("failed", text),
+      line: (text, cls) => results.appendChild(el("li", { class: cls, text: text })),
+    };
+  }
+
+  async function onUpload(event) {
+    event.preventDefault();
+    const input = $("#upload-files");
+    const files = Array.from(input.files || []);
+    if (!files.length) {
+      notify("请先选择要上传的文件", true);
+      return;
+    }
+    const form = new FormData();
+    files.forEach((file) => form.append("files", file, file.name));
+    const label = files.map((f) => f.name).join("、");
+    input.value = "";
+    showChosen();
+    await send("POST", "/documents", form, label, showUploadResult);
+  }
+
+  /** Send files with a progress line, let `onResult` show the answer, then reload the list. */
+  async function send(method, path, form, label, onResult) {
+    const item = uploadItem(label);
+    try {
+      const { status, body } = await sendWithProgress(method, path, form, item);
+      onResult(item, status, body);
+    } catch (error) {
+      item.failed("失败：" + error.message);
+    }
+    loadDocuments();
+  }
+
+  function showUploadResult(item, status, body) {
+    if (status === 401) showLogin("登录已过期，请重新登录");
+    if (status !== 201) {
+      item.failed("失败：" + new ApiError(status, body).message);
+      return;
+    }
+    body.uploaded.forEach((u) => item.line("✓ " + u.name + "：已生效，版本 " + u.version + "（文档 " + u.doc_ids.join("、") + "）", "uploaded"));
+    body.rejected.forEach((r) => {
+      const reason = r.message_zh || r.message || "";
+      item.line("✗ " + (reason.indexOf(r.name) === 0 ? reason : r.name + "：" + reason), "rejected");
+    });
+    item.done(body.rejected.length ? "完成（" + body.rejected.length + " 个文件被拒绝）" : "完成");
+  }
+
+  function showChosen() {
+    const files = Array.from($("#upload-files").files || []);
+    $("#upload-chosen").textContent = files.length ? files.map((f) => f.name).join("、") : "未选择文件";
+  }
+
+  async function onReplaceChosen() {
+    const input = $("#replace-file");
+    const file = input.files && input.files[0];
+    const target = state.replacing;
+    state.replacing = null;
+    if (!file || !target) return;
+    const form = new FormData();
+    form.append("file", file, file.name);
+    form.append("base_version", String(target.baseVersion));
+    await send("PUT", docPath(target.doc.doc_id), form, "替换“" + target.doc.title + "”：" + file.name, showReplaceResult);
+  }
+
+  function showReplaceResult(item, status, body) {
+    if (status === 200) {
+      item.done("完成：现为版本 " + body.version);
+    } else if (status === 409) {
+      const message = new ApiError(status, body).message;
+      item.failed("失败：" + message);
+      notify("该文档已被他人修改：" + message + "。列表已刷新，请确认后重新替换。", true);
+    } else {
+      showUploadResult(item, status, body);
+    }
+  }
+
+  // --- FAQ ---------------------------------------------------------------------------
+
+  async function loadFaqs() {
+    const faqs = await attempt("GET", "/faq");
+    if (!faqs) return;
+    state.faqs = faqs;
+    const rows = state.faqs.map((faq) => el("tr", { "data-faq-id": faq.id }, [
+      td(faq.question),
+      td((faq.alternatives || []).length ? plainList(faq.alternatives) : ""),
+      td(truncatable(faq.answer, 60)),
+      td(faq.category),
+      td(faq.department),
+      td("v" + faq.version),
+      td(faq.updated_by),
+      td(formatTime(faq.updated_at)),
+      td(el("span", {}, [
+        button("编辑", () => openFaqForm(faq, faq)),
+        button("删除", () => deleteFaq(faq), "danger"),
+      ]), "actions"),
+    ]));
+    fillTable($("#faq-table"), rows, "还没有问答，点击“新增问答”添加");
+    $("#faq-count").textContent = "共 " + state.faqs.length + " 条";
+  }
+
+  /** Open the form: `entry` is the FAQ being edited (or null), `values` fill the fields. */
+  function openFaqForm(entry, values) {
+    const form = $("#faq-form");
+    state.editingFaq = entry;
+    form.reset();
+    ["question", "answer", "category", "department", "contact", "url"].forEach((name) => {
+      form.elements[name].value = (values && values[name]) || "";
+    });
+    form.elements.alternatives.value = ((values && values.alternatives) || []).join("\n");
+    $("#faq-form-title").textContent = entry ? "编辑问答（当前版本 v" + entry.version + "）" : "新增问答";
+    $("#faq-error").textContent = "";
+    form.hidden = false;
+    form.scrollIntoView({ block: "start" });
+    form.elements[values && values.question ? "answer" : "question"].focus();
+  }
+
+  function closeFaqForm() {
+    $("#faq-form").hidden = true;
+    state.editingFaq = null;
+  }
+
+  function faqFields(form) {
+    const question = form.elements.question.value.trim();
+    const alternatives = [];
+    form.elements.alternatives.value.split("\n").forEach((line) => {
+      const phrasing = line.trim();
+      if (phrasing && phrasing !== question && alternatives.indexOf(phrasing) < 0) alternatives.push(phrasing);
+    });
+    const fields = { question: question, alternatives: alternatives, answer: form.elements.answer.value.trim() };
+    ["category", "department", "contact", "url"].forEach((name) => { fields[name] = form.elements[name].value.trim(); });
+    return fields;
+  }
+
+  async function onFaqSubmit(event) {
+    event.preventDefault();
+    const form = event.target;
+    const fields = faqFields(form);
+    const entry = state.editingFaq;
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    try {
+      if (entry) {
+        fields.base_version = entry.version;
+        await api("PUT", "/faq/" + entry.id, fields);
+      } else {
+        await api("POST", "/faq", fields);
+      }
+      closeFaqForm();
+      notify("问答已保存：" + fields.question);
+      loadFaqs();
+    } catch (error) {
+      if (error.status === 409) {
+        closeFaqForm();
+        notify("该问答已被他人修改：" + error.message + "。列表已刷新，请重新编辑。", true);
+        loadFaqs();
+      } else if (error.status !== 401) {
+        $("#faq-error").textContent = error.message;
+      }
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  async function deleteFaq(faq) {
+    if (!confirm("确定删除问答“" + faq.question + "”吗？")) return;
+    if (await attempt("DELETE", "/faq/" + faq.id)) notify("已删除问答：" + faq.question);
+    loadFaqs();
+  }
+
+  // --- unanswered questions and feedback ---------------------------------------------
+
+  async function loadInsight() {
+    const days = $("#insight-form").elements.days.value;
+    const data = await attempt("GET", "/insight?days=" + encodeURIComponent(days));
+    if (!data) return;
+    fillTable($("#unanswered-table"), (data.unanswered || []).map((g) => insightRow(g, false)), "这段时间没有未能回答的问题");
+    fillTable($("#disliked-table"), (data.disliked || []).map((g) => insightRow(g, true)), "这段时间没有“没用”的反馈");
+    fillTable($("#top-table"), (data.top || []).map((t) => el("tr", {}, [
+      td(t.question),
+      td(String(t.count)),
+      td(answeredBadge(t.answered)),
+    ])), "这段时间还没有提问");
+  }
+
+  /** `answered` is a share of the group's questions (0–1), or true/false. */
+  function answeredBadge(answered) {
+    if (typeof answered !== "number") return answered ? badge("是", "yes") : badge("否", "no");
+    const percent = Math.round(answered * 100);
+    return badge(percent + "%", percent >= 50 ? "yes" : "no");
+  }
+
+  function otherPhrasings(group) {
+    return (group.examples || []).filter((q) => q && q !== group.question);
+  }
+
+  function insightRow(group, withAnswer) {
+    const others = otherPhrasings(group);
+    return el("tr", {}, [
+      td(group.question),
+      td(String(group.count)),
+      td(formatTime(group.last_at)),
+      withAnswer ? td(truncatable(group.answer, 60)) : null,
+      td(others.length ? plainList(others) : ""),
+      td(el("span", {}, [
+        group.faq ? badge("已有问答 " + group.faq, "yes") : null,
+        button("添加为问答", () => addAsFaq(group), ""),
+      ]), "actions"),
+    ]);
+  }
+
+  /** One click: the FAQ form, with the group's question and its other phrasings filled in. */
+  function addAsFaq(group) {
+    go("faq");
+    openFaqForm(null, { question: group.question, alternatives: otherPhrasings(group) });
+  }
+
+  // --- hit test ----------------------------------------------------------------------
+
+  async function onHitTest(event) {
+    event.preventDefault();
+    const question = event.target.elements.question.value.trim();
+    if (!question) return;
+    const summary = $("#hit-summary");
+    summary.textContent = "正在检索…";
+    const result = await attempt("POST", "/hit-test", { question: question });
+    if (!result) {
+      summary.textContent = "";
+      return;
+    }
+    renderHitSummary(result);
+    fillTable($("#hit-table"), (result.hits || []).map(hitRow), "没有检索到任何文档");
+    $("#hit-table").hidden = false;
+  }
+
+  function renderHitSummary(result) {
+    const summary = clear($("#hit-summary"));
+    const faq = result.faq;
+    const lines = ["最高相似度 " + formatScore(result.top_similarity)];
+    if (result.refusal_reason) lines.push("不回答的原因：" + result.refusal_reason);
+    if (faq) {
+      // `matched` false: only the nearest entry, below the matching threshold
+      const label = faq.matched === false ? "最接近的问答（未达到匹配标准）：" : "命中问答：";
+      lines.push(label + faq.question + "（" + faq.doc_id + "，得分 " + formatScore(faq.score) + "）");
+    }
+    summary.appendChild(result.answered ? badge("会回答", "yes") : badge("不会回答（将给出部门联系方式）", "no"));
+    lines.forEach((line) => summary.appendChild(el("span", { class: "line", text: line })));
+    if (result.answer) summary.appendChild(el("div", { class: "answer" }, [truncatable("回答预览：" + result.answer, 200)]));
+  }
+
+  function chunkScores(chunk) {
+    const parts = [];
+    if (typeof chunk.bm25 === "number") parts.push("BM25 " + chunk.bm25.toFixed(2));
+    if (typeof chunk.similarity === "number") parts.push("相似度 " + chunk.similarity.toFixed(3));
+    return parts.length ? " · " + parts.join(" · ") : "";
+  }
+
+  function hitRow(hit) {
+    const chunks = (hit.chunks || []).map((chunk) => el("div", { class: "chunk" }, [
+      el("div", { class: "section", text: (chunk.section || "（正文）") + chunkScores(chunk) }),
+      truncatable(chunk.text, 120),
+    ]));
+    return el("tr", { "data-rank": hit.rank }, [
+      td(String(hit.rank)),
+      td(hit.title),
+      td(hit.doc_id, "mono"),
+      td(hit.kind === "faq" ? "问答" : "文档"),
+      td(formatScore(hit.score)),
+      td(typeof hit.coverage === "number" ? Math.round(hit.coverage * 100) + "%" : "—"),
+      td(el("div", {}, chunks)),
+    ]);
+  }
+
+  // --- audit log ---------------------------------------------------------------------
+
+  async function loadAudit() {
+    const entries = await attempt("GET", "/audit");
+    if (!entries) return;
+    const version = (v) => (v === null || v === undefined ? "—" : "v" + v);
+    const rows = entries.map((e) => el("tr", {}, [
+      td(formatTime(e.at)),
+      td(e.user),
+      td(el("span", { title: e.action, text: ACTIONS[e.action] || e.action })),
+      td(e.target),
+      td(e.old_version === null && e.new_version === null ? "" : version(e.old_version) + " → " + version(e.new_version)),
+      td(String(e.detail || "").replace(/^to version (\d+)$/, "恢复自版本 $1")),
+    ]));
+    fillTable($("#audit-table"), rows, "还没有操作记录");
+  }
+
+  // --- start -------------------------------------------------------------------------
+
+  async function start() {
+    $("#login-form").addEventListener("submit", onLogin);
+    $("#logout").addEventListener("click", onLogout);
+    document.querySelectorAll(".tabs [role=tab]").forEach((tab) => {
+      tab.addEventListener("click", () => go(tab.dataset.view));
+    });
+    window.addEventListener("hashchange", () => showView(currentView()));
+    $("#upload-form").addEventListener("submit", onUpload);
+    $("#upload-files").addEventListener("change", showChosen);
+    $("#replace-file").addEventListener("change", onReplaceChosen);
+    $("#doc-filters").addEventListener("submit", (e) => { e.preventDefault(); loadDocuments(); });
+    $("#doc-filters").addEventListener("reset", () => setTimeout(loadDocuments, 0));
+    $("#faq-new").addEventListener("click", () => openFaqForm(null, null));
+    $("#faq-cancel").addEventListener("click", closeFaqForm);
+    $("#faq-form").addEventListener("submit", onFaqSubmit);
+    $("#insight-form").addEventListener("submit", (e) => { e.preventDefault(); loadInsight(); });
+    $("#hit-form").addEventListener("submit", onHitTest);
+    $("#audit-reload").addEventListener("click", loadAudit);
+    try {
+      showApp(await api("GET", "/me"));
+    } catch (error) {
+      showLogin(error.status === 401 ? "" : error.message);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();

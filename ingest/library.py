@@ -80,6 +80,60 @@ class DocumentLibrary(SQLiteTable):
         self.on_change = on_change
         self.max_bytes = max_bytes
         super().__init__(data_dir / "records.sqlite3", _SCHEMA)
+        self.recover()
+
+    # --- start-up ---------------------------------------------------------------------
+    def recover(self) -> None:
+        """Finish or undo changes a stopped server left half done, so that the stored
+        originals, their version records and the index agree again."""
+        with self._lock, self.index.write_lock:
+            indexed = self.index.records.file_fingerprints()
+            pending = self._db.execute(
+                "SELECT name, version, sha256 FROM library_versions WHERE status='pending'"
+                " ORDER BY name, version"
+            ).fetchall()
+            for name, version, sha in pending:
+                target = self.current / name
+                if indexed.get(str(target.resolve()), "").split(":")[0] == sha:
+                    # Indexed and swapped in; only the bookkeeping was missing.
+                    self._db.execute(
+                        "UPDATE library_versions SET status='superseded'"
+                        " WHERE name=? AND status='live'",
+                        (name,),
+                    )
+                    self._set_status(name, version, "live")
+                    self.audit.record("system", "recovered", name, None, version, "indexed")
+                    continue
+                live = self._db.execute(
+                    "SELECT version, sha256 FROM library_versions WHERE name=? AND status='live'",
+                    (name,),
+                ).fetchone()
+                previous = (
+                    (
+                        self.versions
+                        / name
+                        / f"{live[0]}-{live[1][:12]}{Path(name).suffix.lower()}"
+                    ).read_bytes()
+                    if live
+                    else None
+                )
+                self._put_back(target, previous)
+                self._set_status(name, version, "rejected", "interrupted: the server stopped")
+                self.audit.record(
+                    "system", "interrupted", name, live and live[0], version, "previous kept"
+                )
+            # A delete stopped before its bookkeeping: the file is gone, so is the document.
+            for (name,) in self._db.execute(
+                "SELECT name FROM library_versions WHERE status='live'"
+            ).fetchall():
+                if not (self.current / name).exists():
+                    self._db.execute(
+                        "UPDATE library_versions SET status='deleted' WHERE name=? AND status='live'",
+                        (name,),
+                    )
+            report = Ingestor(self.index, progress=False).run([self.current])
+        if report.added or report.changed or report.removed:
+            self.on_change()
 
     # --- checks ------------------------------------------------------------------------
     def _checked_name(self, filename: str) -> str:

@@ -108,6 +108,8 @@ async def list_documents(
                 "updated": updated,
                 "kind": doc.kind,
                 "origin": origin,
+                # One file (an FAQ table) can hold many documents: replace and delete act on it.
+                "file": Path(doc.source_path).name if uploaded else "",
                 "versions": versions,
             }
         )

@@ -160,12 +160,7 @@ class FaqBook(SQLiteTable):
                 (*self._values(f), user, time.time()),
             )
             entry_id = int(cur.lastrowid or 0)
-        try:
-            self._index()
-        except BaseException:
-            with self._lock:
-                self._db.execute("DELETE FROM faq_entries WHERE id=?", (entry_id,))
-            raise
+        self._index(undo=lambda: self._forget(entry_id))
         self.audit.record(user, "faq_create", doc_id_of(entry_id), None, 1, f.question)
         return self.get(entry_id)
 
@@ -191,11 +186,7 @@ class FaqBook(SQLiteTable):
                 " WHERE id=?",
                 (*self._values(f), version, user, time.time(), entry_id),
             )
-        try:
-            self._index()
-        except BaseException:
-            self._restore(old)
-            raise
+        self._index(undo=lambda: self._restore(old))
         self.audit.record(
             user, "faq_update", doc_id_of(entry_id), base_version, version, f.question
         )
@@ -206,11 +197,7 @@ class FaqBook(SQLiteTable):
         with self._lock:
             old = self._row(entry_id)
             self._db.execute("DELETE FROM faq_entries WHERE id=?", (entry_id,))
-        try:
-            self._index()
-        except BaseException:
-            self._restore(old)
-            raise
+        self._index(undo=lambda: self._restore(old))
         self.audit.record(
             user, "faq_delete", doc_id_of(entry_id), int(str(old["version"])), None,
             str(old["question"]),
@@ -223,9 +210,18 @@ class FaqBook(SQLiteTable):
             self.on_change()
 
     # --- helpers ----------------------------------------------------------------------
-    def _index(self) -> None:
-        Ingestor(self.index, progress=False).put(KEY, self.documents())
+    def _index(self, undo: Callable[[], None]) -> None:
+        """Index the table as it now is; if that fails, `undo` the table change first."""
+        try:
+            Ingestor(self.index, progress=False).put(KEY, self.documents())
+        except BaseException:
+            undo()
+            raise
         self.on_change()
+
+    def _forget(self, entry_id: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM faq_entries WHERE id=?", (entry_id,))
 
     def _row(self, entry_id: int) -> dict[str, object]:
         rows = self._db.execute(

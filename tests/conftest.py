@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,3 +51,24 @@ def assistant(kb_settings: Settings, embedder: Embedder) -> Iterator[Assistant]:
 def settings(tmp_path: Path) -> Settings:
     """Settings with an empty data dir of the test's own."""
     return Settings(data_dir=tmp_path / "data")
+
+
+CHROMIUM = "/usr/bin/chromium"  # the Debian package (scripts/install-browser.sh)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium driven by Playwright (its own browser download does not work here)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield chromium
+        chromium.close()

@@ -20,7 +20,7 @@ from bot.index import KnowledgeIndex
 from bot.staff import StaffStore
 from ingest.pipeline import Ingestor
 from tests.fixtures_files import write_docx, write_markdown
-from tests.test_widget import CHROMIUM, LiveServer
+from tests.test_widget import LiveServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -102,22 +102,6 @@ def api(server: LiveServer) -> Iterator[httpx.Client]:
         res = client.post("/api/admin/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
         client.headers["Authorization"] = "Bearer " + res.json()["token"]
         yield client
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture()

@@ -98,25 +98,24 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path / "data"
 
 
-def _statuses(data_dir: Path) -> dict[int, str]:
+def _query(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
     db = sqlite3.connect(data_dir / "records.sqlite3")
     try:
-        rows = db.execute(
-            "SELECT version, status FROM library_versions WHERE name='water.md'"
-        ).fetchall()
+        return db.execute(sql).fetchall()
     finally:
         db.close()
-    return dict(rows)
+
+
+def _statuses(data_dir: Path) -> dict[object, object]:
+    return dict(
+        _query(data_dir, "SELECT version, status FROM library_versions WHERE name='water.md'")
+    )
 
 
 def _indexed_sha(data_dir: Path) -> str | None:
-    db = sqlite3.connect(data_dir / "records.sqlite3")
-    try:
-        rows = db.execute(
-            "SELECT fingerprint FROM files WHERE path LIKE '%/library/current/water.md'"
-        ).fetchall()
-    finally:
-        db.close()
+    rows = _query(
+        data_dir, "SELECT fingerprint FROM files WHERE path LIKE '%/library/current/water.md'"
+    )
     return str(rows[0][0]).split(":")[0] if rows else None
 
 

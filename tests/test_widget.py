@@ -20,12 +20,13 @@ from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import KnowledgeIndex
 from ingest.pipeline import Ingestor
+from tests.conftest import CHROMIUM
 from tests.fake_openai import running
 from tests.fixtures_files import write_markdown
 from web.app import create_app
 
 sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 LAUNCHER = "button[aria-label='打开江岸企服助手']"
 
@@ -73,22 +74,6 @@ class LiveServer:
 def server(kb_settings: Settings, assistant: Assistant) -> Iterator[LiveServer]:
     with LiveServer(kb_settings, assistant) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture()

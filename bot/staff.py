@@ -16,7 +16,7 @@ from pathlib import Path
 
 import bcrypt
 
-from bot.errors import AuthError, ConflictError, InvalidInputError
+from bot.errors import AuthError, ConflictError, InvalidInputError, NotFoundError
 from bot.sqlite import SQLiteTable
 
 ROLES = ("editor", "admin")  # admin ⊃ editor
@@ -142,6 +142,28 @@ class StaffStore(SQLiteTable):
                 (_digest(token), time.time()),
             ).fetchone()
         return StaffUser(*row) if row else None
+
+    def delete(self, username: str, by: str) -> None:
+        """Remove an account and its log-ins; not your own, and never the last admin."""
+        if username == by:
+            raise ConflictError(
+                "you cannot delete your own account", message_zh="不能删除自己的账号"
+            )
+        with self._lock:
+            row = self._db.execute(
+                "SELECT role FROM staff_users WHERE username=?", (username,)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no user {username!r}", message_zh=f"用户 {username} 不存在")
+            (admins,) = self._db.execute(
+                "SELECT COUNT(*) FROM staff_users WHERE role='admin'"
+            ).fetchone()
+            if row[0] == "admin" and admins <= 1:
+                raise ConflictError(
+                    "the last admin cannot be deleted", message_zh="不能删除最后一个管理员账号"
+                )
+            self._db.execute("DELETE FROM staff_tokens WHERE username=?", (username,))
+            self._db.execute("DELETE FROM staff_users WHERE username=?", (username,))
 
     def logout(self, token: str) -> None:
         with self._lock:

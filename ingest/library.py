@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bot.audit import AuditLog
 from bot.errors import (
+    BotError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -39,9 +40,19 @@ CREATE TABLE IF NOT EXISTS library_versions (
     status TEXT NOT NULL,  -- pending, live, superseded, rejected, deleted
     reason TEXT NOT NULL DEFAULT '', PRIMARY KEY (name, version)
 );
+-- What staff said about a file when uploading it (fills fields the file itself leaves empty).
+CREATE TABLE IF NOT EXISTS library_files (
+    name TEXT PRIMARY KEY, category TEXT NOT NULL DEFAULT '', department TEXT NOT NULL DEFAULT '',
+    contact TEXT NOT NULL DEFAULT ''
+);
 """
+META_FIELDS = ("category", "department", "contact")
 _ZIPPED = {".docx", ".xlsx"}
 MAX_UNZIPPED = 50 * 1024 * 1024  # XML this large already costs parsers gigabytes
+
+
+class ParseRejected(InvalidInputError):
+    """A stored version that did not parse (already in the audit log with its versions)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +142,7 @@ class DocumentLibrary(SQLiteTable):
                         "UPDATE library_versions SET status='deleted' WHERE name=? AND status='live'",
                         (name,),
                     )
-            report = Ingestor(self.index, progress=False).run([self.current])
+            report = self._ingestor().run([self.current])
         if report.added or report.changed or report.removed:
             self.on_change()
 
@@ -170,30 +181,55 @@ class DocumentLibrary(SQLiteTable):
                 )
 
     # --- changes -----------------------------------------------------------------------
-    def upload(self, filename: str, data: bytes, user: str) -> Uploaded:
-        """A new file: stored durably, indexed, live (or rejected with the reason)."""
-        name = self._checked_name(filename)
-        self._check_content(name, data)
-        with self._lock:  # one change at a time
-            if (self.current / name).exists():
-                raise ConflictError(
-                    f"{name} exists; replace it by document id with the version you edited",
-                    message_zh=f"{name} 已存在：请在该文档上选择“替换”，以免覆盖他人的修改",
-                )
-            return self._store(name, data, user, "upload")
+    def upload(
+        self, filename: str, data: bytes, user: str, meta: dict[str, str] | None = None
+    ) -> Uploaded:
+        """A new file: stored durably, indexed, live (or rejected with the reason).
 
-    def replace(self, doc_id: str, data: bytes, user: str, base_version: int) -> Uploaded:
-        """A new version of an uploaded document; 409 when someone changed it since `base_version`."""
-        with self._lock:
-            name = self._file_of(doc_id).name
+        `meta` (category, department, contact) fills what the file itself leaves empty.
+        """
+        try:
+            name = self._checked_name(filename)
             self._check_content(name, data)
-            live = self._live_version(name)
-            if live != base_version:
-                raise ConflictError(
-                    f"{doc_id} changed since version {base_version} (now {live}); reload and retry",
-                    message_zh=f"{doc_id} 已被他人修改（当前版本 {live}），请刷新后再试",
-                )
-            return self._store(name, data, user, "replace")
+            with self._lock:  # one change at a time
+                if (self.current / name).exists():
+                    raise ConflictError(
+                        f"{name} exists; replace it by document id with the version you edited",
+                        message_zh=f"{name} 已存在：请在该文档上选择“替换”，以免覆盖他人的修改",
+                    )
+                return self._store(name, data, user, "upload", meta=meta)
+        except BotError as exc:
+            self._refused(user, "upload_rejected", filename, exc)
+            raise
+
+    def replace(
+        self,
+        doc_id: str,
+        data: bytes,
+        user: str,
+        base_version: int,
+        meta: dict[str, str] | None = None,
+    ) -> Uploaded:
+        """A new version of an uploaded document; 409 when someone changed it since `base_version`."""
+        try:
+            with self._lock:
+                name = self._file_of(doc_id).name
+                self._check_content(name, data)
+                live = self._live_version(name)
+                if live != base_version:
+                    raise ConflictError(
+                        f"{doc_id} changed since version {base_version} (now {live}); reload and retry",
+                        message_zh=f"{doc_id} 已被他人修改（当前版本 {live}），请刷新后再试",
+                    )
+                return self._store(name, data, user, "replace", meta=meta)
+        except BotError as exc:
+            self._refused(user, "replace_rejected", doc_id, exc)
+            raise
+
+    def _refused(self, user: str, action: str, target: str, exc: BotError) -> None:
+        """Every refused change is in the audit log (parse failures are logged by _store)."""
+        if not isinstance(exc, ParseRejected):
+            self.audit.record(user, action, target, None, None, exc.message_zh)
 
     def rollback(self, doc_id: str, version: int, user: str) -> Uploaded:
         """Make an earlier accepted version live again (as a new version)."""
@@ -208,8 +244,8 @@ class DocumentLibrary(SQLiteTable):
                     f"{doc_id} has no usable version {version}",
                     message_zh=f"{doc_id} 没有可恢复的版本 {version}",
                 )
-            stored = self.versions / name / f"{version}-{row[0][:12]}{Path(name).suffix.lower()}"
-            return self._store(name, stored.read_bytes(), user, "rollback", f"to version {version}")
+            data = self._version_path(name, version, row[0]).read_bytes()
+            return self._store(name, data, user, "rollback", f"to version {version}")
 
     def _live_version(self, name: str) -> int | None:
         row = self._db.execute(
@@ -217,8 +253,29 @@ class DocumentLibrary(SQLiteTable):
         ).fetchone()
         return int(row[0]) if row else None
 
-    def _store(self, name: str, data: bytes, user: str, action: str, detail: str = "") -> Uploaded:
+    def _store(
+        self,
+        name: str,
+        data: bytes,
+        user: str,
+        action: str,
+        detail: str = "",
+        meta: dict[str, str] | None = None,
+    ) -> Uploaded:
         """Keep the version, index it, swap it live; the caller holds the lock."""
+        old_meta = self._meta(name)
+        if meta is not None:
+            given = {k: v.strip() for k, v in meta.items() if k in META_FIELDS and v is not None}
+            self._set_meta(name, {**old_meta, **given})
+        try:
+            return self._store_locked(name, data, user, action, detail)
+        except BaseException:
+            self._set_meta(name, old_meta)
+            raise
+
+    def _store_locked(
+        self, name: str, data: bytes, user: str, action: str, detail: str
+    ) -> Uploaded:
         sha = hashlib.sha256(data).hexdigest()
         live = self._db.execute(
             "SELECT version, sha256 FROM library_versions WHERE name=? AND status='live'", (name,)
@@ -241,7 +298,7 @@ class DocumentLibrary(SQLiteTable):
         previous = target.read_bytes() if target.exists() else None
         _fsync_write(target, data)
         try:
-            report = Ingestor(self.index, progress=False).run([self.current])
+            report = self._ingestor().run([self.current])
         except BaseException as exc:  # embedder, vector store, disk: the old version stays
             self._put_back(target, previous)
             self._set_status(name, version, "rejected", f"indexing failed: {exc}")
@@ -249,11 +306,19 @@ class DocumentLibrary(SQLiteTable):
         failure = next((f for f in report.failed if Path(f.path).name == name), None)
         if failure is not None:
             self._put_back(target, previous)
-            self._set_status(name, version, "rejected", failure.reason)
+            self._set_status(name, version, "rejected", failure.reason_zh or failure.reason)
             self.audit.record(
-                user, f"{action}_rejected", name, live and live[0], version, failure.reason
+                user,
+                f"{action}_rejected",
+                name,
+                live and live[0],
+                version,
+                failure.reason_zh or failure.reason,
             )
-            raise InvalidInputError(failure.reason, message_zh=f"{name}：无法解析，原版本继续使用")
+            raise ParseRejected(
+                failure.reason,
+                message_zh=f"{failure.reason_zh or name + '：无法解析'}（原版本继续使用）",
+            )
         self._db.execute(
             "UPDATE library_versions SET status='superseded' WHERE name=? AND status='live'",
             (name,),
@@ -269,7 +334,7 @@ class DocumentLibrary(SQLiteTable):
             target = self._file_of(doc_id)
             live = self._live_version(target.name)
             target.unlink()
-            Ingestor(self.index, progress=False).run([self.current])
+            self._ingestor().run([self.current])
             self._db.execute(
                 "UPDATE library_versions SET status='deleted' WHERE name=? AND status='live'",
                 (target.name,),
@@ -307,6 +372,66 @@ class DocumentLibrary(SQLiteTable):
                 message_zh=f"{doc_id} 属于随系统部署的知识库目录，不能在这里修改",
             )
         return Path(doc.source_path)
+
+    def deleted(self) -> list[dict[str, object]]:
+        """Uploaded files taken out of service, with their last version (restorable)."""
+        rows = self._dicts(
+            "SELECT v.name, v.version, a.at, a.user FROM library_versions v"
+            " LEFT JOIN audit_log a ON a.id = (SELECT MAX(id) FROM audit_log"
+            "  WHERE action='delete' AND target=v.name)"
+            " WHERE v.status='deleted' ORDER BY v.name",
+            (),
+            ("name", "version", "deleted_at", "deleted_by"),
+        )
+        return [r for r in rows if not (self.current / str(r["name"])).exists()]
+
+    def restore(self, name: str, user: str) -> Uploaded:
+        """Put a deleted file's last version back in service (as a new version)."""
+        with self._lock:
+            if (self.current / name).exists():
+                raise ConflictError(
+                    f"{name} is in service", message_zh=f"{name} 正在使用中，无需恢复"
+                )
+            row = self._db.execute(
+                "SELECT version, sha256 FROM library_versions WHERE name=? AND status='deleted'"
+                " ORDER BY version DESC LIMIT 1",
+                (name,),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(
+                    f"no deleted file {name!r}", message_zh=f"没有可恢复的已删除文件 {name}"
+                )
+            data = self._version_path(name, row[0], row[1]).read_bytes()
+            return self._store(name, data, user, "restore", f"from version {row[0]}")
+
+    def live_count(self) -> int:
+        with self._lock:
+            (n,) = self._db.execute(
+                "SELECT COUNT(*) FROM library_versions WHERE status='live'"
+            ).fetchone()
+        return int(n)
+
+    def _version_path(self, name: str, version: int, sha: str) -> Path:
+        return self.versions / name / f"{version}-{sha[:12]}{Path(name).suffix.lower()}"
+
+    def _ingestor(self) -> Ingestor:
+        return Ingestor(self.index, progress=False, defaults=lambda path: self._meta(path.name))
+
+    def _meta(self, name: str) -> dict[str, str]:
+        row = self._db.execute(
+            f"SELECT {', '.join(META_FIELDS)} FROM library_files WHERE name=?", (name,)
+        ).fetchone()
+        return dict(zip(META_FIELDS, row, strict=True)) if row else {}
+
+    def _set_meta(self, name: str, meta: dict[str, str]) -> None:
+        if not any(meta.values()):
+            self._db.execute("DELETE FROM library_files WHERE name=?", (name,))
+            return
+        self._db.execute(
+            f"INSERT OR REPLACE INTO library_files (name, {', '.join(META_FIELDS)})"
+            " VALUES (?, ?, ?, ?)",
+            (name, *(meta.get(k, "") for k in META_FIELDS)),
+        )
 
     @staticmethod
     def _put_back(target: Path, previous: bytes | None) -> None:

@@ -6,9 +6,10 @@ import dataclasses
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -30,6 +31,7 @@ PIPELINE_VERSION = "4"
 class FileFailure:
     path: str
     reason: str
+    reason_zh: str = ""
 
 
 @dataclass
@@ -110,15 +112,28 @@ def _vector_metadata(chunk: Chunk, doc: Document) -> dict[str, str | int]:
     }
 
 
+def _filled(doc: Document, defaults: dict[str, str]) -> Document:
+    """The document with empty fields set from the defaults (its own values win)."""
+    fill: dict[str, Any] = {k: v for k, v in defaults.items() if v and not getattr(doc, k)}
+    return dataclasses.replace(doc, **fill) if fill else doc
+
+
 class Ingestor:
     """Brings an index in line with a set of files, re-embedding only what changed."""
 
     def __init__(
-        self, index: KnowledgeIndex, policy: ChunkingPolicy | None = None, progress: bool = True
+        self,
+        index: KnowledgeIndex,
+        policy: ChunkingPolicy | None = None,
+        progress: bool = True,
+        defaults: Callable[[Path], dict[str, str]] | None = None,
     ) -> None:
         self.index = index
         self.policy = policy or ChunkingPolicy()
         self.progress = progress
+        # Per file: document fields (category, department, contact) to fill in where the
+        # file itself sets none — what staff typed when they uploaded a .docx or .pdf.
+        self.defaults = defaults
 
     def run(self, paths: list[Path]) -> IngestReport:
         with self.index.write_lock:
@@ -145,24 +160,35 @@ class Ingestor:
         ):
             key = str(path)
             try:
-                fingerprint = f"{sha256_file(path)}:{signature}"
+                extra = self.defaults(path) if self.defaults else {}
+                fingerprint = f"{sha256_file(path)}:{signature}" + (
+                    f":{sorted(extra.items())}" if extra else ""
+                )
                 if known.get(key) == fingerprint:
                     report.unchanged.append(key)
                     continue
-                docs = parse_file(path, root)
+                docs = [_filled(d, extra) for d in parse_file(path, root)]
                 self._check_ids(key, docs, claimed)
                 chunks = [c for d in docs for c in chunk_document(d, self.policy)]
                 todo.append(_Parsed(path, fingerprint, docs, chunks))
                 (report.changed if key in known else report.added).append(key)
             except IngestError as exc:
-                report.failed.append(FileFailure(key, exc.message))
+                report.failed.append(FileFailure(key, exc.message, exc.message_zh))
             except OSError as exc:
                 report.failed.append(
-                    FileFailure(key, f"{path.name}: cannot read ({exc.strerror or exc})")
+                    FileFailure(
+                        key,
+                        f"{path.name}: cannot read ({exc.strerror or exc})",
+                        f"{path.name}：无法读取文件",
+                    )
                 )
             except Exception as exc:  # a third-party parser choking on a malformed file
                 report.failed.append(
-                    FileFailure(key, f"{path.name}: cannot be parsed ({type(exc).__name__}: {exc})")
+                    FileFailure(
+                        key,
+                        f"{path.name}: cannot be parsed ({type(exc).__name__}: {exc})",
+                        f"{path.name}：文件已损坏或格式不正确，无法解析",
+                    )
                 )
 
         self._embed_and_swap(todo, report)

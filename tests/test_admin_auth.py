@@ -6,12 +6,15 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from bot.assistant import Assistant
 from bot.config import Settings
+from bot.embedding import Embedder
+from bot.errors import ConflictError
 from tests.conftest import ROOT
 from web.app import create_app
 
@@ -91,6 +94,8 @@ def test_every_admin_route_checks_the_role(client: TestClient) -> None:
         ("GET", "/api/admin/users"),
         ("POST", "/api/admin/users"),
         ("GET", "/api/admin/audit"),
+        ("DELETE", "/api/admin/users/{username}"),
+        ("GET", "/api/admin/settings"),
     }
     paths = client.get("/openapi.json").json()["paths"]
     calls = sorted(
@@ -141,3 +146,43 @@ def test_parallel_guesses_are_counted_before_the_password_check(client: TestClie
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(guess, range(16)))
     assert codes.count(401) <= 5 and codes.count(429) >= 11
+
+
+def test_accounts_can_be_removed_but_not_yourself_or_the_last_admin(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        admin_user="root",
+        admin_password=PASSWORD,
+        llm_api_key="sk-very-secret",
+    )
+    bot = Assistant(settings, embedder=embedder)
+    with TestClient(create_app(settings, bot)) as client:
+        root = {"Authorization": f"Bearer {_login(client, 'root', PASSWORD)}"}
+        created = client.post(
+            "/api/admin/users",
+            json={"username": "ed", "password": PASSWORD, "role": "editor"},
+            headers=root,
+        )
+        assert created.status_code == 201
+        ed = {"Authorization": f"Bearer {_login(client, 'ed', PASSWORD)}"}
+        assert client.get("/api/admin/me", headers=ed).status_code == 200
+        own = client.delete("/api/admin/users/root", headers=root)
+        assert own.status_code == 409 and own.json()["error"]["message_zh"] == "不能删除自己的账号"
+        assert client.delete("/api/admin/users/nobody", headers=root).status_code == 404
+        assert client.delete("/api/admin/users/ed", headers=root).json() == {"deleted": "ed"}
+        assert client.get("/api/admin/me", headers=ed).status_code == 401  # log-ins end too
+        assert [u["username"] for u in client.get("/api/admin/users", headers=root).json()] == [
+            "root"
+        ]
+        view = client.get("/api/admin/settings", headers=root).json()
+        values = {row["name"]: row["value"] for row in view["settings"]}
+        assert values["BOT_TOP_K"] == "5" and values["BOT_LLM_API_KEY"] == "******"
+        assert "sk-very-secret" not in str(view)
+        assert view["stats"]["documents"] == 0
+        with pytest.raises(ConflictError):  # in-process callers cannot remove the last admin
+            client.app.state.staff.delete("root", by="maintenance-script")  # type: ignore[attr-defined]
+        actions = [a["action"] for a in client.get("/api/admin/audit", headers=root).json()]
+        assert actions[:2] == ["delete_user", "create_user"]
+    bot.close()

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import KnowledgeIndex
 from ingest.pipeline import Ingestor
-from tests.fixtures_files import write_markdown
+from tests.fixtures_files import write_docx, write_markdown
 from web.app import create_app
 
 PASSWORD = "s3cret-pass"
@@ -112,16 +112,83 @@ def test_upload_is_live_versioned_and_deletable(client: TestClient) -> None:
     steps = [(e["action"], e["old_version"], e["new_version"]) for e in reversed(log)]
     assert steps == [
         ("upload", None, 1),
-        ("replace_rejected", 1, 2),
+        ("upload_rejected", None, None),  # the name was taken
+        ("replace_rejected", None, None),  # identical bytes
+        ("replace_rejected", 1, 2),  # did not parse: stored as version 2, never live
         ("replace", 1, 3),
+        ("replace_rejected", None, None),  # the late editor's 409
         ("rollback", 3, 4),
         ("delete", 4, None),
     ]
+    assert "已被他人修改" in log[2]["detail"]
     assert all(e["user"] == "root" for e in log)
     exported = client.get("/api/admin/audit", params={"format": "csv"})
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
-    assert [r["action"] for r in rows] == [e["action"] for e in log] and len(rows) == 5
+    assert [r["action"] for r in rows] == [e["action"] for e in log] and len(rows) == 8
+
+
+def test_upload_metadata_deleted_files_and_restore(client: TestClient, tmp_path: Path) -> None:
+    docx = write_docx(
+        tmp_path / "rent.docx",
+        "后湖街道青年创业房租补贴",
+        {"补贴标准": "后湖街道的青年创业企业每月可领房租补贴二千元，最长十二个月。"},
+    )
+    res = client.post(
+        "/api/admin/documents",
+        files=[("files", ("rent.docx", docx.read_bytes(), "application/octet-stream"))],
+        data={"category": "人才政策", "department": "后湖街道办事处", "contact": "027-1234"},
+    )
+    assert res.status_code == 201, res.text
+    (doc_id,) = res.json()["uploaded"][0]["doc_ids"]
+    listed = client.get("/api/admin/documents", params={"department": "后湖街道办事处"}).json()
+    assert [(d["doc_id"], d["category"], d["file"]) for d in listed] == [
+        (doc_id, "人才政策", "rent.docx")
+    ]
+    today = listed[0]["updated"]
+    assert today and client.get("/api/admin/documents", params={"updated_since": today}).json()
+    assert not client.get("/api/admin/documents", params={"updated_since": "2999-01-01"}).json()
+    asked = client.post("/api/chat", json={"question": "后湖街道青年创业房租补贴每月多少？"}).json()
+    assert asked["sources"][0]["doc_id"] == doc_id
+    assert asked["sources"][0]["department"] == "后湖街道办事处"
+    # a replacement without metadata keeps what was said at upload; with, it changes it
+    write_docx(docx, "后湖街道青年创业房租补贴", {"补贴标准": "每月可领房租补贴三千元。"})
+    replaced = client.put(
+        f"/api/admin/documents/{doc_id}",
+        files={"file": ("rent.docx", docx.read_bytes(), "application/octet-stream")},
+        data={"base_version": "1"},
+    )
+    assert replaced.status_code == 200, replaced.text
+    listed = {d["doc_id"]: d for d in client.get("/api/admin/documents").json()}
+    assert listed[doc_id]["category"] == "人才政策"
+
+    # deleted, listed as deleted, restored as a new version, answered again
+    assert client.delete(f"/api/admin/documents/{doc_id}").status_code == 200
+    gone = client.get("/api/admin/documents/deleted").json()
+    assert [(g["name"], g["version"], g["deleted_by"]) for g in gone] == [("rent.docx", 2, "root")]
+    back = client.post("/api/admin/documents/deleted/rent.docx/restore")
+    assert back.status_code == 200 and back.json()["version"] == 3
+    assert client.get("/api/admin/documents/deleted").json() == []
+    assert client.post("/api/admin/documents/deleted/rent.docx/restore").status_code == 409
+    again = client.post("/api/chat", json={"question": "后湖街道青年创业房租补贴每月多少？"}).json()
+    assert "三千元" in again["answer"] and again["sources"][0]["department"] == "后湖街道办事处"
+
+
+def test_refusals_are_explained_in_chinese_and_audited(client: TestClient) -> None:
+    res = client.post(
+        "/api/admin/documents",
+        files=[("files", ("broken.md", b"---\nid: [x\n---\nbody", "text/markdown"))],
+    )
+    assert res.status_code == 422
+    zh = res.json()["error"]["message_zh"]
+    assert zh == "broken.md：文件头（front matter）格式错误（原版本继续使用）"
+    assert _upload(client, "empty.md", b"").status_code == 422  # type: ignore[attr-defined]
+    log = client.get("/api/admin/audit").json()
+    assert [(e["action"], e["target"]) for e in log[:2]] == [
+        ("upload_rejected", "empty.md"),
+        ("upload_rejected", "broken.md"),
+    ]
+    assert log[0]["detail"] == "empty.md：文件为空"
 
 
 def test_bad_uploads_get_clear_errors(client: TestClient) -> None:

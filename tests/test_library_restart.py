@@ -78,7 +78,9 @@ class Server:
             self.kill()
             raise RuntimeError("the server did not start")
         token = httpx.post(
-            f"{self.url}/api/admin/login", json={"username": "root", "password": PASSWORD}
+            f"{self.url}/api/admin/login",
+            json={"username": "root", "password": PASSWORD},
+            timeout=60,
         ).json()["token"]
         self.api = httpx.Client(
             base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=120

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
+from bot.config import Settings
+from web.deps import AssistantDep
 from web.schemas import (
     ErrorResponse,
     LoginRequest,
@@ -86,6 +88,47 @@ async def create_user(
         user.username, "create_user", created.username, detail=created.role
     )
     return StaffPublic(username=created.username, role=created.role)
+
+
+@router.delete(
+    "/users/{username}",
+    responses={**_ERRORS, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+)
+async def delete_user(
+    username: str, request: Request, user: Admin, staff: StaffDep
+) -> dict[str, str]:
+    """Remove an account and end its log-ins (admins only; not yourself, not the last admin)."""
+    await run_in_threadpool(staff.delete, username, user.username)
+    request.app.state.audit.record(user.username, "delete_user", username)
+    return {"deleted": username}
+
+
+_SECRETS = {"llm_api_key", "admin_password"}
+
+
+@router.get("/settings", responses=_ERRORS)
+async def settings_view(request: Request, user: Admin, assistant: AssistantDep) -> dict[str, Any]:
+    """The running configuration (secrets masked) and the size of the knowledge base."""
+    settings: Settings = request.app.state.settings
+    rows = []
+    for name, info in Settings.model_fields.items():
+        value = getattr(settings, name)
+        shown = "******" if name in _SECRETS and value else str(value)
+        rows.append(
+            {"name": f"BOT_{name.upper()}", "value": shown, "description": info.description or ""}
+        )
+    documents, chunks = assistant.stats
+
+    def counts() -> dict[str, int]:
+        return {
+            "documents": documents,
+            "chunks": chunks,
+            "faq_entries": len(request.app.state.faq.entries()),
+            "uploads": request.app.state.library.live_count(),
+            "questions_30d": len(assistant.questions.since(30)),
+        }
+
+    return {"settings": rows, "stats": await run_in_threadpool(counts)}
 
 
 @router.get("/audit", responses=_ERRORS)

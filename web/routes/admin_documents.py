@@ -27,11 +27,39 @@ def _library(request: Request) -> DocumentLibrary:
     return request.app.state.library  # type: ignore[no-any-return]
 
 
-@router.post("", status_code=201, responses=_ERRORS)
-async def upload(files: list[UploadFile], request: Request, user: Editor) -> dict[str, Any]:
-    """Upload one or many files; a file whose name exists replaces it as a new version.
+def _meta(
+    category: str | None, department: str | None, contact: str | None
+) -> dict[str, str] | None:
+    given = {"category": category, "department": department, "contact": contact}
+    meta = {k: v for k, v in given.items() if v is not None}
+    return meta or None
 
-    Each is stored (with version and checksum) before it is indexed and is live for chat
+
+_MetaField = Annotated[str | None, Form(max_length=200)]
+
+
+def _uploaded(done: Uploaded) -> dict[str, Any]:
+    return {
+        "name": done.name,
+        "version": done.version,
+        "sha256": done.sha256,
+        "doc_ids": done.doc_ids,
+    }
+
+
+@router.post("", status_code=201, responses=_ERRORS)
+async def upload(
+    files: list[UploadFile],
+    request: Request,
+    user: Editor,
+    category: _MetaField = None,
+    department: _MetaField = None,
+    contact: _MetaField = None,
+) -> dict[str, Any]:
+    """Upload one or many files (one already in service: 409, replace it by id instead).
+
+    Category, department and contact, when given, fill those fields for documents whose
+    file does not set them (.docx, .pdf). Each is stored (with version and checksum) before it is indexed and is live for chat
     when this returns. A file that cannot be used is rejected with the reason, and its
     previous version stays in service.
     """
@@ -41,7 +69,13 @@ async def upload(files: list[UploadFile], request: Request, user: Editor) -> dic
     for file in files:
         data = await file.read(library.max_bytes + 1)
         try:
-            done = await run_in_threadpool(library.upload, file.filename or "", data, user.username)
+            done = await run_in_threadpool(
+                library.upload,
+                file.filename or "",
+                data,
+                user.username,
+                _meta(category, department, contact),
+            )
         except BotError as exc:
             first_error = first_error or exc
             rejected.append(
@@ -53,14 +87,7 @@ async def upload(files: list[UploadFile], request: Request, user: Editor) -> dic
                 }
             )
             continue
-        uploaded.append(
-            {
-                "name": done.name,
-                "version": done.version,
-                "sha256": done.sha256,
-                "doc_ids": done.doc_ids,
-            }
-        )
+        uploaded.append(_uploaded(done))
     if first_error is not None and not uploaded:
         raise first_error
     return {"uploaded": uploaded, "rejected": rejected}
@@ -116,20 +143,24 @@ async def list_documents(
     return out
 
 
+@router.get("/deleted", responses=_ERRORS)
+async def deleted_documents(request: Request, user: Editor) -> list[dict[str, object]]:
+    """Uploaded files taken out of service; their versions are kept and can be restored."""
+    return await run_in_threadpool(_library(request).deleted)
+
+
+@router.post("/deleted/{name}/restore", responses=_ERRORS)
+async def restore_document(name: str, request: Request, user: Editor) -> dict[str, Any]:
+    """Put a deleted file's last version back in service (recorded as a new version)."""
+    done = await run_in_threadpool(_library(request).restore, name, user.username)
+    return _uploaded(done)
+
+
 @router.delete("/{doc_id:path}", responses=_ERRORS)
 async def delete_document(doc_id: str, request: Request, user: Editor) -> dict[str, str]:
     """Take an uploaded document out of service (its stored versions are kept)."""
     name = await run_in_threadpool(_library(request).delete, doc_id, user.username)
     return {"deleted": name}
-
-
-def _uploaded(done: Uploaded) -> dict[str, Any]:
-    return {
-        "name": done.name,
-        "version": done.version,
-        "sha256": done.sha256,
-        "doc_ids": done.doc_ids,
-    }
 
 
 @router.put("/{doc_id:path}", responses=_ERRORS)
@@ -139,11 +170,24 @@ async def replace_document(
     user: Editor,
     file: UploadFile,
     base_version: Annotated[int, Form(description="The version the editor started from.")],
+    category: _MetaField = None,
+    department: _MetaField = None,
+    contact: _MetaField = None,
 ) -> dict[str, Any]:
-    """Replace an uploaded document with a new version; 409 if it changed since `base_version`."""
+    """Replace an uploaded document with a new version; 409 if it changed since `base_version`.
+
+    Category, department and contact, when given, replace what was said at upload.
+    """
     library = _library(request)
     data = await file.read(library.max_bytes + 1)
-    done = await run_in_threadpool(library.replace, doc_id, data, user.username, base_version)
+    done = await run_in_threadpool(
+        library.replace,
+        doc_id,
+        data,
+        user.username,
+        base_version,
+        _meta(category, department, contact),
+    )
     return _uploaded(done)
 
 

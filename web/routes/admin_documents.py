@@ -132,6 +132,7 @@ async def list_documents(
                 "title": doc.title,
                 "category": doc.category,
                 "department": doc.department,
+                "contact": doc.contact,
                 "updated": updated,
                 "kind": doc.kind,
                 "origin": origin,

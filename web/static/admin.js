@@ -12,7 +12,7 @@
     docs: [],
     docsCall: 0, // the latest documents request; older answers are dropped
     expanded: new Set(), // doc_ids whose versions are shown
-    replacing: null, // the document a chosen file will replace
+    replacing: null, // doc_id whose replace panel is open
     faqs: [],
     editingFaq: null, // the FAQ entry the form edits (null: a new one)
   };
@@ -20,9 +20,17 @@
   const ACTIONS = {
     upload: "上传", replace: "替换", rollback: "回滚", delete: "删除",
     upload_rejected: "上传被拒", replace_rejected: "替换被拒", rollback_rejected: "回滚被拒",
-    create_user: "创建账号", faq_create: "新增问答", faq_update: "修改问答", faq_delete: "删除问答",
+    create_user: "创建账号", delete_user: "删除账号",
+    restore: "恢复删除", recovered: "重启后补完", interrupted: "重启后撤销",
+    faq_create: "新增问答", faq_update: "修改问答", faq_delete: "删除问答",
   };
   const ROLES = { admin: "管理员", editor: "编辑" };
+  const ADMIN_VIEWS = ["audit", "settings"];
+  const META = ["category", "department", "contact"]; // optional upload fields
+  const STATS = [
+    ["documents", "文档"], ["chunks", "知识片段"], ["faq_entries", "常见问答"],
+    ["uploads", "上传的文件"], ["questions_30d", "近 30 天提问"],
+  ];
 
   // --- small DOM helpers -------------------------------------------------------------
 
@@ -187,8 +195,12 @@
   }
 
   /** One encoded segment, so an id such as "a/../../users" cannot point at another route. */
+  function segment(value) {
+    return value === "." || value === ".." ? "%00" : encodeURIComponent(value);
+  }
+
   function docPath(docId) {
-    return "/documents/" + (docId === "." || docId === ".." ? "%00" : encodeURIComponent(docId));
+    return "/documents/" + segment(docId);
   }
 
   // --- log-in ------------------------------------------------------------------------
@@ -250,6 +262,7 @@
     insight: loadInsight,
     "hit-test": () => $("#hit-form").elements.question.focus(),
     audit: loadAudit,
+    settings: loadSettingsView,
   };
 
   function currentView() {
@@ -258,7 +271,7 @@
   }
 
   function allowed(name) {
-    return name !== "audit" || (state.user && state.user.role === "admin");
+    return ADMIN_VIEWS.indexOf(name) < 0 || (state.user && state.user.role === "admin");
   }
 
   function showView(name) {
@@ -285,22 +298,32 @@
     return params.toString() ? "?" + params : "";
   }
 
-  async function loadDocuments() {
+  /** The documents list and the deleted uploads under it. */
+  function loadDocuments() {
+    loadDeleted();
+    return loadDocumentList();
+  }
+
+  async function loadDocumentList() {
     const call = ++state.docsCall;
     const docs = await attempt("GET", "/documents" + docFilters());
     if (!docs || call !== state.docsCall) return; // failed, or a newer list is on its way
     state.docs = docs;
-    addOptions($("#doc-filters").elements.category, state.docs.map((d) => d.category));
-    addOptions($("#doc-filters").elements.department, state.docs.map((d) => d.department));
+    const categories = state.docs.map((d) => d.category);
+    const departments = state.docs.map((d) => d.department);
+    addOptions($("#doc-filters").elements.category, categories);
+    addOptions($("#doc-filters").elements.department, departments);
+    addOptions($("#known-categories"), categories);
+    addOptions($("#known-departments"), departments);
     renderDocuments();
   }
 
-  /** Filter choices grow with every list seen (the first, unfiltered one has them all). */
-  function addOptions(select, values) {
-    const known = new Set(Array.from(select.options).map((o) => o.value));
+  /** Filter (and suggestion) choices grow with every list seen (the first, unfiltered one has them all). */
+  function addOptions(list, values) {
+    const known = new Set(Array.from(list.querySelectorAll("option")).map((o) => o.value));
     values.filter((v) => v && !known.has(v)).sort().forEach((value) => {
       known.add(value);
-      select.appendChild(el("option", { value: value, text: value }));
+      list.appendChild(el("option", { value: value, text: value }));
     });
   }
 
@@ -313,6 +336,7 @@
     const rows = [];
     state.docs.forEach((doc) => {
       rows.push(docRow(doc));
+      if (state.replacing === doc.doc_id) rows.push(replaceRow(doc));
       if (state.expanded.has(doc.doc_id)) rows.push(versionsRow(doc));
     });
     fillTable($("#doc-table"), rows, "没有符合条件的文档");
@@ -328,8 +352,12 @@
     let actions = el("span", { class: "hint", text: "只读" });
     if (doc.origin === "upload") actions = docActions(doc);
     else if (doc.origin === "faq") actions = button("在常见问答中编辑", () => go("faq"));
-    return el("tr", { "data-doc-id": doc.doc_id }, [
-      td(doc.title),
+    const title = el("div", {}, [
+      el("div", { text: doc.title }),
+      doc.file ? el("div", { class: "file", title: "上传的文件", text: doc.file }) : null,
+    ]);
+    return el("tr", { "data-doc-id": doc.doc_id, "data-file": doc.file || null }, [
+      td(title),
       td(doc.doc_id, "mono"),
       td(doc.category),
       td(doc.department),
@@ -344,7 +372,7 @@
     const open = state.expanded.has(doc.doc_id);
     return el("span", {}, [
       button(open ? "收起版本" : "版本记录", () => toggleVersions(doc)),
-      button("替换", () => chooseReplacement(doc)),
+      button("替换", (event) => openReplace(doc, event.currentTarget)),
       el("a", { class: "button secondary", href: API + docPath(doc.doc_id) + "/original", download: "", text: "下载原件" }),
       button("删除", () => deleteDocument(doc), "danger"),
     ]);
@@ -382,8 +410,25 @@
     return el("tr", { class: "versions", "data-versions-of": doc.doc_id }, [el("td", { colspan: 8 }, [table])]);
   }
 
+  /** The documents that come from the same uploaded file (an FAQ table holds many). */
+  async function docsOfFile(doc) {
+    let docs = state.docs;
+    if (docFilters()) docs = (await attempt("GET", "/documents")) || docs; // the filter may hide some
+    return docs.filter((d) => d.origin === "upload" && d.file === doc.file);
+  }
+
+  /** The confirm() line for a file that holds several documents; "" for one. */
+  function wholeFileWarning(doc, docs, verb) {
+    if (!doc.file || docs.length < 2) return "";
+    const titles = docs.slice(0, 5).map((d) => "“" + d.title + "”").join("、") + (docs.length > 5 ? " 等" : "");
+    return "注意：“" + doc.title + "”来自文件 " + doc.file + "，该文件共含 " + docs.length + " 篇文档（" +
+      titles + "），" + verb + "将作用于整个文件的全部 " + docs.length + " 篇。\n\n";
+  }
+
   async function deleteDocument(doc) {
-    if (!confirm("确定删除“" + doc.title + "”吗？删除后智能助手不再引用它（历史版本仍保留）。")) return;
+    const warning = wholeFileWarning(doc, await docsOfFile(doc), "删除");
+    const what = warning ? "文件 " + doc.file : "“" + doc.title + "”";
+    if (!confirm(warning + "确定删除" + what + "吗？删除后智能助手不再引用它（可在“已删除的文档”中恢复）。")) return;
     const result = await attempt("DELETE", docPath(doc.doc_id));
     if (result) notify("已删除：" + (result.deleted || doc.title));
     state.expanded.delete(doc.doc_id);
@@ -397,11 +442,105 @@
     loadDocuments();
   }
 
-  function chooseReplacement(doc) {
-    state.replacing = { doc: doc, baseVersion: liveVersion(doc) };
-    const input = $("#replace-file");
-    input.value = "";
-    input.click();
+  // --- replace ---------------------------------------------------------------------
+
+  /** Open the replace panel under the row and the file chooser at once (one click, as before). */
+  function openReplace(doc, opener) {
+    if (state.replacing === doc.doc_id) {
+      closeReplace();
+      return;
+    }
+    state.replacing = doc.doc_id;
+    renderDocuments();
+    const input = document.querySelector("tr[data-replace-of] input[type=file]");
+    if (input && opener) input.click();
+  }
+
+  function closeReplace() {
+    state.replacing = null;
+    renderDocuments();
+  }
+
+  function replaceRow(doc) {
+    const baseVersion = liveVersion(doc);
+    const input = el("input", {
+      type: "file", name: "file", class: "visually-hidden",
+      accept: ".md,.markdown,.txt,.html,.htm,.docx,.pdf,.csv,.xlsx",
+    });
+    const chosen = el("span", { class: "chosen", text: "未选择文件" });
+    input.addEventListener("change", () => {
+      chosen.textContent = input.files && input.files[0] ? input.files[0].name : "未选择文件";
+    });
+    const field = (name, label, value, max) => el("label", {}, [label + " ",
+      el("input", { name: name, value: value || "", maxlength: max, placeholder: value ? null : "不变",
+        list: name === "category" ? "known-categories" : name === "department" ? "known-departments" : null })]);
+    const form = el("form", { class: "replace-form" }, [
+      el("div", { class: "row" }, [
+        el("strong", { text: "替换“" + doc.title + "”（当前版本 v" + baseVersion + "）" }),
+      ]),
+      el("div", { class: "row" }, [
+        el("label", { class: "button secondary file-button" }, ["选择新文件…", input]),
+        chosen,
+      ]),
+      el("div", { class: "row" }, [
+        field("category", "分类", doc.category, 50),
+        field("department", "部门", doc.department, 100),
+        field("contact", "联系方式", "", 200),
+        el("span", { class: "hint", text: "不修改的项保持原值；文件本身写明的以文件为准。" }),
+      ]),
+      el("div", { class: "row" }, [
+        el("button", { type: "submit", text: "上传新版本" }),
+        button("取消", closeReplace),
+      ]),
+    ]);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submitReplace(doc, baseVersion, form, input.files && input.files[0]);
+    });
+    return el("tr", { class: "versions replace", "data-replace-of": doc.doc_id }, [el("td", { colspan: 8 }, [form])]);
+  }
+
+  async function submitReplace(doc, baseVersion, panel, file) {
+    if (!file) {
+      notify("请先选择用来替换的新文件", true);
+      return;
+    }
+    const warning = wholeFileWarning(doc, await docsOfFile(doc), "替换");
+    if (warning && !confirm(warning + "确定用 " + file.name + " 替换文件 " + doc.file + " 吗？")) return;
+    const form = new FormData();
+    form.append("file", file, file.name);
+    form.append("base_version", String(baseVersion));
+    // only what the editor changed: an omitted field keeps the value the file had
+    const was = { category: doc.category || "", department: doc.department || "", contact: "" };
+    META.forEach((name) => {
+      const value = panel.elements[name].value.trim();
+      if (value && value !== was[name]) form.append(name, value);
+    });
+    state.replacing = null;
+    renderDocuments();
+    await send("PUT", docPath(doc.doc_id), form, "替换“" + doc.title + "”：" + file.name, showReplaceResult);
+  }
+
+  // --- deleted uploads ---------------------------------------------------------------
+
+  async function loadDeleted() {
+    const deleted = await attempt("GET", "/documents/deleted");
+    if (!deleted) return;
+    $("#deleted-count").textContent = "（" + deleted.length + "）";
+    fillTable($("#deleted-table"), deleted.map((d) => el("tr", { "data-deleted": d.name }, [
+      td(d.name),
+      td(d.version ? "v" + d.version : ""),
+      td(d.deleted_by),
+      td(formatTime(d.deleted_at)),
+      td(button("恢复", () => restore(d)), "actions"),
+    ])), "没有已删除的文档");
+  }
+
+  async function restore(deleted) {
+    if (!confirm("确定恢复 " + deleted.name + " 吗？其最后一个版本（v" + deleted.version + "）将重新生效。")) return;
+    const result = await attempt("POST", "/documents/deleted/" + segment(deleted.name) + "/restore");
+    if (result) notify("已恢复：" + result.name + "，现为版本 " + result.version);
+    loadDocuments();
   }
 
   // --- uploads -----------------------------------------------------------------------
@@ -445,6 +584,12 @@
     }
     const form = new FormData();
     files.forEach((file) => form.append("files", file, file.name));
+    const fields = event.target.elements;
+    META.forEach((name) => {
+      const value = fields[name].value.trim();
+      if (value) form.append(name, value);
+      fields[name].value = ""; // they belong to this upload, not the next one
+    });
     const label = files.map((f) => f.name).join("、");
     input.value = "";
     showChosen();
@@ -480,18 +625,6 @@
   function showChosen() {
     const files = Array.from($("#upload-files").files || []);
     $("#upload-chosen").textContent = files.length ? files.map((f) => f.name).join("、") : "未选择文件";
-  }
-
-  async function onReplaceChosen() {
-    const input = $("#replace-file");
-    const file = input.files && input.files[0];
-    const target = state.replacing;
-    state.replacing = null;
-    if (!file || !target) return;
-    const form = new FormData();
-    form.append("file", file, file.name);
-    form.append("base_version", String(target.baseVersion));
-    await send("PUT", docPath(target.doc.doc_id), form, "替换“" + target.doc.title + "”：" + file.name, showReplaceResult);
   }
 
   function showReplaceResult(item, status, body) {
@@ -704,6 +837,19 @@
 
   // --- audit log ---------------------------------------------------------------------
 
+  const DETAILS = [
+    [/^to version (\d+)$/, "恢复自版本 $1"],
+    [/^from version (\d+)$/, "恢复删除前的版本 $1"],
+    [/^indexed$/, "已完成索引"],
+    [/^previous kept$/, "保留原版本"],
+  ];
+
+  function auditDetail(detail) {
+    let text = String(detail || "");
+    DETAILS.forEach(([pattern, zh]) => { text = text.replace(pattern, zh); });
+    return text;
+  }
+
   async function loadAudit() {
     const entries = await attempt("GET", "/audit");
     if (!entries) return;
@@ -714,9 +860,82 @@
       td(el("span", { title: e.action, text: ACTIONS[e.action] || e.action })),
       td(e.target),
       td(e.old_version === null && e.new_version === null ? "" : version(e.old_version) + " → " + version(e.new_version)),
-      td(String(e.detail || "").replace(/^to version (\d+)$/, "恢复自版本 $1")),
+      td(auditDetail(e.detail)),
     ]));
     fillTable($("#audit-table"), rows, "还没有操作记录");
+  }
+
+  // --- accounts and settings (admins) -----------------------------------------------
+
+  function loadSettingsView() {
+    loadUsers();
+    loadSettings();
+  }
+
+  async function loadUsers() {
+    const users = await attempt("GET", "/users");
+    if (!users) return;
+    const me = state.user && state.user.username;
+    fillTable($("#user-table"), users.map((u) => el("tr", { "data-user": u.username }, [
+      td(el("span", {}, [u.username, u.username === me ? el("span", { class: "hint", text: "（当前登录）" }) : null])),
+      td(badge(ROLES[u.role] || u.role, u.role === "admin" ? "faq" : "")),
+      td(button("删除", () => deleteUser(u), "danger"), "actions"),
+    ])), "还没有账号");
+  }
+
+  async function onCreateUser(event) {
+    event.preventDefault();
+    const form = event.target;
+    const error = $("#user-error");
+    const fields = {
+      username: form.elements.username.value.trim(),
+      password: form.elements.password.value,
+      role: form.elements.role.value,
+    };
+    error.textContent = "";
+    if (fields.password !== form.elements.password2.value) {
+      error.textContent = "两次输入的密码不一致";
+      form.elements.password2.focus();
+      return;
+    }
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    try {
+      const created = await api("POST", "/users", fields);
+      form.reset();
+      notify("已创建账号：" + created.username + "（" + (ROLES[created.role] || created.role) + "）");
+      loadUsers();
+    } catch (failure) {
+      if (failure.status !== 401) error.textContent = failure.message;
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  async function deleteUser(user) {
+    if (!confirm("确定删除账号 " + user.username + "（" + (ROLES[user.role] || user.role) + "）吗？其登录会立即失效。")) return;
+    const result = await attempt("DELETE", "/users/" + segment(user.username));
+    if (result) notify("已删除账号：" + (result.deleted || user.username));
+    loadUsers();
+  }
+
+  async function loadSettings() {
+    const data = await attempt("GET", "/settings");
+    if (!data) return;
+    const stats = data.stats || {};
+    clear($("#stats"));
+    STATS.forEach(([key, label]) => {
+      if (stats[key] === undefined) return;
+      $("#stats").appendChild(el("div", { class: "stat", "data-stat": key }, [
+        el("strong", { text: String(stats[key]) }),
+        el("span", { text: label }),
+      ]));
+    });
+    fillTable($("#settings-table"), (data.settings || []).map((s) => el("tr", { "data-setting": s.name }, [
+      td(s.name, "mono"),
+      td(s.value === "None" ? "（未设置，使用默认值）" : s.value, "mono"),
+      td(s.description),
+    ])), "没有可显示的设置");
   }
 
   // --- start -------------------------------------------------------------------------
@@ -730,7 +949,6 @@
     window.addEventListener("hashchange", () => showView(currentView()));
     $("#upload-form").addEventListener("submit", onUpload);
     $("#upload-files").addEventListener("change", showChosen);
-    $("#replace-file").addEventListener("change", onReplaceChosen);
     $("#doc-filters").addEventListener("submit", (e) => { e.preventDefault(); loadDocuments(); });
     $("#doc-filters").addEventListener("reset", () => setTimeout(loadDocuments, 0));
     $("#faq-new").addEventListener("click", () => openFaqForm(null, null));
@@ -739,6 +957,7 @@
     $("#insight-form").addEventListener("submit", (e) => { e.preventDefault(); loadInsight(); });
     $("#hit-form").addEventListener("submit", onHitTest);
     $("#audit-reload").addEventListener("click", loadAudit);
+    $("#user-form").addEventListener("submit", onCreateUser);
     try {
       showApp(await api("GET", "/me"));
     } catch (error) {

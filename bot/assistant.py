@@ -174,8 +174,8 @@ class Assistant:
 
     def _faq(self, question: str, category: str | None) -> Answer | None:
         """A staff-written answer when the question closely matches an FAQ entry."""
-        match = self.retriever.match_faq(question)
-        if match is None or category and match.document.category != category:
+        match = self.retriever.match_faq(question, category)
+        if match is None:
             return None
         found = self.retriever.search(question, k=self.settings.top_k, category=category)
         return self.answerer.from_faq(match, found)

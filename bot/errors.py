@@ -109,3 +109,10 @@ class TooLargeError(InvalidInputError):
 
     code = "too_large"
     message_zh = "文件过大"
+
+
+class StorageError(BotError):
+    """The server could not write to its own storage (disk full, read-only) (HTTP 507)."""
+
+    code = "storage_error"
+    message_zh = "服务器存储空间不足或不可写，请联系管理员"

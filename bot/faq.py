@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
 from bot.embedding import Embedder
 from bot.models import Document
 from bot.places import foreign_places
-from bot.text import bigram_set, normalize
+from bot.text import bigram_set, normalize, question_topic
 
 # Courtesy and particles only: words such as 多久 / 多少 / 怎么 change what is asked.
 _COURTESY = re.compile(
@@ -41,14 +42,74 @@ _ASKS = {
     "process": re.compile(
         r"怎么申请|如何申请|怎么办理|如何办理|申请流程|办理流程|流程|手续|怎么报名"
     ),
+    "which": re.compile(r"哪些|哪几|什么|啥"),
+    "count": re.compile(r"几次|多少次|次数|几回"),
     "place": re.compile(r"在哪|哪里|哪儿|地址|位置|怎么去"),
     "materials": re.compile(r"材料|准备什么|哪些东西|带什么|证件"),
     "conditions": re.compile(r"条件|要求|门槛|资格"),
 }
 
 
+# Characters that carry no topic of their own: a swap between these is a rewording
+# (能 / 可以, 的 / 了), a swap between anything else is another question (硕士 / 博士).
+_FUNCTION_CHARS = set(
+    "的了吗呢吧啊呀么是有在和与及或都也还要能会可以把被给让对为从到向这那哪些个其该之于而并且将已"
+)
+_NEGATION = re.compile(r"[不没无非未别勿莫]")
+_A_NOT_A = re.compile(r"(.)[不没]\1")  # 给不给, 有没有: a question form, not a negation
+
+
+def _negations(key: str) -> int:
+    return len(_NEGATION.findall(_A_NOT_A.sub("", key)))
+
+
+# Everyday words that name the same thing in enterprise questions; compared as one when
+# looking for swapped terms (a general list, not tied to any FAQ entry).
+_SAME_THING = {
+    "公司": "企业",
+    "单位": "企业",
+    "时候": "时间",
+    "费用": "钱",
+    "费": "钱",
+    "干": "做",
+    "搞": "做",
+    "孩子": "子女",
+    "小孩": "子女",
+    "安排": "解决",
+    "处理": "解决",
+    "东西": "材料",
+    "奖励": "奖",
+}
+_SAME_THING_RE = re.compile("|".join(sorted(_SAME_THING, key=len, reverse=True)))
+
+
+def _topic_key(key: str) -> str:
+    """The key without question words (多久, 什么, 怎么 …, which asks() compares), with
+    everyday synonyms made one word."""
+    topic = re.sub(r"\s+", "", question_topic(key)) or key
+    return _SAME_THING_RE.sub(lambda m: _SAME_THING[m.group(0)], topic)
+
+
+def swapped_terms(question: str, phrasing: str) -> list[tuple[str, str]]:
+    """Short content words one question has where the other has a different one.
+
+    ("硕士来江岸有多少补贴", "博士来江岸有多少补贴") → [("硕", "博")]: everything else is the
+    same, so the two differ exactly in what they are about. Rewordings differ in function
+    words, synonyms or long stretches, which this does not report.
+    """
+    a, b = _topic_key(question_key(question)), _topic_key(question_key(phrasing))
+    swaps = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        x, y = a[i1:i2], b[j1:j2]
+        if tag != "replace" or len(x) > 3 or len(y) > 3:
+            continue
+        if set(x) - _FUNCTION_CHARS and set(y) - _FUNCTION_CHARS:
+            swaps.append((x, y))
+    return swaps
+
+
 def asks(text: str) -> set[str]:
-    """The kinds of answer a question wants (time, money, process, place, materials, conditions)."""
+    """The kinds of answer a question wants (time, money, process, which, count, place, materials, conditions)."""
     return {kind for kind, cue in _ASKS.items() if cue.search(text)}
 
 
@@ -126,18 +187,30 @@ class FaqMatcher:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def match(self, question: str, home: frozenset[str] = frozenset()) -> FaqMatch | None:
+    def match(
+        self, question: str, home: frozenset[str] = frozenset(), category: str | None = None
+    ) -> FaqMatch | None:
         """The entry this question asks, or None when none is close enough.
 
-        `home` are the knowledge base's own places (an entry naming none is about them).
+        `home` are the knowledge base's own places (an entry naming none is about them);
+        `category` limits the entries considered.
         """
         wants = asks(question_key(question))
         best = None
         for found in self._scored(question):
+            if category and found.document.category != category:
+                continue
             if not self.policy.close(found.similarity, found.overlap):
                 continue
             other = asks(question_key(found.phrasing))
             if wants - other:  # asks for something the entry's question does not
+                continue
+            # Nearly the same words but one of them swapped or negated (博士 vs 硕士,
+            # 可以 vs 不可以) is a different question; only a looser rewording may match.
+            if found.overlap >= self.policy.min_overlap and (
+                swapped_terms(question, found.phrasing)
+                or _negations(question_key(question)) != _negations(question_key(found.phrasing))
+            ):
                 continue
             doc = found.document
             evidence = " ".join((doc.title, *doc.alternatives, doc.text))

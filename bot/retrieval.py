@@ -78,14 +78,18 @@ class HybridRetriever:
         self.config = config or RetrievalConfig()
         self.reranker = reranker
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
         self._phrasing_vectors: dict[str, np.ndarray] = {}  # FAQ phrasings, kept across refreshes
         self._snap = self._build()
 
     def refresh(self) -> None:
         """Reload the live documents and chunks from the records (after an ingest)."""
-        snap = self._build()
-        with self._lock:
-            self._snap = snap
+        # One build at a time: two writers refreshing at once must not let the older
+        # build replace the newer one.
+        with self._refresh_lock:
+            snap = self._build()
+            with self._lock:
+                self._snap = snap
 
     def _build(self) -> _Snapshot:
         docs = self.index.records.documents()
@@ -123,10 +127,10 @@ class HybridRetriever:
             faq=FaqMatcher(docs, self.index.embedder, self._phrasing_vectors),
         )
 
-    def match_faq(self, question: str) -> FaqMatch | None:
+    def match_faq(self, question: str, category: str | None = None) -> FaqMatch | None:
         """The FAQ entry this question closely matches (answered from it first), if any."""
         snap = self._snap
-        return snap.faq.match(question, snap.home_places)
+        return snap.faq.match(question, snap.home_places, category)
 
     def nearest_faq(self, question: str) -> FaqMatch | None:
         """The closest FAQ phrasing, close enough or not (for the staff's hit test)."""

@@ -25,11 +25,11 @@ from bot.index import KnowledgeIndex
 from bot.models import Document
 from bot.sqlite import SQLiteTable
 from ingest.parsers import FAQ_CATEGORY
-from ingest.pipeline import Ingestor
+from ingest.pipeline import FAQ_ENTRIES_KEY, RESERVED_ID_PREFIX, Ingestor
 
 P = ParamSpec("P")
 R = TypeVar("R")
-KEY = "faq:entries"
+KEY = FAQ_ENTRIES_KEY
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS faq_entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT, question TEXT NOT NULL, alternatives TEXT NOT NULL,
@@ -97,7 +97,7 @@ def _one_change(method: Callable[P, R]) -> Callable[P, R]:
 
 
 def doc_id_of(entry_id: int) -> str:
-    return f"faq-{entry_id}"
+    return f"{RESERVED_ID_PREFIX}{entry_id}"
 
 
 class FaqBook(SQLiteTable):
@@ -207,6 +207,8 @@ class FaqBook(SQLiteTable):
         """Make the index hold exactly the table's entries (start-up, after a crash)."""
         report = Ingestor(self.index, progress=False).put(KEY, self.documents())
         if report.added or report.changed or report.removed:
+            # A change committed just before the server stopped is indexed only now.
+            self.audit.record("system", "faq_sync", KEY, detail="index caught up with the table")
             self.on_change()
 
     # --- helpers ----------------------------------------------------------------------

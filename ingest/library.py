@@ -24,6 +24,7 @@ from bot.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    StorageError,
     TooLargeError,
     UnsupportedFormatError,
 )
@@ -48,6 +49,7 @@ CREATE TABLE IF NOT EXISTS library_files (
 """
 META_FIELDS = ("category", "department", "contact")
 _ZIPPED = {".docx", ".xlsx"}
+MAX_NAME_BYTES = 180  # room for the "N-SHA12" version prefix and temp-file dots
 MAX_UNZIPPED = 50 * 1024 * 1024  # XML this large already costs parsers gigabytes
 
 
@@ -90,6 +92,7 @@ class DocumentLibrary(SQLiteTable):
         self.index = index
         self.on_change = on_change
         self.max_bytes = max_bytes
+        self._pending_meta: dict[str, dict[str, str]] = {}
         super().__init__(data_dir / "records.sqlite3", _SCHEMA)
         self.recover()
 
@@ -105,7 +108,8 @@ class DocumentLibrary(SQLiteTable):
             ).fetchall()
             for name, version, sha in pending:
                 target = self.current / name
-                if indexed.get(str(target.resolve()), "").split(":")[0] == sha:
+                on_disk = target.exists() and hashlib.sha256(target.read_bytes()).hexdigest()
+                if on_disk == sha and indexed.get(str(target.resolve()), "").split(":")[0] == sha:
                     # Indexed and swapped in; only the bookkeeping was missing.
                     self._db.execute(
                         "UPDATE library_versions SET status='superseded'"
@@ -151,6 +155,11 @@ class DocumentLibrary(SQLiteTable):
         name = Path(filename.replace("\\", "/")).name.strip()
         if not name or name.startswith("."):
             raise InvalidInputError("a file name is needed", message_zh="缺少文件名")
+        if len(name.encode()) > MAX_NAME_BYTES:  # file systems stop at 255 bytes
+            raise InvalidInputError(
+                f"file name longer than {MAX_NAME_BYTES} bytes",
+                message_zh=f"文件名过长（最多 {MAX_NAME_BYTES} 字节，约 {MAX_NAME_BYTES // 3} 个汉字）",
+            )
         suffix = Path(name).suffix.lower()
         if suffix not in PARSERS:
             raise UnsupportedFormatError(
@@ -263,15 +272,18 @@ class DocumentLibrary(SQLiteTable):
         meta: dict[str, str] | None = None,
     ) -> Uploaded:
         """Keep the version, index it, swap it live; the caller holds the lock."""
-        old_meta = self._meta(name)
-        if meta is not None:
-            given = {k: v.strip() for k, v in meta.items() if k in META_FIELDS and v is not None}
-            self._set_meta(name, {**old_meta, **given})
-        try:
+        if meta is None:
             return self._store_locked(name, data, user, action, detail)
-        except BaseException:
-            self._set_meta(name, old_meta)
-            raise
+        given = {k: v.strip() for k, v in meta.items() if k in META_FIELDS and v is not None}
+        # Used by this indexing only; kept once the version is live, so an interrupted
+        # change never leaves its metadata on the previous version.
+        self._pending_meta[name] = {**self._meta(name), **given}
+        try:
+            done = self._store_locked(name, data, user, action, detail)
+            self._set_meta(name, self._pending_meta[name])
+            return done
+        finally:
+            self._pending_meta.pop(name, None)
 
     def _store_locked(
         self, name: str, data: bytes, user: str, action: str, detail: str
@@ -288,20 +300,24 @@ class DocumentLibrary(SQLiteTable):
             "SELECT COALESCE(MAX(version), 0) FROM library_versions WHERE name=?", (name,)
         ).fetchone()
         version = last + 1
-        suffix = Path(name).suffix.lower()
-        _fsync_write(self.versions / name / f"{version}-{sha[:12]}{suffix}", data)
+        try:
+            _fsync_write(self._version_path(name, version, sha), data)
+        except OSError as exc:
+            raise StorageError(f"{name}: cannot store the upload ({exc.strerror})") from exc
         self._db.execute(
             "INSERT INTO library_versions VALUES (?, ?, ?, ?, ?, ?, 'pending', '')",
             (name, version, sha, len(data), user, time.time()),
         )
         target = self.current / name
         previous = target.read_bytes() if target.exists() else None
-        _fsync_write(target, data)
         try:
+            _fsync_write(target, data)
             report = self._ingestor().run([self.current])
         except BaseException as exc:  # embedder, vector store, disk: the old version stays
             self._put_back(target, previous)
             self._set_status(name, version, "rejected", f"indexing failed: {exc}")
+            if isinstance(exc, OSError):
+                raise StorageError(f"{name}: cannot store the upload ({exc.strerror})") from exc
             raise
         failure = next((f for f in report.failed if Path(f.path).name == name), None)
         if failure is not None:
@@ -379,7 +395,8 @@ class DocumentLibrary(SQLiteTable):
             "SELECT v.name, v.version, a.at, a.user FROM library_versions v"
             " LEFT JOIN audit_log a ON a.id = (SELECT MAX(id) FROM audit_log"
             "  WHERE action='delete' AND target=v.name)"
-            " WHERE v.status='deleted' ORDER BY v.name",
+            " WHERE v.status='deleted' AND v.version = (SELECT MAX(version)"
+            "  FROM library_versions WHERE name=v.name AND status='deleted') ORDER BY v.name",
             (),
             ("name", "version", "deleted_at", "deleted_by"),
         )
@@ -418,6 +435,8 @@ class DocumentLibrary(SQLiteTable):
         return Ingestor(self.index, progress=False, defaults=lambda path: self._meta(path.name))
 
     def _meta(self, name: str) -> dict[str, str]:
+        if name in self._pending_meta:
+            return dict(self._pending_meta[name])
         row = self._db.execute(
             f"SELECT {', '.join(META_FIELDS)} FROM library_files WHERE name=?", (name,)
         ).fetchone()

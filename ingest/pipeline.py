@@ -25,6 +25,10 @@ EMBED_BATCH = 32
 # Bump when parsing or chunking changes what a file turns into: every file is then parsed
 # again on the next run (passages whose text did not change keep their vectors).
 PIPELINE_VERSION = "4"
+# Staff FAQ entries are indexed under this key, as documents faq-<id> (ingest/faqbook.py);
+# no file may use such an id.
+FAQ_ENTRIES_KEY = "faq:entries"
+RESERVED_ID_PREFIX = "faq-"
 
 
 @dataclass
@@ -237,11 +241,18 @@ class Ingestor:
     def _check_ids(self, key: str, docs: list[Document], claimed: dict[str, str]) -> None:
         owners = self.index.records.owner_of(d.doc_id for d in docs)
         for d in docs:
+            if d.doc_id.startswith(RESERVED_ID_PREFIX) and key != FAQ_ENTRIES_KEY:
+                raise IngestError(
+                    f"{Path(key).name}: document ids starting with {RESERVED_ID_PREFIX!r} are"
+                    f" reserved for staff FAQ entries ({d.doc_id!r})",
+                    message_zh=f"{Path(key).name}：以 {RESERVED_ID_PREFIX} 开头的文档编号留给后台问答使用（{d.doc_id}）",
+                )
             owner = claimed.get(d.doc_id) or owners.get(d.doc_id)
             if owner and owner != key:
+                # Only the file name: a message may reach a client, a server path may not.
                 raise IngestError(
-                    f"{Path(key).name}: document id {d.doc_id!r} is already used by {owner}",
-                    message_zh=f"{Path(key).name}：文档编号 {d.doc_id} 已被 {owner} 使用",
+                    f"{Path(key).name}: document id {d.doc_id!r} is already used by {Path(owner).name}",
+                    message_zh=f"{Path(key).name}：文档编号 {d.doc_id} 已被 {Path(owner).name} 使用",
                 )
         for d in docs:
             claimed[d.doc_id] = key

@@ -156,6 +156,7 @@ def test_accounts_can_be_removed_but_not_yourself_or_the_last_admin(
         admin_user="root",
         admin_password=PASSWORD,
         llm_api_key="sk-very-secret",
+        llm_base_url="https://gateway:also-secret@llm.example/v1",
     )
     bot = Assistant(settings, embedder=embedder)
     with TestClient(create_app(settings, bot)) as client:
@@ -179,7 +180,8 @@ def test_accounts_can_be_removed_but_not_yourself_or_the_last_admin(
         view = client.get("/api/admin/settings", headers=root).json()
         values = {row["name"]: row["value"] for row in view["settings"]}
         assert values["BOT_TOP_K"] == "5" and values["BOT_LLM_API_KEY"] == "******"
-        assert "sk-very-secret" not in str(view)
+        assert "sk-very-secret" not in str(view) and "also-secret" not in str(view)
+        assert values["BOT_LLM_BASE_URL"] == "https://******@llm.example/v1"
         assert view["stats"]["documents"] == 0
         with pytest.raises(ConflictError):  # in-process callers cannot remove the last admin
             client.app.state.staff.delete("root", by="maintenance-script")  # type: ignore[attr-defined]

@@ -172,6 +172,10 @@ def test_upload_metadata_deleted_files_and_restore(client: TestClient, tmp_path:
     assert client.post("/api/admin/documents/deleted/rent.docx/restore").status_code == 409
     again = client.post("/api/chat", json={"question": "后湖街道青年创业房租补贴每月多少？"}).json()
     assert "三千元" in again["answer"] and again["sources"][0]["department"] == "后湖街道办事处"
+    # deleted a second time: still one row, the latest version
+    assert client.delete(f"/api/admin/documents/{doc_id}").status_code == 200
+    gone = client.get("/api/admin/documents/deleted").json()
+    assert [(g["name"], g["version"]) for g in gone] == [("rent.docx", 3)]
 
 
 def test_refusals_are_explained_in_chinese_and_audited(client: TestClient) -> None:
@@ -200,6 +204,9 @@ def test_bad_uploads_get_clear_errors(client: TestClient) -> None:
         return res.status_code, res.json()["error"]["code"]  # type: ignore[attr-defined]
 
     assert code(_upload(client, "virus.exe", b"MZ")) == (415, "unsupported_format")
+    assert code(_upload(client, "长" * 70 + ".md", NOTICE.encode())) == (422, "invalid_request")
+    rollback = client.post("/api/admin/documents/x/rollback", json={"version": 10**20})
+    assert rollback.status_code == 422
     assert code(_upload(client, "empty.md", b"")) == (422, "invalid_request")
     assert code(_upload(client, "big.txt", b"x" * (1024 * 1024 + 1))) == (413, "too_large")
     bomb = io.BytesIO()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.assistant import Assistant
+from bot.audit import AuditLog
 from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import KnowledgeIndex
+from ingest.faqbook import FaqBook, FaqFields
 from ingest.pipeline import Ingestor
 from tests.fixtures_files import write_csv, write_markdown
 from web.app import create_app
@@ -160,6 +164,7 @@ def test_faq_table_and_index_agree_after_a_crash(kb: Settings, embedder: Embedde
     db.close()
     for c in _client(kb, embedder):  # start again: the index catches up with the table
         assert _ask(c, PARAPHRASE)["answer"] == "驿站免费住10天。[1]"
+        assert c.get("/api/admin/audit").json()[0]["action"] == "faq_sync"
         assert _ask(c, "江岸区创业担保贷款最高可以贷多少？")["answer"] == "个人最高50万元。[1]"
 
 
@@ -228,3 +233,53 @@ def test_hit_test_shows_chunks_with_scores_and_logs_nothing(client: TestClient) 
     assert faq["mode"] == "faq" and faq["faq"]["matched"] and faq["faq"]["doc_id"] == "faq-1"
     assert client.post("/api/admin/hit-test", json={"question": ""}).status_code == 422
     assert client.get("/api/admin/insight").json()["asked"] == 0
+
+
+def test_faq_ids_are_reserved_and_categories_respected(
+    client: TestClient, kb: Settings, embedder: Embedder
+) -> None:
+    squatter = b"---\nid: faq-1\ntitle: x\n---\n## a\nb"
+    res = client.post(
+        "/api/admin/documents", files=[("files", ("faq-1.md", squatter, "text/markdown"))]
+    )
+    assert res.status_code == 422 and "留给后台问答" in res.json()["error"]["message_zh"]
+    assert client.post("/api/admin/faq", json=ENTRY).status_code == 201
+    assert (
+        client.put(
+            "/api/admin/faq/99999999999999999999", json={**ENTRY, "base_version": 1}
+        ).status_code
+        == 422
+    )
+    assert client.delete("/api/admin/faq/0").status_code == 422
+    bot: Assistant = client.app.state.assistant  # type: ignore[attr-defined]
+    assert bot.ask(PARAPHRASE, category="人才政策").mode == "faq"
+    assert bot.ask(PARAPHRASE, category="金融支持").mode != "faq"
+
+
+def test_a_slow_refresh_cannot_undo_a_newer_one(kb: Settings, embedder: Embedder) -> None:
+    """An upload's refresh still building while an FAQ edit refreshes: the newer one wins."""
+    bot = Assistant(kb, embedder=embedder)
+    build = bot.retriever._build
+    built = threading.Event()
+
+    def slow_build():  # type: ignore[no-untyped-def]
+        snapshot = build()  # read before the FAQ entry exists …
+        built.set()
+        time.sleep(1.0)  # … and swapped in after the entry's own refresh
+        return snapshot
+
+    bot.retriever._build = slow_build  # type: ignore[method-assign]
+    stale = threading.Thread(target=bot.retriever.refresh)
+    stale.start()
+    built.wait(10)
+    bot.retriever._build = build  # type: ignore[method-assign]
+    audit = AuditLog(kb.records_path)
+    book = FaqBook(kb.data_dir, bot.index, bot.refresh, audit)
+    book.create(FaqFields(ENTRY["question"], ENTRY["answer"], ENTRY["alternatives"]), "root")
+    stale.join(10)
+    try:
+        assert bot.ask(PARAPHRASE).mode == "faq"
+    finally:
+        book.close()
+        audit.close()
+        bot.close()

@@ -125,7 +125,9 @@ def test_killed_during_a_replace_keeps_the_previous_version(data_dir: Path) -> N
     server = Server(data_dir)
     try:
         first = server.api.post(
-            "/api/admin/documents", files=[("files", ("water.md", OLD.encode(), "text/markdown"))]
+            "/api/admin/documents",
+            files=[("files", ("water.md", OLD.encode(), "text/markdown"))],
+            data={"contact": "027-1111-1111"},
         )
         assert first.status_code == 201, first.text
 
@@ -134,7 +136,7 @@ def test_killed_during_a_replace_keeps_the_previous_version(data_dir: Path) -> N
                 server.api.put(
                     "/api/admin/documents/water-subsidy",
                     files={"file": ("water.md", _big_notice(), "text/markdown")},
-                    data={"base_version": "1"},
+                    data={"base_version": "1", "contact": "027-2222-2222"},
                 )
             except httpx.HTTPError:
                 pass  # the server is killed under it
@@ -161,6 +163,7 @@ def test_killed_during_a_replace_keeps_the_previous_version(data_dir: Path) -> N
         assert _indexed_sha(data_dir) == old_sha
         assert _statuses(data_dir) == {1: "live", 2: "rejected"}
         docs = {d["doc_id"]: d for d in server.api.get("/api/admin/documents").json()}
+        assert docs["water-subsidy"]["contact"] == "027-1111-1111"  # not the interrupted one's
         versions = docs["water-subsidy"]["versions"]
         assert versions[1]["reason"].startswith("interrupted")
         answer = server.api.post(

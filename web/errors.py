@@ -16,9 +16,11 @@ from bot.errors import (
     ConflictError,
     ForbiddenError,
     IndexMismatchError,
+    IngestError,
     InvalidInputError,
     NotFoundError,
     RateLimitedError,
+    StorageError,
     TooLargeError,
     UnsupportedFormatError,
 )
@@ -74,6 +76,8 @@ _STATUS: list[tuple[type[BotError], int]] = [  # first match wins: subclasses fi
     (ConflictError, 409),
     (InvalidInputError, 422),
     (RateLimitedError, 429),
+    (IngestError, 422),  # a document the ingest could not take (bad file, an id in use)
+    (StorageError, 507),
     (ConfigurationError, 503),
     (IndexMismatchError, 503),
 ]

@@ -104,7 +104,7 @@ class StaffCreate(BaseModel):
 
 
 class RollbackRequest(BaseModel):
-    version: int = Field(..., ge=1, description="The version to make live again.")
+    version: int = Field(..., ge=1, le=2**63 - 1, description="The version to make live again.")
 
 
 class HealthResponse(BaseModel):
@@ -139,7 +139,9 @@ class FaqIn(BaseModel):
 
 
 class FaqUpdate(FaqIn):
-    base_version: int = Field(..., ge=1, description="The version the editor started from.")
+    base_version: int = Field(
+        ..., ge=1, le=2**63 - 1, description="The version the editor started from."
+    )
 
 
 class FaqEntry(FaqIn):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -114,6 +115,8 @@ async def settings_view(request: Request, user: Admin, assistant: AssistantDep) 
     for name, info in Settings.model_fields.items():
         value = getattr(settings, name)
         shown = "******" if name in _SECRETS and value else str(value)
+        if isinstance(value, str):  # https://user:key@host/… → https://******@host/…
+            shown = re.sub(r"(?<=://)[^/@\s]+@", "******@", shown)
         rows.append(
             {"name": f"BOT_{name.upper()}", "value": shown, "description": info.description or ""}
         )

@@ -94,7 +94,7 @@ async def upload(
 
 
 @router.get("", responses=_ERRORS)
-async def list_documents(
+def list_documents(
     request: Request,
     assistant: AssistantDep,
     user: Editor,
@@ -108,7 +108,11 @@ async def list_documents(
         ),
     ] = None,
 ) -> list[dict[str, Any]]:
-    """Every document in the index, with where it came from (filters: category, department, updated)."""
+    """Every document in the index, with where it came from (filters: category, department, updated).
+
+    A plain function, so FastAPI runs it in a worker thread: reading versions waits while
+    an upload is being indexed, and must not hold up the event loop meanwhile.
+    """
     library = _library(request)
     out = []
     for doc in assistant.index.records.documents():
@@ -170,7 +174,9 @@ async def replace_document(
     request: Request,
     user: Editor,
     file: UploadFile,
-    base_version: Annotated[int, Form(description="The version the editor started from.")],
+    base_version: Annotated[
+        int, Form(ge=1, le=2**63 - 1, description="The version the editor started from.")
+    ],
     category: _MetaField = None,
     department: _MetaField = None,
     contact: _MetaField = None,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
 from ingest.faqbook import FaqBook, FaqFields
@@ -19,6 +19,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 def _book(request: Request) -> FaqBook:
     return request.app.state.faq  # type: ignore[no-any-return]
+
+
+EntryId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The entry's id.")]
 
 
 def _fields(body: FaqIn) -> FaqFields:
@@ -47,7 +50,7 @@ async def create_faq(body: FaqIn, request: Request, user: Editor) -> dict[str, o
 
 @router.put("/{entry_id}", response_model=FaqEntry, responses=_ERRORS)
 async def update_faq(
-    entry_id: int, body: FaqUpdate, request: Request, user: Editor
+    entry_id: EntryId, body: FaqUpdate, request: Request, user: Editor
 ) -> dict[str, object]:
     """Change an entry; 409 if someone changed it since `base_version`."""
     return await run_in_threadpool(
@@ -56,7 +59,7 @@ async def update_faq(
 
 
 @router.delete("/{entry_id}", responses=_ERRORS)
-async def delete_faq(entry_id: int, request: Request, user: Editor) -> dict[str, int]:
+async def delete_faq(entry_id: EntryId, request: Request, user: Editor) -> dict[str, int]:
     """Remove an entry from the knowledge base."""
     await run_in_threadpool(_book(request).delete, entry_id, user.username)
     return {"deleted": entry_id}

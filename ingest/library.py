@@ -14,7 +14,8 @@ import io
 import os
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,7 +198,7 @@ class DocumentLibrary(SQLiteTable):
 
         `meta` (category, department, contact) fills what the file itself leaves empty.
         """
-        try:
+        with self._refusals_audited(user, "upload_rejected", filename):
             name = self._checked_name(filename)
             self._check_content(name, data)
             with self._lock:  # one change at a time
@@ -207,9 +208,6 @@ class DocumentLibrary(SQLiteTable):
                         message_zh=f"{name} 已存在：请在该文档上选择“替换”，以免覆盖他人的修改",
                     )
                 return self._store(name, data, user, "upload", meta=meta)
-        except BotError as exc:
-            self._refused(user, "upload_rejected", filename, exc)
-            raise
 
     def replace(
         self,
@@ -220,25 +218,26 @@ class DocumentLibrary(SQLiteTable):
         meta: dict[str, str] | None = None,
     ) -> Uploaded:
         """A new version of an uploaded document; 409 when someone changed it since `base_version`."""
-        try:
-            with self._lock:
-                name = self._file_of(doc_id).name
-                self._check_content(name, data)
-                live = self._live_version(name)
-                if live != base_version:
-                    raise ConflictError(
-                        f"{doc_id} changed since version {base_version} (now {live}); reload and retry",
-                        message_zh=f"{doc_id} 已被他人修改（当前版本 {live}），请刷新后再试",
-                    )
-                return self._store(name, data, user, "replace", meta=meta)
-        except BotError as exc:
-            self._refused(user, "replace_rejected", doc_id, exc)
-            raise
+        with self._refusals_audited(user, "replace_rejected", doc_id), self._lock:
+            name = self._file_of(doc_id).name
+            self._check_content(name, data)
+            live = self._live_version(name)
+            if live != base_version:
+                raise ConflictError(
+                    f"{doc_id} changed since version {base_version} (now {live}); reload and retry",
+                    message_zh=f"{doc_id} 已被他人修改（当前版本 {live}），请刷新后再试",
+                )
+            return self._store(name, data, user, "replace", meta=meta)
 
-    def _refused(self, user: str, action: str, target: str, exc: BotError) -> None:
+    @contextmanager
+    def _refusals_audited(self, user: str, action: str, target: str) -> Iterator[None]:
         """Every refused change is in the audit log (parse failures are logged by _store)."""
-        if not isinstance(exc, ParseRejected):
-            self.audit.record(user, action, target, None, None, exc.message_zh)
+        try:
+            yield
+        except BotError as exc:
+            if not isinstance(exc, ParseRejected):
+                self.audit.record(user, action, target, None, None, exc.message_zh)
+            raise
 
     def rollback(self, doc_id: str, version: int, user: str) -> Uploaded:
         """Make an earlier accepted version live again (as a new version)."""

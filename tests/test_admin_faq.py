@@ -18,8 +18,8 @@ from bot.embedding import Embedder
 from bot.index import KnowledgeIndex
 from ingest.faqbook import FaqBook, FaqFields
 from ingest.pipeline import Ingestor
+from tests.conftest import staff_client
 from tests.fixtures_files import write_csv, write_markdown
-from web.app import create_app
 
 PASSWORD = "s3cret-pass"
 ENTRY = {
@@ -54,12 +54,7 @@ def kb(tmp_path: Path, embedder: Embedder) -> Settings:
 
 
 def _client(settings: Settings, embedder: Embedder) -> Iterator[TestClient]:
-    bot = Assistant(settings, embedder=embedder)
-    with TestClient(create_app(settings, bot)) as c:
-        token = c.post("/api/admin/login", json={"username": "root", "password": PASSWORD})
-        c.headers["Authorization"] = f"Bearer {token.json()['token']}"
-        yield c
-    bot.close()
+    return staff_client(settings, embedder, "root", PASSWORD)
 
 
 @pytest.fixture()

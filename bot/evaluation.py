@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.answer import strip_markers
+from bot.answering.extractive import strip_markers
 from bot.assistant import Assistant
 from bot.errors import BotError
 from bot.text import normalize

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.faq import dice, question_key
+from bot.answering.faq import dice, question_key
 from bot.text import bigram_set
 
 

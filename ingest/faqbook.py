@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from bot.answering.faq import question_key
 from bot.audit import AuditLog
 from bot.errors import ConflictError, InvalidInputError, NotFoundError
-from bot.faq import question_key
 from bot.index import KnowledgeIndex
 from bot.models import Document
 from bot.sqlite import SQLiteTable

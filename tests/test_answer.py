@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answer import AnswerPolicy, ExtractiveAnswerer, strip_markers
+from bot.answering.extractive import AnswerPolicy, ExtractiveAnswerer, strip_markers
 from bot.models import Document, DocumentHit, Retrieval
 
 NOTICE = (

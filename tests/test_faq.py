@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.answering.faq import FaqMatcher, swapped_terms
 from bot.embedding import Embedder
-from bot.faq import FaqMatcher, swapped_terms
 from bot.models import Document
 
 HOME = frozenset({"江岸", "武汉"})

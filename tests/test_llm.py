@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.answering.generation import NO_ANSWER
 from bot.assistant import Assistant
 from bot.config import Settings
 from bot.embedding import Embedder
-from bot.generation import NO_ANSWER
 from tests.fake_openai import FakeOpenAI, running
 
 QUESTION = "企业开办全流程需要多长时间？"
@@ -138,7 +138,7 @@ def test_every_llm_failure_falls_back_to_the_extractive_answer(
 def test_instructions_inside_documents_cannot_close_the_context(
     bot: Assistant, fake: FakeOpenAI
 ) -> None:
-    from bot.generation import build_messages, passages_for
+    from bot.answering.generation import build_messages, passages_for
 
     hits = bot.retriever.search(QUESTION).hits
     doc = hits[0].document

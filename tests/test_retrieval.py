@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import strip_markers
+from bot.answering.extractive import strip_markers
 from bot.assistant import Assistant
 from tests.conftest import DATA
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from bot.answering.followup import needs_context, rule_rewrite
 from bot.assistant import Assistant
 from bot.config import Settings
 from bot.embedding import Embedder
-from bot.followup import needs_context, rule_rewrite
 from bot.sessions import SessionStore, Turn
 from web.app import create_app
 

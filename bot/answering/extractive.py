@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.faq import FaqMatch
+from bot.answering.faq import FaqMatch
 from bot.models import Answer, DocumentHit, Retrieval, Source
 from bot.places import foreign_places
 from bot.text import (

@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from bot.citations import CitationFilter, repair_citations
+from bot.answering.citations import CitationFilter, repair_citations
 from bot.errors import GenerationError
 from bot.llm import ChatModel, Message
 from bot.models import DocumentHit, Source

@@ -173,6 +173,19 @@ def test_corrupt_files_raise_ingest_error(tmp_path: Path, name: str, content: by
     assert name in info.value.message
 
 
+def test_table_rows_name_their_row_first(tmp_path: Path) -> None:
+    body = (
+        "## 租金\n| 序号 | 人员类别 | 租金标准 | 面积上限 |\n|---|---|---|---|\n"
+        "| 1 | A类人才 | 免租金 | 120平方米 |\n| 2 | C类人才 | 市场租金的50% | 90平方米 |\n\n"
+        "## 奖励\n| 项目 | 标准 |\n|---|---|\n| 落户奖励 | 最高500万元 |\n"
+    )
+    (doc,) = parse_file(write_markdown(tmp_path / "t.md", "t", "租金", body), tmp_path)
+    # the 序号 column is dropped, each value keeps its header, a generic header is left out
+    assert "A类人才：租金标准为免租金，面积上限120平方米。" in doc.text
+    assert "C类人才：租金标准为市场租金的50%，面积上限90平方米。" in doc.text
+    assert "落户奖励：最高500万元。" in doc.text
+
+
 def test_unsupported_suffix(tmp_path: Path) -> None:
     path = tmp_path / "image.png"
     path.write_bytes(b"\x89PNG")
@@ -186,8 +199,9 @@ def test_markdown_tables_and_emphasis_become_citable_sentences(tmp_path: Path) -
         "| 学历 | 安家补贴 |\n|---|---|\n| 博士 | 6万元 |\n| 硕士 | 3万元 |\n\n> 本文为示例资料。"
     )
     (doc,) = parse_file(write_markdown(tmp_path / "s.md", "s", "补贴", body), tmp_path)
-    assert "学历：博士，安家补贴：6万元。" in doc.text
-    assert "学历：硕士，安家补贴：3万元。" in doc.text
+    # one line per row, 「label：value」 with the value's header kept
+    assert "\n博士：安家补贴6万元。\n" in doc.text
+    assert "\n硕士：安家补贴3万元。\n" in doc.text
     assert "|" not in doc.text and "**" not in doc.text and "](" not in doc.text
     assert "注意：以下为示例。" in doc.text and "\n本文为示例资料。" in doc.text
     assert "## 补贴标准" in doc.text

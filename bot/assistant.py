@@ -11,9 +11,13 @@ from typing import Any
 
 import anyio
 
-from bot.answering.extractive import AnswerPolicy, ExtractiveAnswerer
+from bot.answering.aspects import asked_aspects, states
+from bot.answering.extractive import CHECKED_ASPECTS, AnswerPolicy, ExtractiveAnswerer
+from bot.answering.faq import FaqMatch
+from bot.answering.focus import FocusChecker
 from bot.answering.followup import llm_rewrite, rule_rewrite
 from bot.answering.generation import Generated, GroundedGenerator
+from bot.answering.lexicon import load_lexicon
 from bot.config import Settings
 from bot.embedding import Embedder
 from bot.errors import GenerationError
@@ -25,6 +29,7 @@ from bot.questionlog import QuestionLog
 from bot.rerank import make_reranker
 from bot.retrieval import HybridRetriever, RetrievalConfig
 from bot.sessions import SessionStore, Turn
+from bot.text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,11 @@ class StreamEvent:
 
     name: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+def _faq_texts(match: FaqMatch) -> list[str]:
+    doc = match.document
+    return [doc.title, *doc.alternatives, doc.text]
 
 
 def _pieces(text: str) -> list[str]:
@@ -64,6 +74,9 @@ class Assistant:
         self.retriever = HybridRetriever(
             self.index, retrieval, reranker=make_reranker(self.settings.reranker)
         )
+        self.focus = FocusChecker(
+            load_lexicon(self.settings.synonyms or None), self.retriever.document_share
+        )
         self.answerer = ExtractiveAnswerer(
             AnswerPolicy(
                 min_coverage=self.settings.min_coverage,
@@ -72,7 +85,8 @@ class Assistant:
                 else self.index.embedder.answer_similarity,
                 max_chars=self.settings.answer_max_chars,
                 hotline=self.settings.hotline,
-            )
+            ),
+            focus=self.focus,
         )
         self.llm = llm or ChatModel.from_settings(self.settings)
         self.generator = GroundedGenerator(self.llm) if self.llm else None
@@ -170,15 +184,29 @@ class Assistant:
             return question
         if self.llm is not None:
             return llm_rewrite(self.llm, question, history)
-        return rule_rewrite(question, history)
+        return rule_rewrite(question, history, self.focus.lexicon)
+
+    def _faq_match(self, question: str, category: str | None = None) -> FaqMatch | None:
+        """The FAQ entry the question closely matches, whose text speaks about its focus and,
+        for a plainly checkable aspect (time, fee, place, hours …), states it."""
+        terms = self.focus.terms(question)
+        checked = asked_aspects(normalize(question)).aspects & CHECKED_ASPECTS
+
+        def accept(match: FaqMatch) -> bool:
+            if not self.focus.check(terms, _faq_texts(match)).passed:
+                return False
+            return not checked or any(states(a, match.document.text) for a in checked)
+
+        return self.retriever.match_faq(question, category, accept)
 
     def _faq(self, question: str, category: str | None) -> Answer | None:
         """A staff-written answer when the question closely matches an FAQ entry."""
-        match = self.retriever.match_faq(question, category)
+        match = self._faq_match(question, category)
         if match is None:
             return None
         found = self.retriever.search(question, k=self.settings.top_k, category=category)
-        return self.answerer.from_faq(match, found)
+        check = self.focus.check(self.focus.terms(question), _faq_texts(match))
+        return self.answerer.from_faq(match, found, check)
 
     def _retrieve(self, question: str, category: str | None) -> tuple[Retrieval, Answer]:
         found = self.retriever.search(question, k=self.settings.top_k, category=category)
@@ -244,7 +272,7 @@ class Assistant:
     def hit_test(self, question: str, k: int = 5) -> dict[str, Any]:
         """What the assistant would retrieve for a question, with scores (nothing is logged)."""
         found = self.retriever.search(question, k=k)
-        match = self.retriever.match_faq(question)
+        match = self._faq_match(question)
         nearest = match or self.retriever.nearest_faq(question)
         answer = self.answerer.from_faq(match, found) if match else self._answer(question, found)
         return {

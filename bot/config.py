@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     admin_password: str = Field("", description="Password for `BOT_ADMIN_USER` (≥ 8 characters).")
     admin_token_hours: float = Field(12.0, gt=0, description="Staff log-ins last this long.")
     upload_max_mb: int = Field(20, ge=1, le=1024, description="Largest staff upload, in MB.")
+    synonyms: str = Field(
+        "",
+        description="Path of the synonym list used to check that evidence mentions what is asked; empty: the bundled bot/answering/synonyms.txt.",
+    )
     reranker: str = Field(
         "",
         description="Optional cross-encoder `st:/path/to/model` that reorders the best candidates; empty: off.",

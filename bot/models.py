@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Source:
     category: str = ""
     department: str = ""
     contact: str = ""
+    updated: str = ""
+    sample: bool = False
 
     def public(self) -> dict[str, object]:
         return {
@@ -69,6 +72,9 @@ class Source:
             "url": self.url,
             "score": round(self.score, 4),
             "department": self.department,
+            "contact": self.contact,
+            "updated": self.updated,
+            "sample": self.sample,
         }
 
 
@@ -109,3 +115,8 @@ class Answer:
     # answer was used because the question closely matched the entry
     mode: str = "extractive"
     question: str = ""  # what was searched: the question, or its standalone rewrite
+    # How well the quoted evidence covers the question's focus and aspect (0–1), for staff;
+    # refusals have 0.
+    confidence: float = 0.0
+    refusal_reason: str = ""  # why not answered: weak_evidence, not_in_evidence, …
+    evidence: Any = None  # bot.answering.extractive.Evidence: what the hit test shows

@@ -6,6 +6,7 @@ import bisect
 import math
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,9 @@ class _Snapshot:
     home_places: frozenset[str]
     max_idf: float
     faq: FaqMatcher
+    # Per document: title and text normalised (what focus words are looked up in).
+    doc_norm: list[str]
+    share_cache: dict[str, float]
 
 
 class HybridRetriever:
@@ -125,12 +129,33 @@ class HybridRetriever:
             bigram_idf={t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()},
             max_idf=math.log(1 + (n + 0.5) / 0.5),
             faq=FaqMatcher(docs, self.index.embedder, self._phrasing_vectors),
+            doc_norm=[normalize(t) for t in doc_texts],
+            share_cache={},
         )
 
-    def match_faq(self, question: str, category: str | None = None) -> FaqMatch | None:
-        """The FAQ entry this question closely matches (answered from it first), if any."""
+    def match_faq(
+        self,
+        question: str,
+        category: str | None = None,
+        accept: Callable[[FaqMatch], bool] | None = None,
+    ) -> FaqMatch | None:
+        """The FAQ entry this question closely matches (answered from it first), if any.
+
+        `accept` can veto a candidate (the focus check: 高新技术企业 is not 总部企业).
+        """
         snap = self._snap
-        return snap.faq.match(question, snap.home_places, category)
+        return snap.faq.match(question, snap.home_places, category, accept)
+
+    def document_share(self, word: str) -> float:
+        """The share of live documents whose title or text contains the word (0–1)."""
+        snap = self._snap
+        cached = snap.share_cache.get(word)
+        if cached is None:
+            n = len(snap.doc_norm)
+            cached = sum(1 for t in snap.doc_norm if word in t) / n if n else 0.0
+            if len(snap.share_cache) < 100_000:
+                snap.share_cache[word] = cached
+        return cached
 
     def nearest_faq(self, question: str) -> FaqMatch | None:
         """The closest FAQ phrasing, close enough or not (for the staff's hit test)."""

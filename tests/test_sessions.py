@@ -52,7 +52,8 @@ def test_follow_up_detection_and_rule() -> None:
     assert needs_context("这个要多久？")
     assert not needs_context("人才公寓怎么申请？")
     history = [Turn("人才公寓怎么申请？", "人才公寓怎么申请？", "…", True)]
-    assert rule_rewrite("需要什么材料？", history) == "人才公寓怎么申请？ 需要什么材料？"
+    # only the aspect changes: the topic stays, the old aspect goes
+    assert rule_rewrite("需要什么材料？", history) == "人才公寓需要什么材料？"
     assert rule_rewrite("企业开办要多久？", history) == "企业开办要多久？"
     assert rule_rewrite("需要什么材料？", []) == "需要什么材料？"
 

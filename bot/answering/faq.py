@@ -10,6 +10,7 @@ are measured in docs/EVALUATION.md ("FAQ matching").
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -188,12 +189,17 @@ class FaqMatcher:
         return len(self._entries)
 
     def match(
-        self, question: str, home: frozenset[str] = frozenset(), category: str | None = None
+        self,
+        question: str,
+        home: frozenset[str] = frozenset(),
+        category: str | None = None,
+        accept: Callable[[FaqMatch], bool] | None = None,
     ) -> FaqMatch | None:
         """The entry this question asks, or None when none is close enough.
 
         `home` are the knowledge base's own places (an entry naming none is about them);
-        `category` limits the entries considered.
+        `category` limits the entries considered; `accept` may veto a candidate (the
+        focus check: the entry must speak about what the question asks).
         """
         p = self.policy
         key = question_key(question)
@@ -220,6 +226,10 @@ class FaqMatcher:
             doc = found.document
             evidence = " ".join((doc.title, *doc.alternatives, doc.text))
             if foreign_places(normalize(question), evidence, home):
+                continue
+            if best is not None and found.score <= best.score:
+                continue
+            if accept is not None and not accept(found):
                 continue
             if best is None or found.score > best.score:
                 best = found

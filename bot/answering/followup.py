@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.answering.aspects import asked_aspects
+from bot.answering.focus import focus_tokens, focus_words
+from bot.answering.lexicon import Lexicon
 from bot.errors import GenerationError
 from bot.llm import ChatModel
 from bot.sessions import Turn
-from bot.text import question_topic
+from bot.text import normalize, question_topic
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +33,77 @@ REWRITE_PROMPT = (
 
 
 def needs_context(question: str) -> bool:
-    """Whether a question probably depends on the conversation before it."""
+    """Whether a question probably depends on the conversation before it: it points back
+    (那…呢, 这个), or names no subject of its own (需要什么材料？ 什么时候申报？)."""
     topic = re.sub(r"[^\w]|_", "", question_topic(question))
-    return bool(_LEANS_BACK.search(question.strip())) or len(topic) < _MIN_TOPIC_CHARS
+    return (
+        bool(_LEANS_BACK.search(question.strip()))
+        or len(topic) < _MIN_TOPIC_CHARS
+        or not focus_words(question)
+    )
 
 
-def rule_rewrite(question: str, history: list[Turn]) -> str:
-    """Carry the previous topic into a follow-up: '需要什么材料？' → '人才公寓怎么申请 需要什么材料？'."""
+def rule_rewrite(question: str, history: list[Turn], lexicon: Lexicon | None = None) -> str:
+    """Carry the previous topic into a follow-up.
+
+    - Only the aspect changes ("企业开办要多久？" → "需要什么材料？"): the previous topic
+      with the new question, without the old aspect → "企业开办需要什么材料？".
+    - An entity is substituted ("硕士来江岸有多少补贴？" → "那博士呢？"): the previous
+      question with the entity swapped → "博士来江岸有多少补贴？" (siblings from the
+      synonym list's [同类] lines, or a word of the previous question that shares the new
+      one's last character: 省级 / 国家级).
+    - Otherwise the previous question is prefixed.
+    """
     if not history or not needs_context(question):
         return question
     previous = history[-1].standalone
+    new_words = focus_words(question)
+    if new_words:
+        swapped = _substitute(previous, new_words, lexicon or Lexicon())
+        if swapped is not None:
+            extra = asked_aspects(normalize(question)).cues
+            return swapped + ("" if not extra else " " + question)
+        return f"{previous} {question}"
+    if asked_aspects(normalize(question)).aspects:
+        topic = previous_topic(previous)
+        if topic:
+            return _glue(topic, question.strip())
     return f"{previous} {question}"
+
+
+def previous_topic(standalone: str) -> str:
+    """A question without what it asked: "企业开办要多久？" → "企业开办",
+    "申请人才公寓要满足什么条件？" → "人才公寓" (from its first to its last content word)."""
+    text = normalize(standalone)
+    tokens = focus_tokens(text)
+    if not tokens:
+        return ""
+    start = text.find(tokens[0].word)
+    last = tokens[-1].word
+    end = text.find(last, start) + len(last)
+    topic = text[start:end] if start >= 0 and end > start else ""
+    return topic if len(topic) >= 2 else ""
+
+
+def _glue(topic: str, question: str) -> str:
+    question = re.sub(r"^(那|那么|那如果|还有|另外|再问一下|再问下|然后)[，,\s]*", "", question)
+    return f"{topic}{question}"
+
+
+def _substitute(previous: str, new_words: list[str], lexicon: Lexicon) -> str | None:
+    """The previous question with one of its words replaced by a sibling from the follow-up."""
+    text = normalize(previous)
+    old_words = focus_words(previous)
+    for new in new_words:
+        if new in text:
+            continue  # already there: nothing to substitute
+        for old in sorted(lexicon.kin(new), key=len, reverse=True):
+            if old in text and old not in new:
+                return text.replace(old, new, 1)
+        for old in old_words:
+            if old != new and len(old) >= 2 and old[-1] == new[-1] and old not in new:
+                return text.replace(old, new, 1)
+    return None
 
 
 def llm_rewrite(model: ChatModel, question: str, history: list[Turn]) -> str:

@@ -1,0 +1,215 @@
+"""What a question asks about an item — time, fee, place, materials … — and where a document says it.
+
+Three views of one vocabulary:
+- `asked_aspects(question)`: the aspects a question asks, from colloquial wording too
+  (多久 / 几天 / 什么时候能拿到 → time, 要钱吗 / 免费吗 → fee, 带啥 → materials);
+- `heading_aspects(heading)`: the aspects a section heading names (办理时限 → time,
+  收费标准 → fee, 奖励标准 → amount, 申报时间 → deadline);
+- `states(aspect, text)`: whether a sentence itself states that aspect (a number of working
+  days, a phone number, an address, an amount in 元 …).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ASPECTS = (
+    "count",
+    "time",
+    "fee",
+    "place",
+    "hours",
+    "phone",
+    "contact",
+    "materials",
+    "steps",
+    "conditions",
+    "amount",
+    "deadline",
+    "online",
+)
+
+# Chinese names, for refusals and the staff's hit test.
+LABELS = {
+    "count": "数量",
+    "time": "办理时限",
+    "fee": "收费",
+    "place": "办理地点",
+    "hours": "办公时间",
+    "phone": "咨询电话",
+    "contact": "联系方式",
+    "materials": "所需材料",
+    "steps": "办理流程",
+    "conditions": "申请条件",
+    "amount": "支持标准",
+    "deadline": "申报时间",
+    "online": "网上办理",
+}
+
+# Aspects whose answer is a list: quoted whole, from its first item.
+LIST_ASPECTS = frozenset({"materials", "steps", "conditions", "amount"})
+
+_BENEFIT = r"补|奖|资助|贴|扶持|支持|优惠|减免|返还"
+_APPLY = r"申报|申请|报名|受理|提交|开始|截止|报送|兑现"
+_BENEFIT_NOUN = r"补贴|补助|奖励|奖补|奖金|资助|扶持|支持|优惠|贴息|减免|返还|好处|福利|待遇"
+
+# Question wording → aspect. Each pattern is matched against the normalised question. A
+# benefit noun alone is the topic, not the aspect (租金补贴怎么申请 asks for steps); asked
+# for — 有什么补贴, 补多少 — it is the amount.
+_ASKED: dict[str, str] = {
+    "count": r"(?<!哪)(多少家|几家|多少个(?!工作日|月|小时)|几个(?!工作日|月|小时|星期)|多少项|几项|多少名|多少人|多少栋|几栋|多少座|多少所|多少种|几种|多少批)",
+    "time": (
+        r"多久|多长时间|多少天|几天|几个?工作日|多少个?工作日|多快|最快|时限|办结|要等|等多少|"
+        r"多长周期|审批周期|几个小时|当天能|当场|立等|能办好|办好|办下来|下证|出证|拿证|"
+        rf"(什么时候|何时|啥时候|哪天)(?!.{{0,6}}({_APPLY}))(.{{0,8}})(拿到|办好|办完|下来|出来|批|能用|到账|发放|办下来)|"
+        r"(能|可以)?(当天|马上)(拿|办)"
+    ),
+    "fee": (
+        r"收费|费用|要钱|花钱|掏钱|交钱|付钱|付费|收钱|免费|收不收|贵不贵|花多少|多少费|"
+        r"多少钱|价格|价钱|工本费|"
+        r"要不要钱|要.{0,2}钱[吗么]"
+    ),
+    "place": (
+        r"在哪(?!些|一|个方面)|去哪(?!些)|哪里|哪儿|什么地方|地址|地点|位置|哪个窗口|什么窗口|几号窗口|窗口在|几楼|哪个楼|哪层|几号楼|怎么去|怎么走|"
+        r"哪个大厅|哪个中心|到哪(?=里|儿|去|办)|哪个区域|什么区域|哪个位置|什么位置|哪个地方"
+    ),
+    "hours": (
+        r"几点|上班时间|下班|办公时间|工作时间|营业时间|开门|关门|周末|周六|周日|星期[六天日]|"
+        r"节假日|午休|延时|上班"
+    ),
+    "phone": r"电话|号码|热线|打给|拨打|手机号|座机",
+    "contact": (
+        r"找谁|联系谁|问谁|咨询谁|联系方式|联系人|哪个部门|什么部门|哪个单位|谁负责|谁管|"
+        r"主管部门|对接|找哪"
+    ),
+    "materials": (
+        r"材料|资料|带什么|带啥|带哪些|准备什么|准备啥|准备哪些|提交什么|交什么|交哪些|证件|"
+        r"哪些东西|什么东西|啥东西|清单|要带"
+    ),
+    "steps": (
+        r"流程|步骤|程序|手续|怎么申请|如何申请|怎样申请|怎么办理|如何办理|怎样办理|怎么办|"
+        r"怎么弄|怎么搞|咋弄|咋办|咋申请|怎么操作|如何操作|怎么报|怎么做|办理方式|申请方式|"
+        r"申报方式|怎么走|怎么入驻|如何入驻|怎么领|如何领取|怎么享受|如何享受|怎么兑现"
+    ),
+    "conditions": (
+        r"条件|(有什么|有哪些|有何|什么|哪些)要求|要求是什么|门槛|资格|符合什么|谁能|谁可以|哪些人|"
+        r"什么人|哪些企业|什么企业|什么样的企业|哪类企业|能不能(申请|享受|办|入驻|参加|报)|"
+        r"可以(申请|享受|入驻|参加|报)吗|能(申请|享受|入驻|参加|报)吗|够不够|够格|适用于|"
+        r"适用对象|申请对象|支持对象|哪些对象|认定标准"
+    ),
+    "amount": (
+        rf"({_BENEFIT}).{{0,3}}(多少|几|多大|什么标准)|(多少|几万|几千).{{0,3}}({_BENEFIT})|"
+        r"标准|额度|上限|最高|多少万|比例|给多少|能拿多少|拿多少|多少钱的?(补|奖)|"
+        rf"(什么|哪些|啥)(样的)?({_BENEFIT_NOUN})|({_BENEFIT_NOUN})(有哪些|是什么|有什么|有多少)|"
+        rf"(有什么|有哪些|有啥|有何)({_BENEFIT_NOUN})|有.{{0,2}}(奖|补贴|补助)[吗么]|能补|可以补"
+    ),
+    "deadline": (
+        r"申报时间|申请时间|报名时间|受理时间|申报期|截止|截至|几月|哪个月|期限|"
+        rf"(什么时候|何时|啥时候|哪天|几号)(可以|能|开始|才能)?({_APPLY})|({_APPLY}).{{0,4}}(什么时候|何时|啥时候)|"
+        r"过期|有效期|还有效|什么时候开始"
+    ),
+    "online": (
+        r"网上|在线|线上|网办|手机上|手机办|app|小程序|公众号|网站|不用跑|跑几趟|跑一趟|跑腿|"
+        r"不跑|零跑|远程|邮寄|寄过来|上门|什么渠道|哪些渠道|哪个渠道|什么平台|哪个平台"
+    ),
+}
+_ASKED_RE = {a: re.compile(p) for a, p in _ASKED.items()}
+
+# Section headings → aspects (a heading may name several: 租金标准 is both fee and amount).
+_HEADING: dict[str, str] = {
+    "time": r"时限|期限(?<!申报期限)|办结|时效|办理周期|审批周期|承诺时间|法定时间",
+    "fee": r"收费|费用|免费|租金|价格",
+    "place": r"地点|窗口|地址|受理点|场所|位置|办公地|服务大厅|交通",
+    "hours": r"办公时间|办理时间|工作时间|服务时间|开放时间|营业时间|接待时间",
+    "phone": r"电话|咨询方式|联系方式|热线",
+    "contact": r"联系|咨询|主管部门|责任单位|受理部门|受理单位|服务单位",
+    "materials": r"材料|资料|要件|清单",
+    "steps": r"流程|程序|步骤|办理方式|申报方式|申请方式|办事指南|操作指引|入驻方式",
+    "conditions": r"条件|对象|范围|资格|要求|门槛|认定标准|适用",
+    "amount": (
+        r"(?<!收费)(?<!认定)标准|奖励|补贴|支持|扶持|资助|措施|政策内容|优惠|补助|贴息|待遇|"
+        r"额度|金额|政策内容|扶持内容|支持内容"
+    ),
+    "deadline": r"申报时间|申报期限|申请时间|受理时间|申报日期|截止|时间安排|申报期|有效期|施行",
+    "online": r"网上|在线|网办|线上|掌上|一网通办|渠道|平台",
+}
+_HEADING_RE = {a: re.compile(p) for a, p in _HEADING.items()}
+
+# What a sentence says when it states the aspect itself.
+_STATES: dict[str, str] = {
+    "count": r"\d+\s*(家|个|项|名|人|栋|座|所|种|批|余)|[一二两三四五六七八九十百千万]+(家|个|项|名|栋|座|所|种|批)",
+    "time": (
+        r"\d+(\.\d+)?\s*个?(工作日|自然日|日|天|小时|分钟|个月|周)|(?<!\d)\d{1,2}\s*年|"
+        r"[一二两三四五六七八九十半]+个?(工作日|日|天|小时|个月|周|年)|即办|当场|当日|当天|立等|即时|"
+        r"即报即得|马上|实时"
+    ),
+    "fee": r"免费|收费|不收取|费用|\d+(\.\d+)?\s*[万亿]?元|买单|承担|免租|减半|租金|[一二三四五六七八九十百千万]+元",
+    "place": (
+        r"地址|地点|\d+号|[路街道]\d|大道|大厦|大楼|广场|中心|窗口|[0-9一二三四五六七八九十]+楼|"
+        r"[0-9一二三四五六七八九十]+层|\d+室|园区|专区|大厅|网站|网址|http|平台|专栏|公众号|小程序|app"
+    ),
+    "hours": r"\d{1,2}\s*[:：]\s*\d{2}|工作日|周[一二三四五六日]|星期|上午|下午|节假日|全天|24小时",
+    "phone": r"\d{3,4}-\d{4}-?\d{0,4}|\d{7,}|(?<!\d)(95|96|12)\d{3}(?!\d)|热线|电话",
+    "contact": r"\d{3,4}-\d{4}|电话|联系人|联系方式|咨询",
+    "materials": r"《|证|书|表|合同|证明|复印件|材料|凭证|报告|清单|执照|文件",
+    "steps": r"登录|提交|审核|受理|公示|拨付|签订|领取|申请|填报|办理|递交|审批|核准|认定",
+    "conditions": r"符合|应当|具有|注册|条件|满|以上|不低于|须|需|持有|具备|对象|企业",
+    "amount": (
+        r"\d+(\.\d+)?\s*(万元|元|亿元|%|倍|平方米|万)|最高|不超过|补贴|奖励|免租|减半|免费|"
+        r"[一二三四五六七八九十百千]+(万元|元|%)|资助|贴息"
+    ),
+    "deadline": (
+        r"\d+月|截止|截至|之前|[一二三四五六七八九十]+月|每年\d|每年[一二三四五六七八九十]|季度|集中受理|"
+        r"申报期|全年受理|随时|常年"
+    ),
+    "online": r"网|app|APP|小程序|线上|在线|一网通办|掌上|公众号|零跑动|跑|邮寄|寄递",
+}
+_STATES_RE = {a: re.compile(p, re.I) for a, p in _STATES.items()}
+
+
+@dataclass(frozen=True)
+class AskedAspects:
+    aspects: frozenset[str]
+    # The question text that named them (removed from the question's focus terms).
+    cues: tuple[str, ...]
+
+
+def asked_aspects(question: str) -> AskedAspects:
+    """The aspects a (normalised) question asks, and the words that said so."""
+    text = question.lower()
+    found: set[str] = set()
+    cues: list[str] = []
+    for aspect, cue in _ASKED_RE.items():
+        for m in cue.finditer(text):
+            found.add(aspect)
+            cues.append(m.group(0))
+    # "多少钱" with a benefit word is an amount, not a fee: 补贴多少钱
+    if "fee" in found and "amount" in found and not re.search(
+        r"收费|费用|要钱|花钱|掏钱|交钱|付|免费|工本费", text
+    ):
+        found.discard("fee")
+    # 几点 / 上班 asks hours; "什么时候能拿到" asks time; a date to apply is a deadline
+    if "deadline" in found and "time" in found and re.search(_APPLY, text):
+        found.discard("time")
+    return AskedAspects(frozenset(found), tuple(sorted(set(cues), key=len, reverse=True)))
+
+
+def heading_aspects(heading: str) -> frozenset[str]:
+    """The aspects a section heading names."""
+    if not heading:
+        return frozenset()
+    out = {a for a, cue in _HEADING_RE.items() if cue.search(heading)}
+    if "fee" in out and re.search(r"收费|费用|免费|价格", heading):
+        out.discard("amount")  # 收费标准 is what the enterprise pays, not a benefit
+    if "deadline" in out:
+        out.discard("hours")  # 申报时间 is a date window, not office hours
+    if "phone" in out or "contact" in out:
+        out.discard("steps")
+    return frozenset(out)
+
+
+def states(aspect: str, text: str) -> bool:
+    """Whether the text itself states the aspect (a number of days, a phone number, …)."""
+    cue = _STATES_RE.get(aspect)
+    return bool(cue and cue.search(text))

@@ -1,0 +1,474 @@
+"""A question's focus — the content words that carry what is asked — and whether evidence has them.
+
+"人才公寓可以养宠物吗" is about 宠物 in the 人才公寓; a passage on the apartment's eligibility
+holds 人才公寓 but not 宠物, so it does not answer the question, however similar it looks.
+The focus is what is left of the question once its scaffolding (请问, 可以, 吗), the words
+that name the asked aspect (多久, 材料, 在哪 — checked separately, see `aspects`) and
+function words are gone. Evidence supports a word when it contains the word itself or a
+synonym from the editable list (`lexicon`).
+
+Words most documents share (企业, 申请, 政策 …) are *generic*: their absence from a passage
+says little. A missing word that is specific — rare in the knowledge base, or in no
+document at all — means the passage does not speak about what was asked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from bot.answering.aspects import asked_aspects
+from bot.answering.lexicon import Lexicon
+from bot.places import places_in
+from bot.text import QUERY_STOP_PHRASES, bigram_set, normalize
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z][a-z0-9+#.-]*")
+
+# Words that carry no topic: pronouns, modal and everyday verbs, adverbs, vague nouns.
+# (Language, not the knowledge base: nothing here names a policy or a service.)
+_STOP_WORDS = frozenset(
+    """
+    这个 那个 这些 那些 这种 那种 这样 那样 这边 那边 这里 那里 哪个 哪些 什么 怎么 怎样 如何
+    我们 你们 他们 咱们 自己 大家 本人 个人 别人 人家 我司 贵司 本司 咱 俺
+    可以 能够 能否 是否 需要 应该 应当 必须 想要 打算 准备好 希望 愿意 会不会 能不能 是不是
+    有没有 可不可以 要不要 行不行 好不好 对不对
+    现在 目前 今年 去年 明年 最近 马上 立刻 以后 之前 之后 已经 刚刚 刚才 然后 同时 一直 还是
+    一般 通常 大概 大约 左右 具体 详细 一下 一些 有些 所有 全部 一起 一共 总共 多少 主要
+    情况 问题 事情 事项 方面 东西 相关 有关 关于 对于 规定 说明 信息 内容 具体内容 详情
+    请问 你好 您好 谢谢 麻烦 咨询 了解 知道 告诉 问问 请教 想问 问下 一问
+    办理 申请 申报 办 弄 搞 做 干 用 去 来 到 给 让 把 被 要 能 会 想 找 问 看 说 拿 交 带
+    怎么办 怎么样 为什么 为啥 多久 多长 时候 时间 地方 哪里 哪儿 这么 那么 多么
+    的话 而且 但是 因为 所以 如果 假如 要是 或者 还有 以及 并且 另外 其他 其它 别的
+    一个 一家 一次 一种 有的 没有 不是 就是 只是 还是 也是 都是 只有 才能 就能
+    江岸 江岸区 本区 我区 区里 武汉 武汉市 湖北 湖北省 政府 区政府
+    具备 满足 符合 属于 包括 包含 涉及 进行 实行 开展 给予 享受 获得 拥有 具有 达到 超过 完成
+    允许 提供 需要 额外 特别 正常 合格 合法 正式 其中 有效 相应 对应 针对 通过 按照 根据 经过
+    适合 适用 有关 涉及到 算不算 属不属于 算是 就算 还能 还要 还需 得到 拿到 要求 规定的
+    市民 群众 居民 人们 公众 老百姓 民众 各界 社会各界 全市 全区 全省 全县
+    最大 最小 最晚 最早 最多 最少 最长 最短 最高 最低 最快 最慢 最好 准备 打算 还是
+    下来 出来 起来 上来 过来 进来 回来 时会 就会 也会 都会 将会 还会 便会 就能 也能 才能 时能
+    """.split()
+)
+# Nouns that name the kind of answer wanted, not its subject: "…的目的是什么", "有哪些
+#新举措", "取得了哪些成绩". The subject is elsewhere in the question.
+_ANSWER_NOUNS = frozenset(
+    """
+    目的 意义 作用 成果 成绩 效果 成效 办法 方法 措施 举措 新举措 新措施 做法 要求 注意事项 事项
+    内容 原则 目标 优势 特点 特色 模式 过程 变化 意见 指导意见 文件 情况 方式 方案 代表 指代 含义
+    定义 界定 场合 人群 群体 品类 种类 类型 类别 范围 规定 问题 方面 任务 重点 途径 手段 机制 体系
+    理念 思路 路径 区别 关系 影响 原因 结果 结论 经验 安排 部署 进展 动作 职责 责任 义务 权利
+    标准 条件 依据 政策 新政 规则 程序 环节 步骤 名称 名单 数量 数据 金额 时间 地点 对象 主体
+    机理 方针 功能 形式 物品 现实意义 用途 好处 价值 前景 计划 打算 思考 建议 税种 险种 税费 负担 经济负担 团体 个体
+    """.split()
+)
+# Question scaffolding, longest first (shared with lexical matching).
+_SCAFFOLD = re.compile(
+    "|".join(
+        sorted(
+            [
+                *map(re.escape, QUERY_STOP_PHRASES),
+                r"哪几[个项种类条位家批]?",
+                "那些",
+                "哪类",
+                "哪种",
+                "何种",
+                "何时",
+                "何地",
+                "何处",
+                "怎样的",
+                "什么样的",
+                "百分之",
+            ],
+            key=len,
+            reverse=True,
+        )
+    )
+)
+
+
+
+@dataclass(frozen=True)
+class FocusTerm:
+    word: str
+    weight: float  # IDF-like: rarer in the knowledge base weighs more
+    generic: bool  # most documents share it: its absence says little
+    strong: bool = True  # a noun (宠物, 停车位); verbs and qualifiers (收取, 额外) are weak
+    unknown: bool = False  # no document mentions it (nor a synonym)
+    known: bool = True  # in the segmenter's dictionary (else a guess such as 家山科)
+    around: str = ""  # the word with its neighbouring characters in the question
+    head: bool = False  # the last specific noun: what the question is about
+    # part of the head's noun phrase (担保 in 创业担保贷款, 排放 in 碳排放权质押贷款)
+    modifier: bool = False
+
+    @property
+    def decisive(self) -> bool:
+        """Whether evidence without this word does not answer the question.
+
+        A specific noun always is; a verb or qualifier only when no document uses it at
+        all (汇算清缴 is a procedure the knowledge base lacks; 收取 and 具备 are wording).
+        """
+        return ((self.strong or self.modifier) and not self.generic) or self.unknown
+
+
+# Above this focus coverage, a missing word beside the subject that other documents use
+# is wording, not a different question (measured in docs/EVALUATION.md).
+_TOLERATE = 0.5
+
+
+@dataclass
+class FocusCheck:
+    """How well some evidence covers a question's focus."""
+
+    terms: list[FocusTerm]
+    supported: list[bool] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[str]:
+        """Decisive focus words the evidence does not have (the answer would not be about them).
+
+        One side detail of a long, well-covered question is forgiven — a question that
+        restates a notice in its own words (…发出通知, …局长郭顺民要求…) — unless it is the
+        subject itself: the head noun or a word of its noun phrase.
+        """
+        missing = [
+            t for t, ok in zip(self.terms, self.supported, strict=True) if not ok and t.decisive
+        ]
+        if self.coverage >= _TOLERATE:
+            # a word some other document uses, beside the subject, is a detail of wording
+            missing = [t for t in missing if t.unknown or t.head or t.modifier]
+        decisive = [t for t in self.terms if t.decisive]
+        if (
+            len(missing) == 1
+            and not (missing[0].head or missing[0].modifier)
+            and len(decisive) - 1 >= 4
+            and self.coverage >= 0.75
+        ):
+            return []
+        return [t.word for t in missing]
+
+    @property
+    def coverage(self) -> float:
+        """Weighted share of the focus the evidence has (1.0 when there is no focus)."""
+        total = sum(t.weight for t in self.terms)
+        if not total:
+            return 1.0
+        have = sum(t.weight for t, ok in zip(self.terms, self.supported, strict=True) if ok)
+        return have / total
+
+    @property
+    def specific_coverage(self) -> float:
+        """Weighted share of the specific (not generic) terms the evidence has (1.0: none)."""
+        pairs = [
+            (t, ok) for t, ok in zip(self.terms, self.supported, strict=True) if not t.generic
+        ]
+        total = sum(t.weight for t, _ in pairs)
+        return sum(t.weight for t, ok in pairs if ok) / total if total else 1.0
+
+    @property
+    def passed(self) -> bool:
+        return not self.missing
+
+
+# Part-of-speech classes (jieba's tags): nouns and the like carry the subject; verbs,
+# adjectives and qualifiers carry it weakly; pronouns, numerals, particles … not at all.
+_STRONG_POS = ("n", "vn", "an", "l", "j", "i", "eng", "s", "x")
+# pronouns, numerals, measure and time words, prepositions, conjunctions, particles,
+# adverbs, interjections, onomatopoeia, locatives: when, where and how much are aspects
+# (checked on their own), the rest is grammar
+_DROP_POS = ("r", "q", "p", "c", "u", "y", "d", "e", "o", "f", "w")
+# numerals and time words, by their form (the tagger also calls 港澳台 a numeral, 青年 a time)
+_NUMERIC = re.compile(r"[0-9一二三四五六七八九十百千万亿两几多少半第]")
+_TEMPORAL = re.compile(r"^[0-9一二三四五六七八九十两上下本今去明前后每]*(月份|月|季度|年度|年|日|天|周|号|春|夏|秋|冬|春天|夏天|秋天|冬天|季)$")
+_FUNCTION_LEAD = "能要会可有没不想让把被给在去来那这就都还也又再才"
+# More characters a segmenter's guess may carry at its edges (系统对, 复产前, 日起).
+_OOV_EDGE = "对向从于为以与和及或时前后起中内里上的得地着过已将所些个件项条种次位张份"
+# Everyday verb compounds: a light verb (办, 弄, 拿 …) or a result / direction complement
+# (…好, …完, …到): wording, not a subject, even when no document uses them (办好, 批完).
+_LIGHT_VERB = "办弄搞做干拿交领报批去来用给跑找问看打填开"
+_COMPLEMENT = "好完定掉成到上下来去出起过住走进入回开"
+
+
+@lru_cache(maxsize=4096)
+def _tagged(text: str) -> tuple[tuple[str, str, int], ...]:
+    """(word, part of speech, offset) for a normalised text."""
+    import rjieba
+
+    out: list[tuple[str, str, int]] = []
+    offset = 0
+    for word, pos in rjieba.tag(text):
+        if out and word in _GRADE and re.fullmatch(r"[a-z0-9]", out[-1][0]):
+            out[-1] = (out[-1][0] + word, "n", out[-1][2])  # A类, 3星: one word
+        else:
+            out.append((word, pos, offset))
+        offset += len(word)
+    return tuple(out)
+
+
+_GRADE = ("类", "级", "档", "型", "星", "等")
+_PLACE_SUFFIX = re.compile(r"(省|市|区|县|州|盟|旗|镇|乡|村|街道)$")
+_CITY = re.compile(r"^[\u4e00-\u9fff]{2,3}(省|市|县|州)$")
+
+
+@lru_cache(maxsize=8192)
+def _in_dictionary(word: str) -> bool:
+    import rjieba
+
+    return bool(rjieba.has_word(word))
+
+
+def _mask(text: str) -> list[bool]:
+    """Per character: part of the question's scaffolding or of an aspect cue."""
+    masked = [False] * len(text)
+    spans = [m.span() for m in _SCAFFOLD.finditer(text)]
+    for cue in asked_aspects(text).cues:
+        spans.extend(m.span() for m in re.finditer(re.escape(cue), text))
+    for start, end in spans:
+        for i in range(start, end):
+            masked[i] = True
+    return masked
+
+
+@dataclass(frozen=True)
+class _Token:
+    word: str
+    strong: bool
+    known: bool
+    light: bool = False  # an everyday verb compound (办好, 拿到)
+    around: str = ""  # the word with up to three characters either side, as the question has it
+    start: int = 0  # where it starts in the normalised question
+    end: int = 0
+
+
+def focus_tokens(question: str) -> list[_Token]:
+    """The question's content words, in order, without repeats."""
+    text = normalize(question)
+    masked = _mask(text)
+    out: list[_Token] = []
+    seen: set[str] = set()
+    for raw, pos, offset in _tagged(text):
+        word = raw.strip()
+        if not word or not _TOKEN.fullmatch(word):
+            continue
+        if sum(masked[offset : offset + len(word)]) * 2 >= len(word):
+            continue  # mostly scaffolding or the asked aspect's own words
+        if any(masked[offset : offset + len(word)]):
+            # the segmenter glued a cue to a word (多少家|高企 → 家高企): keep the rest
+            kept = "".join(c for c, m in zip(word, masked[offset:], strict=False) if not m)
+            offset += word.find(kept[:1]) if kept else 0
+            word = kept
+            if not _in_dictionary(word) and len(word) < 2:
+                continue
+        numeric = pos.startswith(("m", "t")) and bool(_NUMERIC.search(word))
+        if (pos.startswith(_DROP_POS) or numeric or _TEMPORAL.match(word)) and _CJK.match(word):
+            continue  # see _DROP_POS
+        known = _in_dictionary(word)
+        if not known and _CJK.match(word):
+            # an unknown word glued to a function character by the segmenter (能领, 那要, 人能)
+            word = word.strip(_FUNCTION_LEAD + _OOV_EDGE)
+        if len(word) == 2 and word[0] in "不没未" and _CJK.match(word):
+            continue  # 不会, 没有: a negated verb (会不会, 有没有) is grammar here
+        descriptor = False
+        for noun in () if word in _ANSWER_NOUNS else _ANSWER_NOUNS:
+            if len(word) - len(noun) >= 2 and word.endswith(noun):
+                # 优惠政策 → 优惠, 补救措施 → 补救: it says what kind of answer, weakly
+                word, descriptor = word[: -len(noun)], True
+                break
+        if len(word) >= 3 and word[0] in "可能要会将应需" and _CJK.match(word):
+            word = word[1:]  # 可延长 → 延长: a modal verb stuck to the verb it governs
+        if len(word) == 3 and word[0] in "交付缴领办拿给" and _CJK.match(word) and not known:
+            word = word[1:]  # 交租金 → 租金: a light verb stuck to its object
+        if len(word) >= 3 and word[-1] in "对向从于为给" and _CJK.match(word):
+            word = word[:-1]  # 系统对 → 系统: a preposition stuck to the noun before it
+        if not word or word in _STOP_WORDS or word in _ANSWER_NOUNS or word in seen:
+            continue
+        if _CITY.match(word):
+            continue  # 大理市, 东营市: a place, checked on its own (bot/places.py)
+        if pos.startswith("ns") and (places_in(word) or _PLACE_SUFFIX.search(word)):
+            continue  # a place name: checked on its own (bot/places.py)
+        if _CJK.match(word) and len(word) < 2:
+            continue  # a single character (养, 开, 刻) carries too little on its own
+        if not _CJK.match(word) and (len(word) < 2 or word.isdigit()):
+            continue
+        if places_in(word) and len(word) <= 4:
+            continue  # places are checked on their own (bot/places.py)
+        strong = not _CJK.match(word) or (
+            pos.startswith(_STRONG_POS) and pos != "vd" and not descriptor
+        )
+        light = not strong and (
+            (len(word) == 2 and word[0] in _LIGHT_VERB) or (len(word) <= 3 and word[-1] in _COMPLEMENT)
+        )
+        seen.add(word)
+        at = text.find(word, offset)
+        start = max(0, at - 3)
+        out.append(
+            _Token(word, strong, known, light, text[start : at + len(word) + 3], at, at + len(word))
+        )
+    return out
+
+
+def focus_words(question: str) -> list[str]:
+    """The question's content words, in order, without repeats."""
+    return [t.word for t in focus_tokens(question)]
+
+
+# 许可证 is what 许可 grants, 申请表 the 申请's form: a three-character word whose head is
+# in the evidence and whose last character only says what kind of thing it is.
+_KIND_SUFFIX = "证书表费区位点所处类型式性化金款率期额单号生者"
+
+
+def supports(
+    word: str,
+    evidence: str,
+    grams: set[str],
+    lexicon: Lexicon,
+    known: bool = True,
+    around: str = "",
+) -> bool:
+    """Whether normalised evidence mentions the word, a synonym, or (long words) nearly all of it."""
+    if word in evidence or any(s in evidence for s in lexicon.same(word)):
+        return True
+    if len(word) >= 2 and word in _compact(evidence):
+        return True  # 水电 in "水、电、燃气"
+    if not _CJK.match(word):
+        return False
+    if len(word) == 2 and word[0] in _FUNCTION_LEAD and word[1] in evidence:
+        return True  # 有奖, 能领: a function character and the word that matters
+    if not known:
+        # a segmenter's guess (家山科 from 岱家山科创城, 进众 from 进众创空间): half of it or
+        # more lies in a stretch of three or more characters that the evidence repeats
+        return _covered_chars(word, around or word, evidence) * 2 >= len(word)
+    if len(word) == 3 and word[2] in _KIND_SUFFIX and word[:2] in evidence:
+        return True
+    if len(word) >= 4:
+        # a long word made of parts ("高新技术"): all but one of its bigrams must be there
+        parts = bigram_set(word)
+        return len(parts) >= 3 and len(parts & grams) >= len(parts) - 1
+    return False
+
+
+def _content_char(char: str, masked: list[bool], at: int) -> bool:
+    """A Chinese character that belongs to the question's content (not grammar, not a cue)."""
+    return bool(_CJK.match(char)) and char not in _GRAMMAR_CHARS and not masked[at]
+
+
+@lru_cache(maxsize=256)
+def _compact(evidence: str) -> str:
+    return re.sub(r"[、，,·/\s]+", "", evidence)
+
+
+_GRAMMAR_CHARS = set(_FUNCTION_LEAD) | set("的了吗呢吧啊呀么是和与及或之已将均曾正所对向从于为以")
+
+
+def _covered_chars(word: str, around: str, evidence: str) -> int:
+    """Characters of the word inside a stretch the evidence repeats: three or more
+    characters, or two that reach into the neighbouring word without a grammar character
+    (会费 from 交会|费; not 店有 from 闪店|有)."""
+    lead = max(0, around.find(word))
+    covered = [False] * len(around)
+    for i in range(len(around)):
+        for j in range(i + 2, min(len(around), i + 8) + 1):
+            piece = around[i:j]
+            if len(piece) == 2 and (set(piece) & _GRAMMAR_CHARS or lead <= i and j <= lead + len(word)):
+                continue
+            if piece in evidence:
+                for k in range(i, j):
+                    covered[k] = True
+    return sum(covered[lead : lead + len(word)])
+
+
+class FocusChecker:
+    """Focus terms of a question, weighted by the knowledge base, checked against evidence."""
+
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        document_share: Callable[[str], float],
+        generic_share: float = 0.2,
+    ) -> None:
+        """`document_share(word)`: the share of documents that mention the word (0–1)."""
+        self.lexicon = lexicon
+        self.document_share = document_share
+        self.generic_share = generic_share
+
+    def known_as_synonym(self, word: str) -> bool:
+        """Whether some document uses a synonym of the word (IPO → 上市)."""
+        return any(self.document_share(s) > 0 for s in self.lexicon.same(normalize(word)))
+
+    def _share(self, word: str) -> float:
+        return max(
+            [self.document_share(word), *(self.document_share(s) for s in self.lexicon.same(word))]
+        )
+
+    def terms(self, question: str) -> list[FocusTerm]:
+        """The question's focus terms, weighted and classified by the knowledge base."""
+        text = normalize(question)
+        masked = _mask(text)
+        out: list[FocusTerm] = []
+        tokens: list[_Token] = []
+        for token in focus_tokens(question):
+            word, share = token.word, self._share(token.word)
+            if share == 0.0 and _CJK.match(word):
+                # in no document: perhaps a word with a grammar character stuck to it (时会, 可延长)
+                bare = word.strip(_FUNCTION_LEAD + _OOV_EDGE)
+                if bare != word:
+                    if len(bare) < 2:
+                        continue
+                    word, share = bare, self._share(bare)
+            weight = (1.0 if token.strong else 0.5) / (0.05 + share)  # rarer: carries more
+            tokens.append(token)
+            out.append(
+                FocusTerm(
+                    word,
+                    weight,
+                    generic=share >= self.generic_share,
+                    strong=token.strong,
+                    unknown=share == 0.0 and (token.known or token.strong) and not token.light,
+                    known=token.known,
+                    around=token.around,
+                )
+            )
+        heads = [i for i, t in enumerate(out) if t.strong and not t.generic]
+        if heads:
+            h = heads[-1]
+            out[h] = dataclasses.replace(out[h], head=True)
+            # the words right before the head make one noun phrase with it (创业担保贷款,
+            # 碳排放权质押贷款); a verb that opens the phrase governs it instead (处置哄抬物价)
+            start = tokens[h].start
+            for i in range(h - 1, -1, -1):
+                between = text[tokens[i].end : start]
+                if len(between) > 1 or (between and not _content_char(between, masked, tokens[i].end)):
+                    break
+                at = tokens[i].start - 1
+                inside = at >= 0 and _content_char(text[at], masked, at)
+                if tokens[i].strong or (inside and not tokens[i].light):
+                    out[i] = dataclasses.replace(out[i], modifier=True)
+                start = tokens[i].start
+        return out
+
+    def check(
+        self, terms: list[FocusTerm], evidence: Iterable[str], document: str = ""
+    ) -> FocusCheck:
+        """Which focus terms the evidence supports.
+
+        `document`: the whole document the evidence is part of. A word the document
+        repeats (twice or more) is what the document is about — 许可证 in a permit guide —
+        and counts as supported by any passage of it; the asked subject itself (宠物) is
+        never in a document that does not answer it.
+        """
+        text = normalize("\n".join(evidence))
+        grams = bigram_set(text)
+        whole = normalize(document) if document else ""
+        supported = []
+        for t in terms:
+            ok = supports(t.word, text, grams, self.lexicon, t.known, t.around)
+            if not ok and whole:
+                ok = any(whole.count(w) >= 2 for w in (t.word, *self.lexicon.same(t.word))) or (
+                    len(t.word) >= 4
+                    and supports(t.word, whole, bigram_set(whole), self.lexicon, t.known, t.around)
+                )
+            supported.append(ok)
+        return FocusCheck(terms, supported)

@@ -1,0 +1,155 @@
+"""A document's own structure, as answers need it: sections, lines, lists and their items.
+
+Headings are Markdown (`##`, `###`) or the official Chinese kind on a line of their own
+(一、申请条件 · 第二章 支持措施 · （一）申报材料). A *block* is a run of lines that belong
+together: a list (its lead-in line ending in "：" and every item: - …, 1. …, （1）…, ①…),
+a run of 「label：value」 rows (a table, a contact card), or one paragraph. An answer that
+quotes a block quotes it whole and keeps its lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.answering.aspects import heading_aspects
+from bot.text import split_sentences
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_CN_NUMERAL = "一二三四五六七八九十"
+# 一、申请条件 / 第二章 支持措施 / （一）申报材料 — short, no sentence punctuation
+_CN_HEADING = re.compile(
+    rf"^(?:[{_CN_NUMERAL}]{{1,3}}[、.．]|第[{_CN_NUMERAL}百]+[章节部分]|（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\))"
+    r"\s*([^。；;，,！？!?]{2,30})$"
+)
+_SUB_HEADING = re.compile(rf"^(?:（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\))")
+_ITEM = re.compile(
+    r"^(?:[-*•·▪●○]\s*|\d{1,2}[.．](?!\d)\s*|\d{1,2}[、)）]\s*|[（(]\d{1,2}[)）]\s*|[①-⑳]\s*|"
+    rf"（[{_CN_NUMERAL}]{{1,3}}）)"
+)
+_ROW = re.compile(r"^[^：:。；;！？!?]{1,24}[：:]\s*\S")
+_INTRO = re.compile(r"[：:]\s*$")
+# A space between two pieces of Chinese text is a paragraph break in flattened notices.
+_PARAGRAPH_SPACE = re.compile(
+    r"(?<=[\u3400-\u9fff”）)】。；：:])[ \t\u3000]+(?=[\u3400-\u9fff“（(【]|\d{1,2}[.．、](?!\d))"
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str  # innermost heading ('' before the first one)
+    context: str  # every heading above and including it: "支持措施 申报材料"
+    aspects: frozenset[str]  # what the heading names (aspects.heading_aspects)
+    start: int  # first line
+    end: int  # one past the last line
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    section: int
+    block: int
+    item: bool  # a list item or a 「label：value」 row
+    sentences: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    sections: tuple[Section, ...]
+    lines: tuple[Line, ...]
+    blocks: tuple[tuple[int, int], ...]  # (first line, one past the last) of each block
+
+    def block_lines(self, block: int) -> tuple[Line, ...]:
+        start, end = self.blocks[block]
+        return self.lines[start:end]
+
+    def section_lines(self, section: int) -> tuple[Line, ...]:
+        s = self.sections[section]
+        return self.lines[s.start : s.end]
+
+
+def _heading(line: str) -> tuple[int, str] | None:
+    """(level, text) when the line is a heading; level 1 is the document title."""
+    m = _MD_HEADING.match(line)
+    if m:
+        return len(m.group(1)), m.group(2).strip()
+    m = _CN_HEADING.match(line)
+    if m:
+        return (3 if _SUB_HEADING.match(line) else 2), m.group(1).strip()
+    return None
+
+
+def _physical_lines(text: str) -> list[str]:
+    out = []
+    for raw in text.splitlines():
+        for part in _PARAGRAPH_SPACE.split(raw.strip()):
+            if part.strip():
+                out.append(part.strip())
+    return out
+
+
+@lru_cache(maxsize=2048)
+def layout(text: str) -> Layout:
+    """Sections, lines and blocks of a document's text (cached: documents are immutable)."""
+    sections: list[Section] = []
+    lines: list[Line] = []
+    raw_lines: list[tuple[str, int, bool]] = []
+    stack: list[tuple[int, str]] = []
+    current = -1
+    for text_line in _physical_lines(text):
+        head = _heading(text_line)
+        if head is not None:
+            level, title = head
+            if level == 1:
+                continue  # the document title; every answer cites it anyway
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, title))
+            if current >= 0:
+                sections[current] = _close(sections[current], len(raw_lines))
+            sections.append(
+                Section(title, " ".join(t for _, t in stack), heading_aspects(title), len(raw_lines), -1)
+            )
+            current = len(sections) - 1
+            continue
+        if current < 0:
+            sections.append(Section("", "", frozenset(), 0, -1))
+            current = 0
+        item = bool(_ITEM.match(text_line) or _ROW.match(text_line))
+        raw_lines.append((text_line, current, item))
+    if current >= 0:
+        sections[current] = _close(sections[current], len(raw_lines))
+    sections = [s for s in sections if s.end > s.start]
+    # re-number sections after dropping empty ones
+    section_of = {}
+    for n, s in enumerate(sections):
+        for i in range(s.start, s.end):
+            section_of[i] = n
+    blocks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(raw_lines):
+        sec = section_of[i]
+        text_line, _, item = raw_lines[i]
+        j = i + 1
+        if item or (_INTRO.search(text_line) and j < len(raw_lines) and raw_lines[j][2]):
+            # a list: its lead-in and every item that follows in the same section
+            while j < len(raw_lines) and raw_lines[j][2] and section_of[j] == sec:
+                j += 1
+        blocks.append((i, j))
+        i = j
+    block_of = {n: b for b, (s, e) in enumerate(blocks) for n in range(s, e)}
+    for n, (text_line, _, item) in enumerate(raw_lines):
+        lines.append(
+            Line(text_line, section_of[n], block_of[n], item, tuple(split_sentences(text_line)))
+        )
+    return Layout(tuple(sections), tuple(lines), tuple(blocks))
+
+
+def _close(section: Section, end: int) -> Section:
+    return Section(section.heading, section.context, section.aspects, section.start, end)
+
+
+def render(lines: list[Line] | tuple[Line, ...]) -> str:
+    """Lines as the answer shows them: one line each, as the document has them."""
+    return "\n".join(line.text for line in lines)

@@ -49,7 +49,7 @@ def _faq_texts(match: FaqMatch) -> list[str]:
 
 def _pieces(text: str) -> list[str]:
     """An extractive answer streamed as a few deltas, sentence by sentence."""
-    parts = [p for p in re.split(r"(?<=[。！？；])", text) if p]
+    parts = [p for p in re.split(r"(?<=[。！？；\n])", text) if p]
     return parts or [text]
 
 

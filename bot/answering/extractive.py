@@ -90,9 +90,6 @@ class AnswerPolicy:
     # 要多久), and of a sentence that states the aspect itself.
     aspect_section_bonus: float = 0.3
     aspect_sentence_bonus: float = 0.1
-    # A best sentence that itself holds this share of the question's terms is what the
-    # question restates: the aspect's section does not override it.
-    restated_share: float = 0.6
     # Score bonus for the share of the question's focus words a sentence (in context) has.
     focus_bonus: float = 0.3
     # When the best document's passage lacks the question's focus, try the next documents
@@ -502,14 +499,19 @@ class ExtractiveAnswerer:
             for c in self._aspect_candidates(sequences[best.hit_rank], layouts[best.hit_rank], asked)
             if self._compact(layouts[best.hit_rank], c.section)
         ]
-        # A question that restates one sentence of a notice (most of its terms in that
-        # sentence itself) is answered there, whatever section headings say.
-        restated = best.own >= self.policy.restated_share and not (
-            asked & layouts[best.hit_rank].sections[best.section].aspects
-        )
-        if in_aspect and not restated:
+        def about(c: _Candidate) -> float:  # focus share with the whole document's help
+            if not terms or self.focus is None:
+                return 1.0
+            doc = hits[c.hit_rank].document
+            context = layouts[c.hit_rank].sections[c.section].context
+            return self.focus.check(
+                terms, [c.text, context, doc.title], doc.text
+            ).specific_coverage
+
+        if in_aspect:
             top = max(in_aspect, key=lambda c: c.score)
-            if top.focus >= best.focus - 1e-9:
+            # words the document as a whole is about (设立区域总部) need not be in the section
+            if top.focus >= best.focus - 1e-9 or about(top) >= about(best) - 1e-9:
                 return self._section_pick(top, layouts[best.hit_rank], asked)
         pick = self._plain_pick(best, sequences[best.hit_rank], layouts[best.hit_rank], asked, wants_list)
         checked = asked & CHECKED_ASPECTS
@@ -531,15 +533,6 @@ class ExtractiveAnswerer:
         if asked and not pick.aspect_matched and not in_aspect:
             # the best document does not state the asked aspect: another top document's
             # section for it, if that section is as much about the question
-            def about(c: _Candidate) -> float:  # focus share with the whole document's help
-                if not terms or self.focus is None:
-                    return 1.0
-                doc = hits[c.hit_rank].document
-                context = layouts[c.hit_rank].sections[c.section].context
-                return self.focus.check(
-                    terms, [c.text, context, doc.title], doc.text
-                ).specific_coverage
-
             floor = about(best) - 1e-9
             others = [
                 c

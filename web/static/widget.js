@@ -46,6 +46,9 @@
     ".close{background:none;border:none;color:#fff;font-size:22px;cursor:pointer;line-height:1}" +
     ".log{flex:1;overflow-y:auto;padding:12px 14px;background:#f6f7f9}" +
     ".msg{margin:8px 0;max-width:88%;padding:9px 12px;border-radius:10px;white-space:pre-wrap;word-break:break-word}" +
+    ".bot{white-space:normal}.text p{margin:0 0 4px}.text .list{margin:2px 0 6px;padding-left:22px}.text li{margin:1px 0}" +
+    ".tel{color:#1a4fb5;text-decoration:underline;white-space:nowrap}" +
+    ".badge{display:inline-block;margin-left:6px;padding:0 5px;border-radius:3px;background:#fff3cd;color:#8a5a00;font-size:11px;font-weight:400;vertical-align:middle}" +
     ".user{margin-left:auto;background:var(--c);color:#fff}" +
     ".bot{background:#fff;border:1px solid #e3e5e8}" +
     ".bot.refused{border-color:#f0c36d;background:#fffaf0}" +
@@ -175,25 +178,75 @@
   }
 
   // --- rendering (text only) ------------------------------------------------------------
-  function renderAnswer(node, msg) {
-    node.textContent = "";
-    var body = el("div", { class: "text" });
-    String(msg.text || "").split(/(\[\d+\])/).forEach(function (part) {
+  // Phone numbers become tel: links on phones (a tap dials); elsewhere they stay text.
+  var PHONE = /(0\d{2,3}-\d{4}-?\d{3,4}|0\d{2,3}-\d{7,8}|1[3-9]\d{9}|\b12345\b|\b9\d{4}\b)/;
+  var onPhone = !!(window.matchMedia && window.matchMedia("(pointer: coarse), (max-width: 480px)").matches);
+
+  function phones(parent, text) {
+    text.split(PHONE).forEach(function (part, i) {
+      if (!part) return;
+      if (i % 2 === 1) {
+        parent.appendChild(onPhone
+          ? el("a", { class: "tel", href: "tel:" + part.replace(/[^\d]/g, ""), text: part })
+          : el("span", { class: "tel", text: part }));
+      } else {
+        parent.appendChild(document.createTextNode(part));
+      }
+    });
+  }
+
+  function inline(parent, text, msg) {  // [n] markers → buttons, phone numbers → links
+    text.split(/(\[\d+\])/).forEach(function (part) {
       var m = /^\[(\d+)\]$/.exec(part);
       var src = m && msg.sources && msg.sources[Number(m[1]) - 1];
       if (src) {
-        body.appendChild(el("button", {
+        parent.appendChild(el("button", {
           class: "cite", type: "button", text: part, "aria-label": "查看来源 " + m[1] + "：" + (src.title || ""),
           onclick: function () { showSource(src); }
         }));
       } else if (part) {
-        body.appendChild(document.createTextNode(part));
+        phones(parent, part);
       }
     });
+  }
+
+  // One element per line of the answer: a list stays a list (one item a line, steps keep
+  // their numbers), a 「label：value」 row stays a row. Built as elements, never as HTML.
+  var BULLET = /^\s*[-*•·▪●]\s*(.*)$/;
+  var NUMBERED = /^\s*[(（]?(\d{1,2})[.．、)）]\s*(.*)$/;
+  function renderText(body, text, msg) {
+    var list = null;
+    text.split("\n").forEach(function (line) {
+      var b = BULLET.exec(line), n = b ? null : NUMBERED.exec(line);
+      if (b || n) {
+        var kind = b ? "ul" : "ol";
+        if (!list || list.tagName.toLowerCase() !== kind) {
+          list = el(kind, { class: "list" });
+          body.appendChild(list);
+        }
+        var item = el("li", n ? { value: n[1] } : null);
+        inline(item, b ? b[1] : n[2], msg);
+        list.appendChild(item);
+        return;
+      }
+      list = null;
+      if (!line.trim()) return;
+      var para = el("p", { class: "line" });
+      inline(para, line, msg);
+      body.appendChild(para);
+    });
+  }
+
+  function renderAnswer(node, msg) {
+    node.textContent = "";
+    var body = el("div", { class: "text" });
+    renderText(body, String(msg.text || ""), msg);
     node.appendChild(body);
     node.classList.toggle("refused", msg.answered === false);
     if (msg.answered === false && msg.contact) {
-      node.appendChild(el("div", { class: "contact", text: "建议咨询：" + msg.contact }));
+      var contactLine = el("div", { class: "contact", text: "建议咨询：" });
+      phones(contactLine, msg.contact);
+      node.appendChild(contactLine);
     }
     if (msg.error) {
       node.appendChild(el("span", { class: "error", text: msg.error }));
@@ -219,10 +272,21 @@
 
   function showSource(src) {
     source.textContent = "";
-    source.appendChild(el("h3", { text: src.title || "来源" }));
-    if (src.department) source.appendChild(el("p", { class: "dept", text: src.department }));
-    if (src.section) source.appendChild(el("p", { class: "dept", text: src.section }));
-    if (src.snippet) source.appendChild(el("p", { text: src.snippet }));
+    var head = el("h3", { text: src.title || "来源" });
+    if (src.sample) head.appendChild(el("span", { class: "badge", text: "示例", title: "示例资料，非正式文件" }));
+    source.appendChild(head);
+    var facts = [src.department, src.section, src.updated ? "更新于 " + src.updated : ""].filter(Boolean);
+    if (facts.length) source.appendChild(el("p", { class: "dept", text: facts.join(" · ") }));
+    if (src.snippet) {
+      var snippet = el("p");
+      phones(snippet, src.snippet);
+      source.appendChild(snippet);
+    }
+    if (src.contact) {
+      var contact = el("p", { class: "dept", text: "咨询电话：" });
+      phones(contact, src.contact);
+      source.appendChild(contact);
+    }
     if (src.url && /^https?:\/\//i.test(src.url)) {
       source.appendChild(el("a", { href: src.url, target: "_blank", rel: "noopener noreferrer", text: "查看原文" }));
     }

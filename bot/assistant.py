@@ -33,6 +33,18 @@ from bot.text import normalize
 
 log = logging.getLogger(__name__)
 
+# Why a question was not answered, as staff read it in the hit test.
+REFUSAL_REASONS_ZH = {
+    "empty_index": "知识库为空",
+    "unknown_terms": "问题中的英文术语在知识库中不存在",
+    "other_place": "问题问的是其他地区",
+    "weak_evidence": "知识库中没有足够相关的内容",
+    "not_in_evidence": "引用的段落没有提到问题所问的事物",
+    "aspect_not_stated": "引用的文档没有写明所问的方面（时限、收费、地点等）",
+    "no_sentence": "没有可引用的句子",
+    "llm_declined": "语言模型判断资料不足以回答",
+}
+
 
 @dataclass
 class StreamEvent:
@@ -121,7 +133,7 @@ class Assistant:
         if self.generator is not None and extractive.answered:
             try:
                 answer = self._from_generated(
-                    self.generator.generate(standalone, found.hits), standalone, found
+                    self.generator.generate(standalone, found.hits), standalone, found, extractive
                 )
             except GenerationError as exc:
                 log.warning("LLM unavailable (%s); answering extractively", exc.message)
@@ -157,7 +169,7 @@ class Assistant:
                             if item.declined and shown:
                                 yield StreamEvent("reset", {})
                             item.text = shown
-                            answer = self._from_generated(item, standalone, found)
+                            answer = self._from_generated(item, standalone, found, extractive)
                             break
                         shown += item
                         yield StreamEvent("delta", {"text": item})
@@ -186,7 +198,7 @@ class Assistant:
             return llm_rewrite(self.llm, question, history)
         return rule_rewrite(question, history, self.focus.lexicon)
 
-    def _faq_match(self, question: str, category: str | None = None) -> FaqMatch | None:
+    def match_faq(self, question: str, category: str | None = None) -> FaqMatch | None:
         """The FAQ entry the question closely matches, whose text speaks about its focus and,
         for a plainly checkable aspect (time, fee, place, hours …), states it."""
         terms = self.focus.terms(question)
@@ -195,13 +207,16 @@ class Assistant:
         def accept(match: FaqMatch) -> bool:
             if not self.focus.check(terms, _faq_texts(match)).passed:
                 return False
-            return not checked or any(states(a, match.document.text) for a in checked)
+            # an aspect the entry's own question asks is what staff answered; another one
+            # (周六 against an entry about parking) must be in the entry's answer
+            other = checked - asked_aspects(normalize(match.phrasing)).aspects
+            return not other or any(states(a, match.document.text) for a in other)
 
         return self.retriever.match_faq(question, category, accept)
 
     def _faq(self, question: str, category: str | None) -> Answer | None:
         """A staff-written answer when the question closely matches an FAQ entry."""
-        match = self._faq_match(question, category)
+        match = self.match_faq(question, category)
         if match is None:
             return None
         found = self.retriever.search(question, k=self.settings.top_k, category=category)
@@ -212,10 +227,14 @@ class Assistant:
         found = self.retriever.search(question, k=self.settings.top_k, category=category)
         return found, self._answer(question, found)
 
-    def _from_generated(self, generated: Generated, question: str, found: Retrieval) -> Answer:
+    def _from_generated(
+        self, generated: Generated, question: str, found: Retrieval, basis: Answer
+    ) -> Answer:
+        """The LLM's answer; `basis` is the extractive answer whose evidence passed the gate."""
         if generated.declined:
             refusal = self.answerer.refuse(question, found, "weak_evidence")
             refusal.mode = "llm"
+            refusal.refusal_reason = "llm_declined"
             return refusal
         return Answer(
             text=generated.text,
@@ -223,6 +242,8 @@ class Assistant:
             sources=generated.sources,
             retrieved=found.hits,
             mode="llm",
+            confidence=basis.confidence,
+            evidence=basis.evidence,
         )
 
     def _finish(self, question: str, sid: str, standalone: str, answer: Answer) -> Answer:
@@ -236,6 +257,8 @@ class Assistant:
                 answer.mode,
                 answer.sources[0].doc_id if answer.sources else "",
                 sid,
+                confidence=round(answer.confidence, 3) if answer.answered else None,
+                reason=answer.refusal_reason,
             )
         if self.settings.session_turns:
             self.sessions.append(
@@ -270,19 +293,41 @@ class Assistant:
 
     # --- for staff ------------------------------------------------------------------
     def hit_test(self, question: str, k: int = 5) -> dict[str, Any]:
-        """What the assistant would retrieve for a question, with scores (nothing is logged)."""
+        """What the assistant would retrieve and answer for a question, with scores a person can
+        read: how much of the question's focus and asked aspect the quoted passage covers, which
+        section it comes from, each document's relevance (0–100, the best is 100) and term
+        coverage (nothing is logged)."""
         found = self.retriever.search(question, k=k)
-        match = self._faq_match(question)
+        match = self.match_faq(question)
         nearest = match or self.retriever.nearest_faq(question)
-        answer = self.answerer.from_faq(match, found) if match else self._answer(question, found)
+        if match:
+            check = self.focus.check(self.focus.terms(question), _faq_texts(match))
+            answer = self.answerer.from_faq(match, found, check)
+        else:
+            answer = self._answer(question, found)
+        top_score = found.hits[0].score if found.hits else 0.0
+        evidence = answer.evidence.public() if answer.evidence is not None else None
+        terms = self.focus.terms(question)
         return {
             "question": question,
             "answered": answer.answered,
             "mode": answer.mode,
             "answer": answer.text,
-            "refusal_reason": ""
-            if answer.answered
-            else self.answerer.uncovered_reason(question, found),
+            "refusal_reason": "" if answer.answered else answer.refusal_reason,
+            "refusal_reason_zh": "" if answer.answered else REFUSAL_REASONS_ZH.get(
+                answer.refusal_reason, answer.refusal_reason
+            ),
+            "confidence": round(answer.confidence, 3),
+            "evidence": evidence,
+            "focus_terms": [
+                {
+                    "word": t.word,
+                    "decisive": t.decisive,
+                    "subject": t.head,
+                    "generic": t.generic,
+                }
+                for t in terms
+            ],
             "faq": None
             if nearest is None
             else {
@@ -304,7 +349,10 @@ class Assistant:
                     "kind": hit.document.kind,
                     "category": hit.document.category,
                     "score": round(hit.score, 6),
+                    "relevance": round(100 * hit.score / top_score) if top_score else 0,
                     "coverage": round(hit.coverage, 4),
+                    "cited": bool(answer.answered and answer.sources)
+                    and answer.sources[0].doc_id == hit.document.doc_id,
                     "chunks": [
                         {
                             "chunk_id": chunk.chunk_id,

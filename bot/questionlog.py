@@ -19,6 +19,11 @@ CREATE TABLE IF NOT EXISTS question_log (
 );
 CREATE INDEX IF NOT EXISTS question_log_at ON question_log(at);
 """
+# Columns added after the first release: (name, declaration), added in place when missing.
+_ADDED = (
+    ("confidence", "REAL"),  # how well the evidence covered the question (NULL: not measured)
+    ("reason", "TEXT NOT NULL DEFAULT ''"),  # why it was refused (weak_evidence, not_in_evidence …)
+)
 DAY = 86400.0
 
 
@@ -26,6 +31,11 @@ class QuestionLog(SQLiteTable):
     def __init__(self, path: Path, retention_days: float = 180.0) -> None:
         super().__init__(path, _SCHEMA)
         self.retention_s = retention_days * DAY
+        with self._lock:
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(question_log)")}
+            for name, declaration in _ADDED:
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE question_log ADD COLUMN {name} {declaration}")
 
     def add(
         self,
@@ -36,20 +46,34 @@ class QuestionLog(SQLiteTable):
         top_doc: str = "",
         session_id: str = "",
         now: float | None = None,
+        confidence: float | None = None,
+        reason: str = "",
     ) -> None:
         now = time.time() if now is None else now
         with self._lock:
             self._db.execute(
                 "INSERT INTO question_log (at, session_id, question, standalone, answered, mode,"
-                " top_doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (now, session_id, question, standalone, int(answered), mode, top_doc),
+                " top_doc, confidence, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    now,
+                    session_id,
+                    question,
+                    standalone,
+                    int(answered),
+                    mode,
+                    top_doc,
+                    confidence,
+                    reason,
+                ),
             )
             self._db.execute("DELETE FROM question_log WHERE at < ?", (now - self.retention_s,))
 
     def since(self, days: float, now: float | None = None) -> list[dict[str, object]]:
         """Questions of the last `days` days, newest first."""
         now = time.time() if now is None else now
-        keys = ("at", "question", "standalone", "answered", "mode", "top_doc")
+        keys = (
+            "at", "question", "standalone", "answered", "mode", "top_doc", "confidence", "reason"
+        )  # fmt: skip
         return self._dicts(
             f"SELECT {', '.join(keys)} FROM question_log WHERE at >= ? ORDER BY id DESC",
             (now - days * DAY,),

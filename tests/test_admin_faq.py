@@ -278,3 +278,53 @@ def test_a_slow_refresh_cannot_undo_a_newer_one(kb: Settings, embedder: Embedder
         book.close()
         audit.close()
         bot.close()
+
+
+def test_insight_lists_doubtful_answers_counts_follow_ups_as_asked_and_draws_days(
+    client: TestClient,
+) -> None:
+    first = _ask(client, "企业开办要几个工作日办结？")
+    follow = client.post(
+        "/api/chat", json={"question": "当天能拿吗？", "session_id": first["session_id"]}
+    ).json()
+    answered = int(first["answered"]) + int(follow["answered"])
+    # an answer whose evidence covered the question poorly, as the log keeps it
+    bot = client.app.state.assistant  # type: ignore[attr-defined]
+    bot.questions.add("开办企业有啥讲究", "开办企业有啥讲究", True, "extractive", "startup", "s1", confidence=0.3)
+    bot.questions.add("刻章有讲究吗", "刻章有讲究吗", False, "extractive", "", "s2", reason="not_in_evidence")
+
+    got = client.get("/api/admin/insight", params={"days": 7}).json()
+    low = got["low_confidence"]
+    assert [g["question"] for g in low] == ["开办企业有啥讲究"]
+    assert low[0]["confidence"] == 0.3 and low[0]["doc_id"] == "startup"
+    assert got["low_confidence_threshold"] == bot.answerer.policy.low_confidence
+    # a follow-up is counted as the question it stands for, never as "当天能拿吗？"
+    worded = {g["question"] for g in got["top"]}
+    assert "当天能拿吗？" not in worded and any("当天能拿吗" in w and len(w) > 6 for w in worded)
+    # one bar per day of the period, today's holding every question
+    days = got["daily"]
+    assert len(days) == 7 and days[-1]["asked"] == got["asked"] == 4
+    assert days[-1]["answered"] == answered + 1 and sum(d["asked"] for d in days[:-1]) == 0
+
+
+def test_a_question_log_from_the_previous_release_is_upgraded_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "records.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE question_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL,"
+        " session_id TEXT NOT NULL, question TEXT NOT NULL, standalone TEXT NOT NULL,"
+        " answered INTEGER NOT NULL, mode TEXT NOT NULL, top_doc TEXT NOT NULL DEFAULT '');"
+        "INSERT INTO question_log (at, session_id, question, standalone, answered, mode)"
+        " VALUES (strftime('%s','now'), 's', '旧问题', '旧问题', 1, 'extractive');"
+    )
+    old.commit()
+    old.close()
+    from bot.questionlog import QuestionLog
+
+    log = QuestionLog(path)
+    log.add("新问题", "新问题", True, "extractive", confidence=0.9)
+    rows = {r["question"]: r for r in log.since(1)}
+    assert rows["旧问题"]["confidence"] is None and rows["新问题"]["confidence"] == 0.9
+    log.close()

@@ -489,7 +489,13 @@ def test_insight_group_becomes_a_faq_in_one_click(
     page.locator(".tabs [data-view=insight]").click()
     covered = page.locator("#unanswered-table tbody tr", has_text=group["question"]).first
     covered.get_by_text("已有问答 " + saved[0]["doc_id"]).wait_for()
+    # the day's questions as a bar (and the answered share as a line), drawn as SVG elements
+    chart = page.locator("#daily-chart svg")
+    assert chart.locator("rect").count() == 30 and chart.locator("circle").count() >= 1
+    assert "合计" in page.locator("#daily-chart figcaption").inner_text()
+    assert page.locator("#low-confidence-table").is_visible()
     page.screenshot(path=str(ARTIFACTS / "admin-insight.png"), full_page=True)
+    shutil.copyfile(ARTIFACTS / "admin-insight.png", DOCS / "admin-insight.png")
     api.delete(f"/api/admin/faq/{saved[0]['id']}")
     assert page.errors == []  # type: ignore[attr-defined]
 
@@ -507,7 +513,9 @@ def test_hit_test_shows_ranked_documents_and_passages(
     cells = first.locator("td")
     assert cells.nth(1).inner_text() == "江岸区人才公寓申请指南"
     assert cells.nth(2).inner_text() == "talent-apartment"
-    assert float(cells.nth(4).inner_text()) > 0
+    assert cells.nth(4).inner_text() == "100"  # relevance: the best document is 100
+    summary = page.locator("#hit-summary").inner_text()
+    assert "问题焦点" in summary and "所问方面" in summary and "办理流程" in summary
     # a long passage is cut, and its toggle shows all of it
     passage = first.locator(".truncatable").first
     short = passage.locator("p").inner_text()
@@ -516,6 +524,11 @@ def test_hit_test_shows_ranked_documents_and_passages(
     assert len(passage.locator("p").inner_text()) > len(short)
     page.screenshot(path=str(ARTIFACTS / "admin-hit-test.png"), full_page=True)
     shutil.copyfile(ARTIFACTS / "admin-hit-test.png", DOCS / "admin-hit-test.png")
+    # a near-topic question: the word the passage lacks is shown struck out, with the reason
+    page.locator("#hit-form input[name=question]").fill("人才公寓可以养宠物吗？")
+    page.get_by_role("button", name="测试").click()
+    page.locator("#hit-summary .term.missing", has_text="宠物").wait_for()
+    assert "引用的段落没有提到问题所问的事物" in page.locator("#hit-summary").inner_text()
     assert page.errors == []  # type: ignore[attr-defined]
 
 

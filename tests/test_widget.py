@@ -276,3 +276,41 @@ def test_cors_and_framing_are_limited_to_allowed_origins(
         script = client.get("/widget.js")
         assert script.headers["content-type"].startswith("text/javascript")
         assert "attachShadow" in script.text and "innerHTML" not in script.text
+
+
+def test_answers_keep_their_structure_and_phone_numbers_dial(
+    browser: object, server: LiveServer
+) -> None:
+    for width, height, mobile in ((1280, 900, False), (375, 740, True)):
+        context = browser.new_context(  # type: ignore[attr-defined]
+            viewport={"width": width, "height": height}, is_mobile=mobile, locale="zh-CN"
+        )
+        page = context.new_page()
+        page.goto(server.url + "/chat")
+        page.locator("textarea").fill("贷款贴息需要什么材料？")
+        page.keyboard.press("Enter")
+        _wait_done(page)
+        answer = page.locator(".msg.bot").nth(1)
+        # a materials list arrives as a list: one element per item, from the first item
+        items = answer.locator("ul.list > li")
+        assert items.count() == 6
+        assert items.first.inner_text().startswith("《江岸区中小微企业贷款贴息申请表》")
+        assert answer.locator(".text p.line").count() == 0  # nothing but the list
+        page.locator("textarea").fill("贷款贴息的咨询电话是多少？")
+        page.keyboard.press("Enter")
+        _wait_done(page, 2)
+        phone = page.locator(".msg.bot").nth(2)
+        assert "027-5271-3801" in phone.inner_text()
+        links = phone.locator("a.tel")
+        if mobile:  # a tap dials
+            assert links.first.get_attribute("href") == "tel:02752713801"
+        else:
+            assert links.count() == 0 and phone.locator("span.tel").count() >= 1
+        # the source card: department, section, updated date and the 示例 badge
+        answer.locator("button.cite").first.click()
+        card = page.locator("section.source")
+        assert "更新于 2026-" in card.inner_text() and card.locator(".badge").inner_text() == "示例"
+        assert "区地方金融工作局" in card.inner_text()
+        name = "widget-answer-phone.png" if mobile else "widget-answer-list.png"
+        page.screenshot(path=str(ARTIFACTS / name))
+        context.close()

@@ -48,6 +48,9 @@ class SourcePublic(BaseModel):
     url: str
     score: float
     department: str = ""
+    contact: str = Field("", description="The document's contact (phone) for follow-up questions.")
+    updated: str = Field("", description="When the document was last updated (YYYY-MM-DD), if known.")
+    sample: bool = Field(False, description="Illustrative content, not an official document (示例).")
 
 
 class ChatResponse(BaseModel):

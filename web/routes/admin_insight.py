@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from bot.assistant import Assistant
-from bot.insight import QuestionGroup, group_questions
+from bot.insight import QuestionGroup, as_asked, daily_counts, group_questions
 from web.deps import AssistantDep
 from web.schemas import ErrorResponse, HitTestRequest
 from web.security import Editor
@@ -22,13 +22,27 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 def _mark_covered(assistant: Assistant, groups: list[QuestionGroup]) -> None:
     """Note the FAQ entry that now answers a group (after staff added one)."""
     for group in groups:
-        match = assistant.retriever.match_faq(group.question)
+        match = assistant.match_faq(group.question)
         group.extra["faq"] = match.document.doc_id if match else None
 
 
 def _insight(assistant: Assistant, days: int, limit: int) -> dict[str, Any]:
-    asked = assistant.questions.since(days)
+    # follow-ups count as the question they stand for (需要什么材料？ → 企业开办需要什么材料？)
+    asked = as_asked(assistant.questions.since(days))
     unanswered = group_questions(r for r in asked if not r["answered"])[:limit]
+    threshold = assistant.answerer.policy.low_confidence
+    doubtful_rows = [
+        r
+        for r in asked
+        if r["answered"] and r.get("confidence") is not None and float(str(r["confidence"])) < threshold
+    ]
+    doubtful = group_questions(doubtful_rows)[:limit]
+    for group in doubtful:
+        same = [r for r in doubtful_rows if r["question"] == group.question] or doubtful_rows
+        group.extra["confidence"] = round(
+            min(float(str(r["confidence"])) for r in same), 3
+        )
+        group.extra["doc_id"] = str(same[0].get("top_doc", ""))
     disliked_rows = assistant.feedback.since(days, "down")
     disliked = group_questions(disliked_rows)[:limit]
     latest_answer: dict[str, str] = {}
@@ -36,14 +50,17 @@ def _insight(assistant: Assistant, days: int, limit: int) -> dict[str, Any]:
         latest_answer.setdefault(str(row["question"]).strip(), str(row["answer"]))
     for group in disliked:
         group.extra["answer"] = latest_answer.get(group.question, "")
-    _mark_covered(assistant, unanswered + disliked)
+    _mark_covered(assistant, unanswered + disliked + doubtful)
     return {
         "days": days,
         "asked": len(asked),
         "unanswered_total": sum(1 for r in asked if not r["answered"]),
+        "low_confidence_threshold": threshold,
         "unanswered": [g.public() for g in unanswered],
         "disliked": [g.public() for g in disliked],
+        "low_confidence": [g.public() for g in doubtful],
         "top": [g.public() for g in group_questions(asked)[:limit]],
+        "daily": daily_counts(asked, days),
     }
 
 
@@ -54,7 +71,7 @@ async def insight(
     days: Annotated[int, Query(ge=1, le=365, description="Look back this many days.")] = 30,
     limit: Annotated[int, Query(ge=1, le=200, description="Groups per list.")] = 50,
 ) -> dict[str, Any]:
-    """Unanswered and thumbs-down questions grouped by similar wording, and the top questions."""
+    """Unanswered, thumbs-down and low-confidence questions grouped by wording, top questions, per day."""
     return await run_in_threadpool(_insight, assistant, days, limit)
 
 

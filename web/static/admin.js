@@ -738,13 +738,89 @@
     const days = $("#insight-form").elements.days.value;
     const data = await attempt("GET", "/insight?days=" + encodeURIComponent(days));
     if (!data) return;
+    drawDaily($("#daily-chart"), data.daily || []);
     fillTable($("#unanswered-table"), (data.unanswered || []).map((g) => insightRow(g, false)), "这段时间没有未能回答的问题");
     fillTable($("#disliked-table"), (data.disliked || []).map((g) => insightRow(g, true)), "这段时间没有“没用”的反馈");
+    $("#low-confidence-note").textContent = "（把握度低于 " + Math.round((data.low_confidence_threshold || 0) * 100) + "%：引用的段落没有完全覆盖所问的内容，请核对）";
+    fillTable($("#low-confidence-table"), (data.low_confidence || []).map(lowConfidenceRow), "这段时间没有把握不大的回答");
     fillTable($("#top-table"), (data.top || []).map((t) => el("tr", {}, [
       td(t.question),
       td(String(t.count)),
       td(answeredBadge(t.answered)),
     ])), "这段时间还没有提问");
+  }
+
+  function lowConfidenceRow(group) {
+    const others = otherPhrasings(group);
+    return el("tr", {}, [
+      td(group.question),
+      td(String(group.count)),
+      td(formatTime(group.last_at)),
+      td(meter(group.confidence)),
+      td(group.doc_id || "", "mono"),
+      td(others.length ? plainList(others) : ""),
+      td(el("span", {}, [
+        group.faq ? badge("已有问答 " + group.faq, "yes") : null,
+        button("添加为问答", () => addAsFaq(group), ""),
+      ]), "actions"),
+    ]);
+  }
+
+  /** A 0–1 share as a small bar and a percentage. */
+  function meter(share) {
+    const value = typeof share === "number" ? Math.max(0, Math.min(1, share)) : 0;
+    const bar = el("span", { class: "meter" }, [el("i")]);
+    bar.firstChild.style.width = Math.round(value * 100) + "%";
+    return el("span", {}, [bar, Math.round(value * 100) + "%"]);
+  }
+
+  /** Questions per day as bars, the answered share as a line (plain SVG, built as elements). */
+  function drawDaily(figure, days) {
+    clear(figure);
+    const NS = "http://www.w3.org/2000/svg";
+    const svgEl = (tag, attrs, text) => {
+      const node = document.createElementNS(NS, tag);
+      Object.keys(attrs).forEach((k) => node.setAttribute(k, String(attrs[k])));
+      if (text) node.textContent = text;
+      return node;
+    };
+    const W = 900, H = 200, left = 40, right = 40, top = 12, bottom = 28;
+    const plotW = W - left - right, plotH = H - top - bottom;
+    const most = Math.max(1, ...days.map((d) => d.asked));
+    const svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "每天的提问数与回答率" });
+    svg.appendChild(svgEl("line", { x1: left, y1: top + plotH, x2: left + plotW, y2: top + plotH, stroke: "#bbb" }));
+    svg.appendChild(svgEl("text", { x: left - 6, y: top + 8, "text-anchor": "end", "font-size": 11, fill: "#777" }, String(most)));
+    svg.appendChild(svgEl("text", { x: left - 6, y: top + plotH, "text-anchor": "end", "font-size": 11, fill: "#777" }, "0"));
+    svg.appendChild(svgEl("text", { x: left + plotW + 6, y: top + 8, "font-size": 11, fill: "#2e7d32" }, "100%"));
+    const step = plotW / Math.max(1, days.length);
+    const points = [];
+    days.forEach((d, i) => {
+      const h = (d.asked / most) * plotH;
+      const x = left + i * step;
+      const bar = svgEl("rect", { x: x + step * 0.15, y: top + plotH - h, width: Math.max(1, step * 0.7), height: h, fill: "#9db7e0" });
+      bar.appendChild(svgEl("title", {}, d.date + "：提问 " + d.asked + "，已回答 " + d.answered));
+      svg.appendChild(bar);
+      if (d.asked) points.push((x + step / 2).toFixed(1) + "," + (top + plotH - (d.answered / d.asked) * plotH).toFixed(1));
+      const every = Math.ceil(days.length / 10);
+      if (i % every === 0) svg.appendChild(svgEl("text", { x: x + step / 2, y: H - 8, "text-anchor": "middle", "font-size": 11, fill: "#777" }, d.date.slice(5)));
+    });
+    if (points.length > 1) svg.appendChild(svgEl("polyline", { points: points.join(" "), fill: "none", stroke: "#2e7d32", "stroke-width": 2 }));
+    points.forEach((p) => {
+      const [cx, cy] = p.split(",");
+      svg.appendChild(svgEl("circle", { cx: cx, cy: cy, r: 2.5, fill: "#2e7d32" }));
+    });
+    figure.appendChild(svg);
+    const asked = days.reduce((n, d) => n + d.asked, 0), answered = days.reduce((n, d) => n + d.answered, 0);
+    const swatch = (color) => {  // CSSOM, not a style attribute: the page's CSP allows no inline style
+      const node = el("i");
+      node.style.background = color;
+      return node;
+    };
+    figure.appendChild(el("figcaption", { class: "legend" }, [
+      el("span", {}, [swatch("#9db7e0"), "每天提问数"]),
+      el("span", {}, [swatch("#2e7d32"), "回答率"]),
+      el("span", { text: "合计 " + asked + " 个问题，回答 " + answered + " 个" + (asked ? "（" + Math.round(answered / asked * 100) + "%）" : "") }),
+    ]));
   }
 
   /** `answered` is a share of the group's questions (0–1), or true/false. */
@@ -797,19 +873,36 @@
     $("#hit-table").hidden = false;
   }
 
+  const ASPECT_MATCH = { section: "章节标题写明了所问的方面", sentence: "句子中写明了所问的方面", faq: "问答条目" };
+
   function renderHitSummary(result) {
     const summary = clear($("#hit-summary"));
     const faq = result.faq;
-    const lines = ["最高相似度 " + formatScore(result.top_similarity)];
-    if (result.refusal_reason) lines.push("不回答的原因：" + result.refusal_reason);
+    const ev = result.evidence || {};
+    summary.appendChild(result.answered ? badge("会回答", "yes") : badge("不会回答（将给出部门联系方式）", "no"));
+    const rows = [];
+    if (!result.answered && result.refusal_reason) rows.push(["不回答的原因", result.refusal_reason_zh || result.refusal_reason]);
+    if (result.answered) rows.push(["把握度", meter(result.confidence)]);
+    const missing = new Set(ev.missing || []);
+    const terms = (result.focus_terms || []).map((t) => el("span", {
+      class: "term" + (missing.has(t.word) ? " missing" : "") + (t.generic ? " generic" : ""),
+      title: missing.has(t.word) ? "引用的段落中没有这个词" : t.generic ? "多数文档都有的词，不作判断" : t.subject ? "问题的主体" : "",
+      text: t.word + (t.subject ? "（主体）" : ""),
+    }));
+    rows.push(["问题焦点", terms.length ? el("span", {}, terms) : "（无）"]);
+    if (typeof ev.focus_coverage === "number") rows.push(["焦点覆盖", meter(ev.focus_coverage)]);
+    rows.push(["所问方面", (ev.aspects || []).length ? ev.aspects.join("、") + (ev.aspect_matched ? "（" + (ASPECT_MATCH[ev.aspect_matched] || ev.aspect_matched) + "）" : "（引用处未写明）") : "（未识别出特定方面）"]);
+    if (ev.doc_id) rows.push(["引用位置", ev.doc_id + (ev.section ? " › " + ev.section : "")]);
+    rows.push(["最高语义相似度", formatScore(result.top_similarity)]);
     if (faq) {
       // `matched` false: only the nearest entry, below the matching threshold
-      const label = faq.matched === false ? "最接近的问答（未达到匹配标准）：" : "命中问答：";
-      lines.push(label + faq.question + "（" + faq.doc_id + "，得分 " + formatScore(faq.score) + "）");
+      const label = faq.matched === false ? "最接近的问答（未达到匹配标准）" : "命中问答";
+      rows.push([label, faq.question + "（" + faq.doc_id + "，得分 " + formatScore(faq.score) + "）"]);
     }
-    summary.appendChild(result.answered ? badge("会回答", "yes") : badge("不会回答（将给出部门联系方式）", "no"));
-    lines.forEach((line) => summary.appendChild(el("span", { class: "line", text: line })));
-    if (result.answer) summary.appendChild(el("div", { class: "answer" }, [truncatable("回答预览：" + result.answer, 200)]));
+    const list = el("dl", { class: "evidence" });
+    rows.forEach(([k, v]) => { list.appendChild(el("dt", { text: k })); list.appendChild(el("dd", {}, [v])); });
+    summary.appendChild(list);
+    if (result.answer) summary.appendChild(el("div", { class: "answer" }, [truncatable("回答预览：" + result.answer, 300)]));
   }
 
   function chunkScores(chunk) {
@@ -824,13 +917,13 @@
       el("div", { class: "section", text: (chunk.section || "（正文）") + chunkScores(chunk) }),
       truncatable(chunk.text, 120),
     ]));
-    return el("tr", { "data-rank": hit.rank }, [
-      td(String(hit.rank)),
+    return el("tr", { "data-rank": hit.rank, class: hit.cited ? "cited" : "" }, [
+      td(String(hit.rank) + (hit.cited ? " 引用" : "")),
       td(hit.title),
       td(hit.doc_id, "mono"),
       td(hit.kind === "faq" ? "问答" : "文档"),
-      td(formatScore(hit.score)),
-      td(typeof hit.coverage === "number" ? Math.round(hit.coverage * 100) + "%" : "—"),
+      td(typeof hit.relevance === "number" ? String(hit.relevance) : formatScore(hit.score)),
+      td(typeof hit.coverage === "number" ? meter(hit.coverage) : "—"),
       td(el("div", {}, chunks)),
     ]);
   }

@@ -1,0 +1,148 @@
+"""What a question asks: its focus words, its aspect, and whether a passage says it (no index)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answering.aspects import asked_aspects, heading_aspects, states
+from bot.answering.focus import FocusChecker, focus_words
+from bot.answering.lexicon import Lexicon, load_lexicon
+from bot.answering.structure import layout, render
+from bot.text import normalize
+
+LEXICON = load_lexicon()
+
+
+def _checker(shares: dict[str, float] | None = None) -> FocusChecker:
+    """A checker over a pretend knowledge base where each word has the given document share."""
+    shares = shares or {}
+    return FocusChecker(LEXICON, lambda w: shares.get(w, 0.05))
+
+
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        ("企业开办要多久？", "time"),
+        ("营业执照几天能拿到", "time"),
+        ("什么时候能拿到执照", "time"),
+        ("刻章要钱吗", "fee"),
+        ("办这个免费吗？", "fee"),
+        ("收不收费", "fee"),
+        ("去哪办？", "place"),
+        ("在哪个窗口办理", "place"),
+        ("政务中心几点上班", "hours"),
+        ("周六开门吗", "hours"),
+        ("电话多少", "phone"),
+        ("找谁咨询", "contact"),
+        ("要带什么？", "materials"),
+        ("需要准备啥材料", "materials"),
+        ("怎么办理？步骤是什么", "steps"),
+        ("申请流程", "steps"),
+        ("申请条件是什么", "conditions"),
+        ("什么企业能申请", "conditions"),
+        ("奖励多少", "amount"),
+        ("能补多少钱", "amount"),
+        ("补贴标准是什么", "amount"),
+        ("在江岸设立区域总部有什么支持", "amount"),
+        ("什么时候申报", "deadline"),
+        ("申报截止到哪天", "deadline"),
+        ("网上能办吗", "online"),
+        ("有多少家企业", "count"),
+    ],
+)
+def test_the_asked_aspect_is_read_from_everyday_wording(question: str, aspect: str) -> None:
+    assert aspect in asked_aspects(normalize(question)).aspects
+
+
+def test_a_benefit_named_as_the_topic_is_not_the_asked_aspect() -> None:
+    # 租金补贴怎么申请 asks for the steps; the notice's "哪些方面" is not a place
+    assert asked_aspects("租金补贴怎么申请").aspects == frozenset({"steps"})
+    assert "place" not in asked_aspects("工信部还在哪些方面加强扶持").aspects
+    assert "fee" not in asked_aspects("补贴多少钱").aspects
+
+
+@pytest.mark.parametrize(
+    ("heading", "aspect"),
+    [
+        ("办理时限", "time"),
+        ("服务内容与办理时限", "time"),
+        ("收费标准", "fee"),
+        ("奖励标准（示例）", "amount"),
+        ("支持标准", "amount"),
+        ("租金标准", "fee"),
+        ("申报时间", "deadline"),
+        ("办公时间", "hours"),
+        ("申请材料", "materials"),
+        ("办理流程", "steps"),
+        ("申请条件", "conditions"),
+        ("咨询电话", "phone"),
+        ("办理地点", "place"),
+        ("网上办理", "online"),
+    ],
+)
+def test_headings_name_their_aspect(heading: str, aspect: str) -> None:
+    assert aspect in heading_aspects(heading)
+    assert "amount" not in heading_aspects("收费标准")
+    assert "hours" not in heading_aspects("申报时间")
+
+
+def test_a_passage_states_an_aspect_by_what_it_says() -> None:
+    assert states("time", "材料齐全的，全流程0.5个工作日内办结")
+    assert not states("time", "登录湖北政务服务网完成实名认证")
+    assert states("phone", "咨询电话：027-5271-3301")
+    assert states("fee", "首套印章由区财政买单，免费刻制")
+    assert states("place", "江岸区后湖大道198号政务服务中心一楼")
+
+
+def test_focus_words_leave_out_scaffolding_aspect_words_and_places() -> None:
+    assert focus_words("人才公寓可以养宠物吗？") == ["人才", "公寓", "宠物"]
+    assert "停车位" in focus_words("人才公寓有没有停车位")
+    assert focus_words("个人所得税汇算清缴怎么操作") == ["个人所得税", "汇算", "清缴"]
+    # the asked aspect (多久, 材料) and the place (江岸) are not part of the focus
+    assert focus_words("江岸企业开办要多久") == ["企业", "开办"]
+    assert "材料" not in focus_words("贷款贴息需要什么材料")
+    # answer-type nouns (措施, 目的) are what is asked for, not its subject
+    assert "措施" not in focus_words("央行提供哪些补救措施")
+
+
+def test_evidence_without_the_asked_subject_fails_the_check() -> None:
+    checker = _checker({"人才": 0.5, "公寓": 0.05})
+    passage = ["同时符合以下条件的人员可以申请入住人才公寓：持有《江岸人才服务卡》", "申请条件", "人才公寓申请办法"]
+    pets = checker.check(checker.terms("人才公寓可以养宠物吗"), passage)
+    assert not pets.passed and pets.missing == ["宠物"]
+    rent = checker.check(checker.terms("人才公寓申请要什么条件"), passage)
+    assert rent.passed and rent.coverage == 1.0
+
+
+def test_a_synonym_from_the_editable_list_counts_and_the_list_can_be_replaced() -> None:
+    checker = _checker()
+    assert checker.check(checker.terms("个税怎么算"), ["个人所得税按月预扣"]).passed
+    assert not checker.check(checker.terms("社保转移怎么办"), ["个人所得税按月预扣"]).passed
+    # a district's own list: one line, one group
+    own = FocusChecker(Lexicon.parse("# 本地说法\n创客 创业者\n"), lambda w: 0.05)
+    assert own.check(own.terms("创客有补贴吗"), ["对创业者给予一次性补贴"]).passed
+    assert not checker.check(checker.terms("创客有补贴吗"), ["对创业者给予一次性补贴"]).passed
+
+
+def test_generic_words_do_not_decide_but_a_different_subject_does() -> None:
+    # 企业 is in most documents: its absence says nothing; 高新技术 is the subject
+    checker = _checker({"企业": 0.6, "高新技术": 0.05})
+    entry = ["总部企业有什么奖励？", "经认定的总部企业，实缴注册资本1亿元以上奖励500万元"]
+    check = checker.check(checker.terms("高新技术企业有什么奖励"), entry)
+    assert not check.passed and "高新技术" in check.missing
+
+
+def test_chinese_headings_lists_and_rows_are_kept_as_structure() -> None:
+    text = (
+        "江岸区某某扶持办法\n一、支持对象\n在江岸区注册的企业。\n二、申报材料\n申请人应提交：\n"
+        "1. 申请表；\n2. 营业执照；\n3. 审计报告。\n三、支持标准\n博士：安家补贴6万元。\n硕士：安家补贴3万元。"
+    )
+    lay = layout(text)
+    assert [s.heading for s in lay.sections] == ["", "支持对象", "申报材料", "支持标准"]
+    materials = lay.sections[2]
+    assert "materials" in materials.aspects
+    lines = lay.section_lines(2)
+    block = lay.block_lines(lines[0].block)
+    assert render(block) == "申请人应提交：\n1. 申请表；\n2. 营业执照；\n3. 审计报告。"
+    rows = lay.section_lines(3)
+    assert all(line.item for line in rows) and rows[0].block == rows[1].block

@@ -33,6 +33,11 @@ _HAS_NUMBER = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万
 _PLACE_CUE = re.compile(r"哪里|哪儿|在哪|什么地方|什么位置|地址|位置|哪条路|怎么走")
 _HAS_ADDRESS = re.compile(r"\d+号|[路街道]\d|大道|大厦|大楼|广场|园区|[0-9一二三四五六七八九十]+楼")
 _MARKER = re.compile(r"\[\d+\]")
+# A sentence of the chosen document that states the asked aspect (举报电话：12320) answers
+# when it has this share of the focus the best passage has (with the document's help).
+_STATING_SHARE = 0.75
+# A sentence that introduces what follows (…告知如下：).
+_INTRO_END = re.compile(r"[：:]\s*$")
 # A sentence that opens by pointing back ("当日，…", "此外，…") needs the one before it.
 _BACK_REFERENCE = re.compile(
     r"^(当日|当天|同日|次日|此前|此后|此外|其中|对此|为此|同时|另外|上述|这些|该)"
@@ -72,8 +77,9 @@ class AnswerPolicy:
     # A list, a procedure or a section that answers the asked aspect is quoted whole, up to
     # this many characters (then cut at a line).
     list_max_chars: int = 1200
-    # … when its items are this short on average (a materials list, a procedure); a "list"
-    # of long paragraphs (（一）… of a notice) is a run of sections, answered by a window.
+    # … when its items are this short on average, and none more than twice as long (a
+    # materials list, a procedure); a "list" of long paragraphs (（一）… of a notice) is a
+    # run of sections, answered by a window.
     list_item_chars: int = 100
     # An answer is the best sentence and what follows it in the same section, up to this
     # many characters: the question usually restates the topic, the next sentences answer it.
@@ -90,6 +96,8 @@ class AnswerPolicy:
     # 要多久), and of a sentence that states the aspect itself.
     aspect_section_bonus: float = 0.3
     aspect_sentence_bonus: float = 0.1
+    # Score bonus for the share of the question's terms a sentence's own heading names.
+    heading_bonus: float = 0.1
     # Score bonus for the share of the question's focus words a sentence (in context) has.
     focus_bonus: float = 0.3
     # When the best document's passage lacks the question's focus, try the next documents
@@ -99,6 +107,9 @@ class AnswerPolicy:
     # the failed one's coverage), or the failed one is an FAQ row: a clearly better first
     # document is not second-guessed by a weaker one.
     retry_score_ratio: float = 1.0
+    # … or this share when the failed one is about the question but does not state the
+    # asked aspect (no phone number): another document that states it may well answer.
+    retry_aspect_ratio: float = 0.8
     # Below this confidence an answer is listed for staff review (insight page).
     low_confidence: float = 0.6
     hotline: str = "江岸区政务服务便民热线 12345"
@@ -219,9 +230,14 @@ class ExtractiveAnswerer:
             refusal = refusal or (reason, evidence, hit)
             excluded.add(pick.hit_rank)
             nxt = next((i for i in range(min(3, len(hits))) if i not in excluded), None)
+            ratio = (
+                self.policy.retry_aspect_ratio
+                if reason == "aspect_not_stated"
+                else self.policy.retry_score_ratio
+            )
             close = nxt is not None and (
                 hit.document.kind == "faq"  # an FAQ row: the document behind it may say more
-                or hits[nxt].coverage >= self.policy.retry_score_ratio * hit.coverage
+                or hits[nxt].coverage >= ratio * hit.coverage
             )
             if len(excluded) > self.policy.retry_documents or not close:
                 reason, evidence, hit = refusal
@@ -448,6 +464,11 @@ class ExtractiveAnswerer:
             lay = layouts[hit_rank] = layout(hit.document.text)
             title = bigram_set(hit.document.title)
             contexts = [title | bigram_set(s.context) for s in lay.sections]
+            # the share of the question a section's own heading names (疑似人员的处置流程)
+            named = [
+                sum(w for t, w in weights.items() if t in bigram_set(s.heading)) / total
+                for s in lay.sections
+            ]
             sequence = sequences.setdefault(hit_rank, [])
             for n, line in enumerate(lay.lines):
                 section = lay.sections[line.section]
@@ -464,7 +485,12 @@ class ExtractiveAnswerer:
                     own_overlap = (
                         sum(w for t, w in weights.items() if t in own and t not in context) / total
                     )
-                    score = overlap + 0.1 * own_overlap + prior
+                    score = (
+                        overlap
+                        + 0.1 * own_overlap
+                        + self.policy.heading_bonus * named[line.section]
+                        + prior
+                    )
                     if wants_number and _HAS_NUMBER.search(sentence):
                         score += 0.1
                     if wants_place and _HAS_ADDRESS.search(sentence):
@@ -517,11 +543,11 @@ class ExtractiveAnswerer:
         checked = asked & CHECKED_ASPECTS
         if checked and not pick.aspect_matched:
             # the sentence of the same document that states the aspect (a number of days,
-            # an address …), if it is as much about the question
+            # an address …), if it is as much about the question (with the document's help)
             stating = [
                 c
                 for c in sequences[best.hit_rank]
-                if c.focus >= best.focus - 1e-9
+                if (c.focus >= best.focus - 1e-9 or about(c) >= _STATING_SHARE * about(best))
                 and len(c.text) >= 6
                 and any(states(n, c.text) for a in checked for n in (a, *_ALSO_STATES.get(a, ())))
             ]
@@ -577,6 +603,8 @@ class ExtractiveAnswerer:
             wants_list
             and len(items) >= 2
             and sum(len(line.text) for line in items) / len(items) <= self.policy.list_item_chars
+            # (a run of long numbered paragraphs under short titles is a notice, not a list)
+            and max(len(line.text) for line in items) <= 2 * self.policy.list_item_chars
         ):
             lines = self._capped(list(block))
             return _Pick(
@@ -653,8 +681,10 @@ class ExtractiveAnswerer:
             window.insert(0, previous)
             size += len(previous.text)
         for nxt in sequence[best.position + 1 :]:  # then what follows
-            if size >= self.policy.window_chars or nxt.section != best.section:
+            if size >= self.policy.window_chars:
                 break
+            if nxt.section != window[-1].section and not _INTRO_END.search(window[-1].text):
+                break  # (a lead-in ending in "：" goes on into what it introduces)
             if size + len(nxt.text) > self.policy.max_chars - 4:
                 break
             window.append(nxt)
@@ -682,6 +712,15 @@ class ExtractiveAnswerer:
         for extra in extras[:1]:
             if size + len(extra.text) <= self.policy.max_chars - 4:
                 window.append(extra)
+                size += len(extra.text)
+                line = lay.lines[extra.line]
+                if line.item and extra.text == line.sentences[0] and len(extra.text) <= 30:
+                    # an item's title (5.实施援企稳岗政策。): what it says follows on its line
+                    for nxt in sequence[extra.position + 1 :]:
+                        if nxt.line != extra.line or size + len(nxt.text) > self.policy.max_chars - 4:
+                            break
+                        window.append(nxt)
+                        size += len(nxt.text)
                 window.sort(key=lambda c: c.position)
         return window
 

@@ -184,6 +184,8 @@ _DROP_POS = ("r", "q", "p", "c", "u", "y", "d", "e", "o", "f", "w")
 _NUMERIC = re.compile(r"[0-9一二三四五六七八九十百千万亿两几多少半第]")
 _TEMPORAL = re.compile(r"^[0-9一二三四五六七八九十两上下本今去明前后每]*(月份|月|季度|年度|年|日|天|周|号|春|夏|秋|冬|春天|夏天|秋天|冬天|季)$")
 _FUNCTION_LEAD = "能要会可有没不想让把被给在去来那这就都还也又再才"
+# Adverbs a segmenter leaves on a verb (刚成立, 最省心): the verb is the word.
+_ADVERB_LEAD = "刚最很更太先已正"
 # More characters a segmenter's guess may carry at its edges (系统对, 复产前, 日起).
 _OOV_EDGE = "对向从于为以与和及或时前后起中内里上的得地着过已将所些个件项条种次位张份"
 # Everyday verb compounds: a light verb (办, 弄, 拿 …) or a result / direction complement
@@ -403,21 +405,29 @@ class FocusChecker:
             [self.document_share(word), *(self.document_share(s) for s in self.lexicon.same(word))]
         )
 
+    def _parts(self, word: str) -> tuple[str, str] | None:
+        """Two dictionary words of two or more characters that make up a long word, one of
+        them used by some document (下级单位 → 下级, 单位); None if there are none."""
+        if len(word) < 4 or not _CJK.match(word):
+            return None
+        for cut in range(2, len(word) - 1):
+            left, right = word[:cut], word[cut:]
+            if (
+                _in_dictionary(left)
+                and _in_dictionary(right)
+                and (self._share(left) > 0 or self._share(right) > 0)
+            ):
+                return left, right
+        return None
+
     def terms(self, question: str) -> list[FocusTerm]:
         """The question's focus terms, weighted and classified by the knowledge base."""
         text = normalize(question)
         masked = _mask(text)
         out: list[FocusTerm] = []
         tokens: list[_Token] = []
-        for token in focus_tokens(question):
-            word, share = token.word, self._share(token.word)
-            if share == 0.0 and _CJK.match(word):
-                # in no document: perhaps a word with a grammar character stuck to it (时会, 可延长)
-                bare = word.strip(_FUNCTION_LEAD + _OOV_EDGE)
-                if bare != word:
-                    if len(bare) < 2:
-                        continue
-                    word, share = bare, self._share(bare)
+
+        def add(token: _Token, word: str, share: float) -> None:
             weight = (1.0 if token.strong else 0.5) / (0.05 + share)  # rarer: carries more
             tokens.append(token)
             out.append(
@@ -431,6 +441,27 @@ class FocusChecker:
                     around=token.around,
                 )
             )
+
+        for token in focus_tokens(question):
+            word, share = token.word, self._share(token.word)
+            parts = self._parts(word) if share == 0.0 else None
+            if parts:
+                # a compound no document uses, made of words they do (下级单位 → 下级 + 单位)
+                for part in parts:
+                    at = text.find(part, token.start)
+                    piece = dataclasses.replace(token, word=part, start=at, end=at + len(part))
+                    add(piece, part, self._share(part))
+                continue
+            if share == 0.0 and _CJK.match(word):
+                # in no document: perhaps a word with a grammar character stuck to it (时会, 可延长)
+                bare = word.strip(_FUNCTION_LEAD + _OOV_EDGE)
+                if bare != word:
+                    if len(bare) < 2:
+                        continue
+                    word, share = bare, self._share(bare)
+                elif len(word) >= 3 and word[0] in _ADVERB_LEAD and self._share(word[1:]) > 0:
+                    word, share = word[1:], self._share(word[1:])  # 刚成立 → 成立
+            add(token, word, share)
         heads = [i for i, t in enumerate(out) if t.strong and not t.generic]
         if heads:
             h = heads[-1]

@@ -55,6 +55,13 @@ APARTMENT = (
     "| 本科 | 市场租金的70% | 2年 |\n\n## 申请材料\n- 入住申请表；\n- 学历证书；\n- 劳动合同。\n\n"
     "## 咨询电话\n区人才服务中心：027-6000-2002。\n"
 )
+# A flattened notice: headings and paragraphs run on one line, separated by spaces.
+NOTICE = (
+    "江滩区关于加强小区封闭管理的通告 为做好防控工作，江滩区决定实施小区封闭管理，现将相关措施通告如下： "
+    "一、小区一律封闭管理 社区统一制作出入证，出入证不得转借、冒用；无证人员原则上不得进入小区，"
+    "确需进入的要严格登记。快递、外卖送至小区指定区域。 二、返岗人员登记 返岗人员应在到达当日向社区报告。"
+    " 江滩区防控指挥部 2026年2月1日"
+)
 FAQ = (
     "question,answer,category\n"
     "总部企业有什么奖励？,经认定的总部企业按实缴注册资本给予落户奖励，最高500万元。,招商引资\n"
@@ -68,6 +75,7 @@ def guide_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder)
     (root / "catering.md").write_text(GUIDE, encoding="utf-8")
     (root / "apartment.md").write_text(APARTMENT, encoding="utf-8")
     (root / "faq.csv").write_text(FAQ, encoding="utf-8")
+    (root / "notice.txt").write_text(NOTICE, encoding="utf-8")
     settings = Settings(data_dir=tmp_path_factory.mktemp("guide-data"), question_log_days=30)
     index = KnowledgeIndex.open(settings, embedder)
     assert Ingestor(index, progress=False).run([root]).ok
@@ -217,3 +225,11 @@ def test_the_hit_test_explains_the_gate(bot: Assistant) -> None:
     assert ok["answered"] and ok["evidence"]["section"] == "办理时限"
     assert ok["evidence"]["aspect_matched"] == "section" and ok["evidence"]["aspects"] == ["办理时限"]
     assert ok["hits"][0]["relevance"] == 100 and 0 <= ok["hits"][-1]["relevance"] <= 100
+
+
+def test_a_lead_in_goes_on_into_what_it_introduces(bot: Assistant) -> None:
+    # "…措施通告如下：" is the best match; what it introduces is under the next heading
+    answer = bot.ask("江滩区实施小区封闭管理有哪些相关措施？")
+    assert answer.answered
+    body = _body(answer.text)
+    assert "措施通告如下：\n社区统一制作出入证" in body

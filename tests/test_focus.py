@@ -146,3 +146,20 @@ def test_chinese_headings_lists_and_rows_are_kept_as_structure() -> None:
     assert render(block) == "申请人应提交：\n1. 申请表；\n2. 营业执照；\n3. 审计报告。"
     rows = lay.section_lines(3)
     assert all(line.item for line in rows) and rows[0].block == rows[1].block
+
+
+def test_a_compound_no_document_uses_is_checked_as_its_parts() -> None:
+    # 下级单位 is in no document, 下级 and 单位 are: it is checked as those two words
+    shares = {"下级单位": 0.0, "下级": 0.05, "单位": 0.5, "职工": 0.05, "休假": 0.05}
+    checker = _checker(shares)
+    words = [t.word for t in checker.terms("如何要求下级单位合理安排职工休假")]
+    assert "下级" in words and "单位" in words and "下级单位" not in words
+    # a compound whose parts no document uses stays one unknown, decisive word
+    pets = _checker({"宠物": 0.0, "公寓": 0.05})
+    assert any(t.word == "宠物" and t.unknown for t in pets.terms("人才公寓可以养宠物吗"))
+
+
+def test_a_leading_adverb_is_not_part_of_an_unknown_word() -> None:
+    checker = _checker({"刚成立": 0.0, "成立": 0.05, "房租": 0.05})
+    words = [t.word for t in checker.terms("刚成立的小公司房租怎么算")]
+    assert "成立" in words and "刚成立" not in words

@@ -266,8 +266,11 @@ class ExtractiveAnswerer:
     ) -> tuple[str, Evidence]:
         """Why the picked passage does not answer the question ('' if it does), and the evidence."""
         hit = hits[pick.hit_rank]
-        section = layout(hit.document.text).sections[pick.section]
-        body = pick.text()
+        lay = layout(hit.document.text)
+        section = lay.sections[pick.section]
+        # the passage is the quoted sentences' whole paragraphs (近日，中国人民银行…发布… 对受
+        # 疫情影响严重的企业…可予以展期或续贷: the quote speaks for the paragraph's subject)
+        paragraphs = [lay.lines[n].text for n, _ in pick.lines]
         evidence = Evidence(
             focus=[t.word for t in terms],
             aspects=sorted(asked),
@@ -277,7 +280,7 @@ class ExtractiveAnswerer:
         )
         if self.focus is not None:
             check = self.focus.check(
-                terms, [body, section.context, hit.document.title], hit.document.text
+                terms, [*paragraphs, section.context, hit.document.title], hit.document.text
             )
             evidence.missing, evidence.focus_coverage = check.missing, check.coverage
             if not check.passed:

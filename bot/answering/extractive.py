@@ -468,10 +468,8 @@ class ExtractiveAnswerer:
             title = bigram_set(hit.document.title)
             contexts = [title | bigram_set(s.context) for s in lay.sections]
             # the share of the question a section's own heading names (疑似人员的处置流程)
-            named = [
-                sum(w for t, w in weights.items() if t in bigram_set(s.heading)) / total
-                for s in lay.sections
-            ]
+            headings = [bigram_set(s.heading) for s in lay.sections]
+            named = [sum(w for t, w in weights.items() if t in h) / total for h in headings]
             sequence = sequences.setdefault(hit_rank, [])
             for n, line in enumerate(lay.lines):
                 section = lay.sections[line.section]
@@ -528,14 +526,19 @@ class ExtractiveAnswerer:
             for c in self._aspect_candidates(sequences[best.hit_rank], layouts[best.hit_rank], asked)
             if self._compact(layouts[best.hit_rank], c.section)
         ]
+        shares: dict[tuple[int, int], float] = {}
+
         def about(c: _Candidate) -> float:  # focus share with the whole document's help
             if not terms or self.focus is None:
                 return 1.0
-            doc = hits[c.hit_rank].document
-            context = layouts[c.hit_rank].sections[c.section].context
-            return self.focus.check(
-                terms, [c.text, context, doc.title], doc.text
-            ).specific_coverage
+            key = (c.hit_rank, c.position)
+            if key not in shares:
+                doc = hits[c.hit_rank].document
+                context = layouts[c.hit_rank].sections[c.section].context
+                shares[key] = self.focus.check(
+                    terms, [c.text, context, doc.title], doc.text
+                ).specific_coverage
+            return shares[key]
 
         if in_aspect:
             top = max(in_aspect, key=lambda c: c.score)
@@ -550,10 +553,12 @@ class ExtractiveAnswerer:
             stating = [
                 c
                 for c in sequences[best.hit_rank]
-                if (c.focus >= best.focus - 1e-9 or about(c) >= _STATING_SHARE * about(best))
-                and len(c.text) >= 6
+                if len(c.text) >= 6
                 and any(states(n, c.text) for a in checked for n in (a, *_ALSO_STATES.get(a, ())))
             ]
+            if stating:
+                floor = _STATING_SHARE * about(best)
+                stating = [c for c in stating if c.focus >= best.focus - 1e-9 or about(c) >= floor]
             if stating:
                 top = max(stating, key=lambda c: c.score)
                 pick = self._plain_pick(

@@ -185,7 +185,7 @@ _NUMERIC = re.compile(r"[0-9一二三四五六七八九十百千万亿两几多�
 _TEMPORAL = re.compile(r"^[0-9一二三四五六七八九十两上下本今去明前后每]*(月份|月|季度|年度|年|日|天|周|号|春|夏|秋|冬|春天|夏天|秋天|冬天|季)$")
 _FUNCTION_LEAD = "能要会可有没不想让把被给在去来那这就都还也又再才"
 # Adverbs a segmenter leaves on a verb (刚成立, 最省心): the verb is the word.
-_ADVERB_LEAD = "刚最很更太先已正"
+_ADVERB_LEAD = "刚最很更太先正"
 # More characters a segmenter's guess may carry at its edges (系统对, 复产前, 日起).
 _OOV_EDGE = "对向从于为以与和及或时前后起中内里上的得地着过已将所些个件项条种次位张份"
 # Everyday verb compounds: a light verb (办, 弄, 拿 …) or a result / direction complement

@@ -233,3 +233,10 @@ def test_a_lead_in_goes_on_into_what_it_introduces(bot: Assistant) -> None:
     assert answer.answered
     body = _body(answer.text)
     assert "措施通告如下：\n社区统一制作出入证" in body
+
+
+def test_a_source_card_reads_a_bulleted_list_as_one_line(bot: Assistant) -> None:
+    answer = bot.ask("青年人才公寓申请要带哪些材料？")
+    assert answer.answered, answer.text
+    snippet = answer.sources[0].snippet
+    assert snippet.startswith("入住申请表；") and "- " not in snippet, snippet

@@ -33,6 +33,7 @@ _HAS_NUMBER = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万
 _PLACE_CUE = re.compile(r"哪里|哪儿|在哪|什么地方|什么位置|地址|位置|哪条路|怎么走")
 _HAS_ADDRESS = re.compile(r"\d+号|[路街道]\d|大道|大厦|大楼|广场|园区|[0-9一二三四五六七八九十]+楼")
 _MARKER = re.compile(r"\[\d+\]")
+_BULLET = re.compile(r"^\s*[-*•·▪●○]\s*")
 # A sentence of the chosen document that states the asked aspect (举报电话：12320) answers
 # when it has this share of the focus the best passage has (with the document's help).
 _STATING_SHARE = 0.75
@@ -166,6 +167,9 @@ class _Pick:
 
 
 def _snippet(text: str, limit: int = 120) -> str:
+    """One line for a source card: lines joined, bullet marks dropped (numbers kept)."""
+    text = " ".join(_BULLET.sub("", line) for line in text.splitlines())
+    text = re.sub(r"(?<=[；。，、：！？])\s+|\s+(?=[；。，、：！？])", "", text)
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

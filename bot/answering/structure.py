@@ -18,9 +18,11 @@ from bot.text import split_sentences
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _CN_NUMERAL = "一二三四五六七八九十"
+# 第二章 / 第三条 / 第1节 alone: the number of a chapter or an article, which goes with its text
+_ORDINAL = re.compile(r"^第[一二三四五六七八九十百零〇\d]+[章节条款部分编]$")
 # 一、申请条件 / 第二章 支持措施 / （一）申报材料 — short, no sentence punctuation
 _CN_HEADING = re.compile(
-    rf"^(?:[{_CN_NUMERAL}]{{1,3}}[、.．]|第[{_CN_NUMERAL}百]+[章节部分]|（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\))"
+    rf"^(?:[{_CN_NUMERAL}]{{1,3}}[、.．]|第[{_CN_NUMERAL}百零〇\d]+[章节部分编]|（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\))"
     r"\s*([^。；;，,！？!?]{2,30})$"
 )
 _SUB_HEADING = re.compile(rf"^(?:（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\))")
@@ -83,9 +85,12 @@ def _heading(line: str) -> tuple[int, str] | None:
 def _physical_lines(text: str) -> list[str]:
     out = []
     for raw in text.splitlines():
-        for part in _PARAGRAPH_SPACE.split(raw.strip()):
-            if part.strip():
-                out.append(part.strip())
+        parts = [p.strip() for p in _PARAGRAPH_SPACE.split(raw.strip()) if p.strip()]
+        for n, part in enumerate(parts):
+            if n and _ORDINAL.match(parts[n - 1]):
+                out[-1] += " " + part  # 第二章 补贴标准 · 第三条 安家补贴标准如下：
+            else:
+                out.append(part)
     return out
 
 

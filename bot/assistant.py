@@ -202,7 +202,7 @@ class Assistant:
         """The FAQ entry the question closely matches, whose text speaks about its focus and,
         for a plainly checkable aspect (time, fee, place, hours …), states it."""
         terms = self.focus.terms(question)
-        checked = asked_aspects(normalize(question)).aspects & CHECKED_ASPECTS
+        checked = asked_aspects(normalize(question)).aspects & (CHECKED_ASPECTS | {"online"})
 
         def accept(match: FaqMatch) -> bool:
             if not self.focus.check(terms, _faq_texts(match)).passed:

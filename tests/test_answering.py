@@ -131,6 +131,8 @@ def test_an_faq_entry_about_another_subject_is_not_a_match(bot: Assistant) -> No
     other = bot.ask("高新技术企业有什么奖励？")
     assert other.mode != "faq"
     assert not other.answered  # nothing in this knowledge base is about 高新技术企业
+    # the same subject, another aspect the entry's answer does not state (几年 against 租金)
+    assert bot.ask("青年人才公寓最长能住几年？").mode != "faq"
 
 
 @pytest.mark.parametrize(

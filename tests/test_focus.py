@@ -163,3 +163,70 @@ def test_a_leading_adverb_is_not_part_of_an_unknown_word() -> None:
     checker = _checker({"刚成立": 0.0, "成立": 0.05, "房租": 0.05})
     words = [t.word for t in checker.terms("刚成立的小公司房租怎么算")]
     assert "成立" in words and "刚成立" not in words
+
+
+def test_regulations_chapters_and_articles_are_structure() -> None:
+    # 第二章 补贴标准 is a heading (the space after the number is not a paragraph break);
+    # 第三条 stays with its own text
+    text = (
+        "某某实施细则\n第一章 总则\n第一条 为集聚人才，制定本细则。\n第二章 补贴标准\n"
+        "第三条 安家补贴标准如下：\n（一）博士研究生，每人10万元；\n（二）硕士研究生，每人5万元。\n"
+        "第三章 申请条件\n第四条 申请人应同时符合以下条件：\n（一）年龄不超过35周岁；"
+    )
+    lay = layout(text)
+    assert [s.heading for s in lay.sections] == ["", "总则", "补贴标准", "申请条件"]
+    assert "amount" in lay.sections[2].aspects and "conditions" in lay.sections[3].aspects
+    standard = lay.section_lines(2)
+    assert standard[0].text == "第三条 安家补贴标准如下："
+    assert render(lay.block_lines(standard[0].block)).endswith("（二）硕士研究生，每人5万元。")
+
+
+@pytest.mark.parametrize(
+    ("question", "asked", "not_asked"),
+    [
+        ("研发投入奖励一般几月份报？", "deadline", "amount"),  # 几月 is a date, not 奖励几…
+        ("企业上市奖励要在多长时间内申请？", "deadline", "time"),
+        ("硕士申请安家补贴有年龄限制吗？", "conditions", "amount"),
+        ("青年人才生活补贴网上能申请吗？", "online", "conditions"),
+        ("人才就医绿色通道怎么用？", "steps", "place"),
+        ("创业担保贷款最长能贷几年？", "time", "deadline"),
+        ("江岸经济开发区有标准厂房可以买吗？", None, "amount"),  # 标准厂房 is a building
+        ("江岸这几年主攻的是哪类产业？", None, "time"),
+    ],
+)
+def test_aspect_wording_that_looks_like_another(question: str, asked: str | None, not_asked: str) -> None:
+    aspects = asked_aspects(normalize(question)).aspects
+    assert asked is None or asked in aspects
+    assert not_asked not in aspects
+    assert "steps" in heading_aspects("使用方法")
+    assert states("deadline", "开业之日起12个月内提出申请")
+
+
+def test_the_gap_of_an_aspect_cue_keeps_the_subject() -> None:
+    # 有…补贴吗 asks an amount; what sits between 有 and 补贴 is the subject
+    checker = _checker({"见习": 0.05, "人员": 0.3, "住宿": 0.0})
+    words = [t.word for t in checker.terms("见习人员有住宿补贴吗？")]
+    assert "住宿" in words
+    assert not checker.check(checker.terms("见习人员有住宿补贴吗？"), ["见习人员基本生活补贴按最低工资标准的60%发放"]).passed
+
+
+def test_nouns_that_end_like_grammar_and_rates_and_light_verbs() -> None:
+    # 储能 and 上市 (a word of the synonym list) are words, not 储+能 or 上+市
+    checker = _checker({"储能": 0.0, "上市": 0.0, "企业": 0.6, "项目": 0.3, "专精": 0.05})
+    assert any(t.word == "储能" and t.decisive for t in checker.terms("企业上储能项目有没有补贴？"))
+    assert "上市" in [t.word for t in checker.terms("专精特新企业上市有没有奖励？")]
+    # 每平米 says how an amount is counted; 交租金 is 交 + 租金
+    rates = _checker({"办公室": 0.05, "租金": 0.05, "交租金": 0.0})
+    assert "每平米" not in [t.word for t in rates.terms("租办公室每平米补多少？")]
+    assert "租金" in [t.word for t in rates.terms("入驻孵化器要交租金吗？")]
+    # everyday words the synonym list maps: 平米 → 平方米, 晚上 → 夜间
+    assert rates.check(rates.terms("晚上营业有补贴吗"), ["夜间营业的给予补贴"]).passed
+
+
+def test_a_yes_or_no_question_about_an_action_needs_the_action() -> None:
+    # 可以提前还款吗: a passage on the loan that never speaks of repaying early does not answer
+    checker = _checker({"创业": 0.3, "担保": 0.05, "贷款": 0.05, "提前": 0.05, "还款": 0.05})
+    loan = ["创业担保贷款个人最高30万元，贷款期限最长不超过3年。"]
+    check = checker.check(checker.terms("创业担保贷款可以提前还款吗？"), loan)
+    assert not check.passed and "提前" in check.missing
+    assert checker.check(checker.terms("创业担保贷款可以提前还款吗？"), ["创业担保贷款可提前还款，利息按实际天数计算。"]).passed

@@ -61,7 +61,7 @@ _ASKED: dict[str, str] = {
     "count": r"(?<!哪)(多少家|几家|多少个(?!工作日|月|小时)|几个(?!工作日|月|小时|星期)|多少项|几项|多少名|多少人|多少栋|几栋|多少座|多少所|多少种|几种|多少批)",
     "time": (
         r"多久|多长时间|多少天|几天|几个?工作日|多少个?工作日|多快|最快|时限|办结|要等|等多少|"
-        r"多长周期|审批周期|几个小时|当天能|当场|立等|能办好|办好|办下来|下证|出证|拿证|"
+        r"(?<![这近前头过])几年|多少年|多长期限|期限多长|期限是多久|多长周期|审批周期|几个小时|当天能|当场|立等|能办好|办好|办下来|下证|出证|拿证|"
         rf"(什么时候|何时|啥时候|哪天)(?!.{{0,6}}({_APPLY}))(.{{0,8}})(拿到|办好|办完|下来|出来|批|能用|到账|发放|办下来)|"
         r"(能|可以)?(当天|马上)(拿|办)"
     ),
@@ -90,32 +90,46 @@ _ASKED: dict[str, str] = {
     "steps": (
         r"流程|步骤|程序|手续|怎么申请|如何申请|怎样申请|怎么办理|如何办理|怎样办理|怎么办|"
         r"怎么弄|怎么搞|咋弄|咋办|咋申请|怎么操作|如何操作|怎么报|怎么做|办理方式|申请方式|"
-        r"申报方式|怎么走|怎么入驻|如何入驻|怎么领|如何领取|怎么享受|如何享受|怎么兑现"
+        r"申报方式|怎么走|怎么入驻|如何入驻|怎么领|如何领取|怎么享受|如何享受|怎么兑现|怎么用|如何使用|怎么使用|怎样使用|怎么加入|如何加入"
     ),
     "conditions": (
         r"条件|(有什么|有哪些|有何|什么|哪些)要求|要求是什么|门槛|资格|符合什么|谁能|谁可以|哪些人|"
         r"哪些(单位|主体|机构|人员|对象)|什么(单位|主体|机构|人员)可以|"
         r"什么人|哪些企业|什么企业|什么样的企业|哪类企业|能不能(申请|享受|办|入驻|参加|报)|"
         r"可以(申请|享受|入驻|参加|报)吗|能(申请|享受|入驻|参加|报)吗|够不够|够格|适用于|"
-        r"适用对象|申请对象|支持对象|哪些对象|认定标准"
+        r"适用对象|申请对象|支持对象|哪些对象|认定标准|限制|年限要求|不超过多少|多大年纪|多少岁|几岁"
     ),
     "amount": (
-        rf"({_BENEFIT}).{{0,3}}(多少|几|多大|什么标准)|(多少|几万|几千).{{0,3}}({_BENEFIT})|"
-        r"标准|额度|上限|最高|多少万|比例|给多少|能拿多少|拿多少|多少钱的?(补|奖)|"
+        rf"({_BENEFIT}).{{0,3}}(多少|几(?![月号日天年点])|多大|什么标准)|(多少|几万|几千).{{0,3}}({_BENEFIT})|"
+        r"标准(?=[是为多怎如有吗呢?？，,。]|$)|额度|上限|最高|多少万|比例|给多少|能拿多少|拿多少|多少钱的?(补|奖)|"
         rf"(什么|哪些|啥)(样的)?({_BENEFIT_NOUN})|({_BENEFIT_NOUN})(有哪些|是什么|有什么|有多少)|"
         rf"(有什么|有哪些|有啥|有何)({_BENEFIT_NOUN})|有.{{0,2}}(奖|补贴|补助)[吗么]|能补|可以补"
     ),
     "deadline": (
         r"申报时间|申请时间|报名时间|受理时间|申报期|截止|截至|几月|哪个月|期限|"
         rf"(什么时候|何时|啥时候|哪天|几号)(可以|能|开始|才能)?({_APPLY})|({_APPLY}).{{0,4}}(什么时候|何时|啥时候)|"
-        r"过期|有效期|还有效|什么时候开始"
+        r"过期|有效期|还有效|什么时候开始|最晚|最迟|"
+        rf"(多久|多长时间|多少天|几天|几个月|多少个月)(之内|以内|内).{{0,3}}({_APPLY}|提出)"
     ),
     "online": (
         r"网上|在线|线上|网办|手机上|手机办|app|小程序|公众号|网站|不用跑|跑几趟|跑一趟|跑腿|"
         r"不跑|零跑|远程|邮寄|寄过来|上门|什么渠道|哪些渠道|哪个渠道|什么平台|哪个平台"
     ),
 }
-_ASKED_RE = {a: re.compile(p) for a, p in _ASKED.items()}
+
+# A cue's gap (.{0,3} in 补.{0,3}多少) holds the question's own words — 有安家补贴吗 asks an
+# amount, but 安家 is the subject: the gaps become named groups, left out of the cue's span.
+_GAP = re.compile(r"(?<!\(\?!)(?<!\(\?=)\.\{0,(\d+)\}")
+
+
+def _with_gaps(pattern: str) -> str:
+    count = iter(range(1000))
+    return _GAP.sub(lambda m: f"(?P<gap{next(count)}>.{{0,{m.group(1)}}})", pattern)
+
+
+_ASKED_RE = {a: re.compile(_with_gaps(p)) for a, p in _ASKED.items()}
+# conditions asked in so many words (not only 能申请吗)
+_CONDITION_WORDS = r"条件|要求|门槛|资格|谁能|谁可以|哪些人|什么人|哪些企业|什么企业|限制|对象"
 
 # Section headings → aspects (a heading may name several: 租金标准 is both fee and amount).
 _HEADING: dict[str, str] = {
@@ -126,7 +140,7 @@ _HEADING: dict[str, str] = {
     "phone": r"电话|咨询方式|联系方式|热线",
     "contact": r"联系|咨询|主管部门|责任单位|受理部门|受理单位|服务单位",
     "materials": r"材料|资料|要件|清单",
-    "steps": r"流程|程序|步骤|办理方式|申报方式|申请方式|办事指南|操作指引|入驻方式",
+    "steps": r"流程|程序|步骤|办理方式|申报方式|申请方式|办事指南|操作指引|入驻方式|使用方法|使用方式|办理方法|申请方法|操作方法",
     "conditions": r"条件|对象|范围|资格|要求|门槛|认定标准|适用",
     "amount": (
         r"(?<!收费)(?<!认定)标准|奖励|补贴|支持|扶持|资助|措施|政策内容|优惠|补助|贴息|待遇|"
@@ -162,7 +176,7 @@ _STATES: dict[str, str] = {
     ),
     "deadline": (
         r"\d+月|截止|截至|之前|[一二三四五六七八九十]+月|每年\d|每年[一二三四五六七八九十]|季度|集中受理|"
-        r"申报期|全年受理|随时|常年"
+        r"申报期|全年受理|随时|常年|\d+\s*个?(月|日|天|工作日)(之内|以内|内)|[一二两三四五六七八九十]+个?(月|日|天|工作日)(之内|以内|内)"
     ),
     "online": r"网|app|APP|小程序|线上|在线|一网通办|掌上|公众号|零跑动|跑|邮寄|寄递",
 }
@@ -172,8 +186,10 @@ _STATES_RE = {a: re.compile(p, re.I) for a, p in _STATES.items()}
 @dataclass(frozen=True)
 class AskedAspects:
     aspects: frozenset[str]
-    # The question text that named them (removed from the question's focus terms).
+    # The question text that named them.
     cues: tuple[str, ...]
+    # Where the cue's own words are in the question (its gaps left out): not focus terms.
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 def asked_aspects(question: str) -> AskedAspects:
@@ -181,10 +197,21 @@ def asked_aspects(question: str) -> AskedAspects:
     text = question.lower()
     found: set[str] = set()
     cues: list[str] = []
+    spans: list[tuple[int, int]] = []
     for aspect, cue in _ASKED_RE.items():
         for m in cue.finditer(text):
             found.add(aspect)
             cues.append(m.group(0))
+            start = m.start()
+            gaps = sorted(
+                m.span(name) for name, value in m.groupdict().items() if name.startswith("gap") and value
+            )
+            for gap_start, gap_end in gaps:
+                if gap_start > start:
+                    spans.append((start, gap_start))
+                start = max(start, gap_end)
+            if m.end() > start:
+                spans.append((start, m.end()))
     # "多少钱" with a benefit word is an amount, not a fee: 补贴多少钱
     if "fee" in found and "amount" in found and not re.search(
         r"收费|费用|要钱|花钱|掏钱|交钱|付|免费|工本费", text
@@ -193,7 +220,12 @@ def asked_aspects(question: str) -> AskedAspects:
     # 几点 / 上班 asks hours; "什么时候能拿到" asks time; a date to apply is a deadline
     if "deadline" in found and "time" in found and re.search(_APPLY, text):
         found.discard("time")
-    return AskedAspects(frozenset(found), tuple(sorted(set(cues), key=len, reverse=True)))
+    # 网上能申请吗 asks whether it can be done online, not who may apply
+    if "online" in found and "conditions" in found and not re.search(_CONDITION_WORDS, text):
+        found.discard("conditions")
+    return AskedAspects(
+        frozenset(found), tuple(sorted(set(cues), key=len, reverse=True)), tuple(sorted(set(spans)))
+    )
 
 
 def heading_aspects(heading: str) -> frozenset[str]:

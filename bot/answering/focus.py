@@ -51,6 +51,7 @@ _STOP_WORDS = frozenset(
     市民 群众 居民 人们 公众 老百姓 民众 各界 社会各界 全市 全区 全省 全县
     最大 最小 最晚 最早 最多 最少 最长 最短 最高 最低 最快 最慢 最好 准备 打算 还是
     下来 出来 起来 上来 过来 进来 回来 时会 就会 也会 都会 将会 还会 便会 就能 也能 才能 时能
+    清楚 不清楚 明白 不明白 不懂 搞不懂 疑问 困惑
     """.split()
 )
 # Nouns that name the kind of answer wanted, not its subject: "…的目的是什么", "有哪些
@@ -63,6 +64,7 @@ _ANSWER_NOUNS = frozenset(
     理念 思路 路径 区别 关系 影响 原因 结果 结论 经验 安排 部署 进展 动作 职责 责任 义务 权利
     标准 条件 依据 政策 新政 规则 程序 环节 步骤 名称 名单 数量 数据 金额 时间 地点 对象 主体
     机理 方针 功能 形式 物品 现实意义 用途 好处 价值 前景 计划 打算 思考 建议 税种 险种 税费 负担 经济负担 团体 个体
+    限制 年限 期限 时长
     """.split()
 )
 # Question scaffolding, longest first (shared with lexical matching).
@@ -183,6 +185,13 @@ _DROP_POS = ("r", "q", "p", "c", "u", "y", "d", "e", "o", "f", "w")
 # numerals and time words, by their form (the tagger also calls 港澳台 a numeral, 青年 a time)
 _NUMERIC = re.compile(r"[0-9一二三四五六七八九十百千万亿两几多少半第]")
 _TEMPORAL = re.compile(r"^[0-9一二三四五六七八九十两上下本今去明前后每]*(月份|月|季度|年度|年|日|天|周|号|春|夏|秋|冬|春天|夏天|秋天|冬天|季)$")
+# 每平米, 每人, 每千瓦: a rate says how an amount is counted, not what it is for
+_PER_UNIT = re.compile(r"^每(平方米|平米|平方|亩|人|户|家|年|月|天|日|件|项|瓦|千瓦|度|吨|台|套|间|个)$")
+# 可以提前还款吗 / 能否延期 / 能不能转让: a yes-or-no question about an action
+_MAY_I = re.compile(
+    r"(?:(?:可以|(?<![才就也都还只])能|允许)([^,，。;；?？!！]{2,12}?)[吗么]"
+    r"|(?:可不可以|能不能|能否|可否|是否可以|是否能)([^,，。;；?？!！]{2,12}?)(?:吗|么|[?？]|$))"
+)
 _FUNCTION_LEAD = "能要会可有没不想让把被给在去来那这就都还也又再才"
 # Adverbs a segmenter leaves on a verb (刚成立, 最省心): the verb is the word.
 _ADVERB_LEAD = "刚最很更太先正"
@@ -226,8 +235,7 @@ def _mask(text: str) -> list[bool]:
     """Per character: part of the question's scaffolding or of an aspect cue."""
     masked = [False] * len(text)
     spans = [m.span() for m in _SCAFFOLD.finditer(text)]
-    for cue in asked_aspects(text).cues:
-        spans.extend(m.span() for m in re.finditer(re.escape(cue), text))
+    spans.extend(asked_aspects(text).spans)
     for start, end in spans:
         for i in range(start, end):
             masked[i] = True
@@ -265,7 +273,7 @@ def focus_tokens(question: str) -> list[_Token]:
             if not _in_dictionary(word) and len(word) < 2:
                 continue
         numeric = pos.startswith(("m", "t")) and bool(_NUMERIC.search(word))
-        if (pos.startswith(_DROP_POS) or numeric or _TEMPORAL.match(word)) and _CJK.match(word):
+        if (pos.startswith(_DROP_POS) or numeric or _TEMPORAL.match(word) or _PER_UNIT.match(word)) and _CJK.match(word):
             continue  # see _DROP_POS
         known = _in_dictionary(word)
         if not known and _CJK.match(word):
@@ -289,7 +297,7 @@ def focus_tokens(question: str) -> list[_Token]:
             continue
         if _CITY.match(word):
             continue  # 大理市, 东营市: a place, checked on its own (bot/places.py)
-        if pos.startswith("ns") and (places_in(word) or _PLACE_SUFFIX.search(word)):
+        if pos.startswith("ns") and (places_in(word) or (len(word) >= 3 and _PLACE_SUFFIX.search(word))):
             continue  # a place name: checked on its own (bot/places.py)
         if _CJK.match(word) and len(word) < 2:
             continue  # a single character (养, 开, 刻) carries too little on its own
@@ -452,13 +460,28 @@ class FocusChecker:
                     piece = dataclasses.replace(token, word=part, start=at, end=at + len(part))
                     add(piece, part, self._share(part))
                 continue
+            if share == 0.0 and len(word) == 3 and word[0] in "交付缴领办拿给" and self._share(word[1:]):
+                word, share = word[1:], self._share(word[1:])  # 交租金 → 租金: a light verb and its object
             if share == 0.0 and _CJK.match(word):
                 # in no document: perhaps a word with a grammar character stuck to it (时会, 可延长)
                 bare = word.strip(_FUNCTION_LEAD + _OOV_EDGE)
                 if bare != word:
-                    if len(bare) < 2:
+                    if len(bare) >= 2:
+                        word, share = bare, self._share(bare)
+                    elif not (
+                        word in self.lexicon.synonyms  # 上市: a word of the synonym list
+                        or word in self.lexicon.siblings
+                        or (
+                            token.known
+                            and token.strong
+                            and len(word) == 2
+                            and word[0] not in _FUNCTION_LEAD + _OOV_EDGE + _LIGHT_VERB
+                            and word[1] in _FUNCTION_LEAD
+                        )
+                    ):
+                        # 储能, 商会, 技能 are nouns; 能领, 时会, 交会(费), 家里 are grammar stuck
+                        # to a word
                         continue
-                    word, share = bare, self._share(bare)
                 elif len(word) >= 3 and word[0] in _ADVERB_LEAD and self._share(word[1:]) > 0:
                     word, share = word[1:], self._share(word[1:])  # 刚成立 → 成立
             add(token, word, share)
@@ -478,6 +501,15 @@ class FocusChecker:
                 if tokens[i].strong or (inside and not tokens[i].light):
                     out[i] = dataclasses.replace(out[i], modifier=True)
                 start = tokens[i].start
+        if not asked_aspects(text).aspects:
+            # 可以提前还款吗: a yes-or-no question about doing something asks about that
+            # action; a passage about the loan that never mentions it does not answer
+            for m in _MAY_I.finditer(text):
+                group = 1 if m.group(1) else 2
+                for i, token in enumerate(tokens):
+                    t = out[i]
+                    if m.start(group) <= token.start < m.end(group) and not (t.strong or t.generic or token.light):
+                        out[i] = dataclasses.replace(t, modifier=True)
         return out
 
     def check(

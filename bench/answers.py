@@ -2,7 +2,8 @@
 
     python bench/answers.py kb --split dev|holdout   # the bundled knowledge base
     python bench/answers.py qiaokou                   # tests/corpora/qiaokou (tuned on)
-    python bench/answers.py hongshan                  # tests/corpora/hongshan (held out)
+    python bench/answers.py hongshan                  # tests/corpora/hongshan (held out, then tuned on)
+    python bench/answers.py hanyang                   # tests/corpora/hanyang (held out)
     [--data-dir DIR] [--show-failures] [--json]
 
 Sets (tests/questions/kb_*.jsonl with a `split`; tests/corpora/NAME/*.jsonl):

@@ -37,6 +37,7 @@ _BULLET = re.compile(r"^\s*[-*•·▪●○]\s*")
 # A sentence of the chosen document that states the asked aspect (举报电话：12320) answers
 # when it has this share of the focus the best passage has (with the document's help).
 _STATING_SHARE = 0.75
+_LAST_STATING_SHARE = 0.3
 # A sentence that introduces what follows (…告知如下：).
 _INTRO_END = re.compile(r"[：:]\s*$")
 # A sentence that opens by pointing back ("当日，…", "此外，…") needs the one before it.
@@ -549,7 +550,9 @@ class ExtractiveAnswerer:
             # words the document as a whole is about (设立区域总部) need not be in the section
             if top.focus >= best.focus - 1e-9 or about(top) >= about(best) - 1e-9:
                 return self._section_pick(top, layouts[best.hit_rank], asked)
-        pick = self._plain_pick(best, sequences[best.hit_rank], layouts[best.hit_rank], asked, wants_list)
+        pick = self._plain_pick(
+            best, sequences[best.hit_rank], layouts[best.hit_rank], asked, wants_list, terms
+        )
         checked = asked & CHECKED_ASPECTS
         if checked and not pick.aspect_matched:
             # the sentence of the same document that states the aspect (a number of days,
@@ -562,11 +565,14 @@ class ExtractiveAnswerer:
             ]
             if stating:
                 floor = _STATING_SHARE * about(best)
-                stating = [c for c in stating if c.focus >= best.focus - 1e-9 or about(c) >= floor]
+                close = [c for c in stating if c.focus >= best.focus - 1e-9 or about(c) >= floor]
+                # else, rather than say the document does not state it: the sentence that
+                # states it and still speaks of the subject (举报电话：12320 for 如何电话举报…)
+                stating = close or [c for c in stating if about(c) >= _LAST_STATING_SHARE * about(best)]
             if stating:
                 top = max(stating, key=lambda c: c.score)
                 pick = self._plain_pick(
-                    top, sequences[best.hit_rank], layouts[best.hit_rank], asked, wants_list
+                    top, sequences[best.hit_rank], layouts[best.hit_rank], asked, wants_list, terms
                 )
         if asked and not pick.aspect_matched and not in_aspect:
             # the best document does not state the asked aspect: another top document's
@@ -606,6 +612,7 @@ class ExtractiveAnswerer:
         lay: Layout,
         asked: frozenset[str],
         wants_list: bool,
+        terms: Sequence[FocusTerm] = (),
     ) -> _Pick:
         """The best sentence's list (whole) or its window of sentences."""
         section = lay.sections[best.section]
@@ -613,6 +620,7 @@ class ExtractiveAnswerer:
         items = [line for line in block if line.item]
         if (
             wants_list
+            and not _names_one_item(lay.lines[best.line], items, terms)
             and len(items) >= 2
             and sum(len(line.text) for line in items) / len(items) <= self.policy.list_item_chars
             # (a run of long numbered paragraphs under short titles is a notice, not a list)
@@ -701,6 +709,17 @@ class ExtractiveAnswerer:
                 break
             window.append(nxt)
             size += len(nxt.text)
+        last = window[-1]
+        line = lay.lines[last.line]
+        if (
+            len(window) > 1
+            and last.line != best.line
+            and line.item
+            and len(line.sentences) > 1
+            and last.text == line.sentences[0]
+        ):
+            window.pop()  # the next item's bare title (2.询问交流。) without what it says
+            size -= len(last.text)
         # At the end of a section (the last item of a list), fill up with what precedes it.
         for prev in reversed(sequence[: window[0].position]):
             if size >= self.policy.backfill_chars or prev.section != best.section:
@@ -768,6 +787,19 @@ class ExtractiveAnswerer:
             updated=doc.updated,
             sample=doc.sample,
         )
+
+
+def _names_one_item(line: Line, items: Sequence[Line], terms: Sequence[FocusTerm]) -> bool:
+    """Whether the question names this item by its title (1.身体检视。…) with a word no
+    other item of the list has: it asks about that item, not the whole list."""
+    if not line.item or not line.sentences or len(line.sentences[0]) > 30:
+        return False
+    title = normalize(line.sentences[0])
+    others = [normalize(other.text) for other in items if other is not line]
+    return any(
+        not t.generic and len(t.word) >= 2 and t.word in title and not any(t.word in o for o in others)
+        for t in terms
+    )
 
 
 def _by_line(window: list[_Candidate]) -> list[tuple[int, list[str]]]:

@@ -230,3 +230,29 @@ def test_a_yes_or_no_question_about_an_action_needs_the_action() -> None:
     check = checker.check(checker.terms("创业担保贷款可以提前还款吗？"), loan)
     assert not check.passed and "提前" in check.missing
     assert checker.check(checker.terms("创业担保贷款可以提前还款吗？"), ["创业担保贷款可提前还款，利息按实际天数计算。"]).passed
+
+
+def test_numbered_markdown_headings_name_their_section_without_the_number() -> None:
+    lay = layout("# 某某办法\n## 一、支持对象\n在本区注册的企业。\n## 二、支持内容\n每人补贴2000元。")
+    assert [s.heading for s in lay.sections] == ["支持对象", "支持内容"]
+    assert "amount" not in heading_aspects("支持对象") and "conditions" in heading_aspects("支持对象")
+    assert "amount" in heading_aspects("支持内容")
+
+
+def test_when_to_hand_in_is_a_deadline_and_the_word_before_stays() -> None:
+    assert asked_aspects("招聘补贴什么时候可以报？").aspects == frozenset({"deadline"})
+    checker = _checker({"年报": 0.0, "企业": 0.6})
+    assert "年报" in [t.word for t in checker.terms("企业年报每年什么时候报？")]
+
+
+def test_segmenter_boundaries_are_mended_with_the_documents_words() -> None:
+    # 运输|证年|审: 运输证 is the documents' word, 年审 the asked one (in no document)
+    checker = _checker({"运输证": 0.05, "运输": 0.05, "道路": 0.05, "证年": 0.0, "年审": 0.0})
+    terms = checker.terms("货车的道路运输证年审怎么办？")
+    assert any(t.word == "年审" and t.decisive for t in terms)
+    # 科创板上|市区|里: 上市, not 市区
+    listing = _checker({"上市": 0.05, "市区": 0.0, "企业": 0.6})
+    words = [t.word for t in listing.terms("企业去科创板上市区里奖多少？")]
+    assert "上市" in words and "市区" not in words
+    # 临时 (an attribute) is a word even when no document uses it
+    assert "临时" in [t.word for t in _checker({"临时": 0.0}).terms("临时建设工程规划许可怎么申请")]

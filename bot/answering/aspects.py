@@ -107,7 +107,7 @@ _ASKED: dict[str, str] = {
     ),
     "deadline": (
         r"申报时间|申请时间|报名时间|受理时间|申报期|截止|截至|几月|哪个月|期限|"
-        rf"(什么时候|何时|啥时候|哪天|几号)(可以|能|开始|才能)?({_APPLY})|({_APPLY}).{{0,4}}(什么时候|何时|啥时候)|"
+        rf"(什么时候|何时|啥时候|哪天|几号)(可以|能|开始|才能|要)?({_APPLY}|报(?!告|道|销)|交(?!通|流|易))|({_APPLY}).{{0,4}}(什么时候|何时|啥时候)|"
         r"过期|有效期|还有效|什么时候开始|最晚|最迟|"
         rf"(多久|多长时间|多少天|几天|几个月|多少个月)(之内|以内|内).{{0,3}}({_APPLY}|提出)"
     ),
@@ -239,6 +239,8 @@ def heading_aspects(heading: str) -> frozenset[str]:
         out.discard("hours")  # 申报时间 is a date window, not office hours
     if "phone" in out or "contact" in out:
         out.discard("steps")
+    if "amount" in out and re.search(r"对象|范围|条件|资格", heading) and not re.search(r"标准|金额|额度|内容", heading):
+        out.discard("amount")  # 支持对象 is who may apply, not what they get
     return frozenset(out)
 
 

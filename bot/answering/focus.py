@@ -251,6 +251,31 @@ class _Token:
     around: str = ""  # the word with up to three characters either side, as the question has it
     start: int = 0  # where it starts in the normalised question
     end: int = 0
+    pos: str = ""  # the segmenter's part of speech
+
+
+def _repaired(tagged: tuple[tuple[str, str, int], ...]) -> list[tuple[str, str, int]]:
+    """The segmenter's guesses mended at one kind of boundary: a two-character guess the
+    dictionary does not know whose second character makes a word with the next single one
+    (运输证年|审 → 证 + 年审)."""
+    import rjieba
+
+    out = list(tagged)
+    for i in range(len(out) - 1):
+        word, pos, at = out[i]
+        nxt, _, nxt_at = out[i + 1]
+        if (
+            len(word) == 2
+            and len(nxt) == 1
+            and _CJK.match(word)
+            and _CJK.match(nxt)
+            and not _in_dictionary(word)
+            and _in_dictionary(word[1] + nxt)
+        ):
+            joined = word[1] + nxt
+            out[i] = (word[0], pos, at)
+            out[i + 1] = (joined, rjieba.tag(joined)[0][1] if len(rjieba.tag(joined)) == 1 else "n", at + 1)
+    return out
 
 
 def focus_tokens(question: str) -> list[_Token]:
@@ -259,7 +284,7 @@ def focus_tokens(question: str) -> list[_Token]:
     masked = _mask(text)
     out: list[_Token] = []
     seen: set[str] = set()
-    for raw, pos, offset in _tagged(text):
+    for raw, pos, offset in _repaired(_tagged(text)):
         word = raw.strip()
         if not word or not _TOKEN.fullmatch(word):
             continue
@@ -315,7 +340,7 @@ def focus_tokens(question: str) -> list[_Token]:
         at = text.find(word, offset)
         start = max(0, at - 3)
         out.append(
-            _Token(word, strong, known, light, text[start : at + len(word) + 3], at, at + len(word))
+            _Token(word, strong, known, light, text[start : at + len(word) + 3], at, at + len(word), pos)
         )
     return out
 
@@ -450,7 +475,9 @@ class FocusChecker:
                 )
             )
 
+        previous: _Token | None = None
         for token in focus_tokens(question):
+            before, previous = previous, token
             word, share = token.word, self._share(token.word)
             parts = self._parts(word) if share == 0.0 else None
             if parts:
@@ -460,6 +487,26 @@ class FocusChecker:
                     piece = dataclasses.replace(token, word=part, start=at, end=at + len(part))
                     add(piece, part, self._share(part))
                 continue
+            if (
+                share == 0.0
+                and not token.known
+                and len(word) == 2
+                and before is not None
+                and before.end == token.start
+                and token.end < len(text)
+                and _content_char(text[token.end], masked, token.end)
+                and self._share(before.word + word[0]) > 0
+            ):
+                # 运输|证年|审: 证 ends the word before (运输证, which the documents use), and
+                # 年 starts the next one with the character after it (年审)
+                word = word[1] + text[token.end]
+                share = self._share(word)
+            elif share == 0.0 and len(word) == 2 and token.start > 0 and _CJK.match(word):
+                # 科创板上|市区|里: the character before and this one's first make the word the
+                # documents use (上市); the rest is grammar the segmenter took for a word
+                left = text[token.start - 1] + word[0]
+                if not masked[token.start - 1] and _in_dictionary(left) and self._share(left) > 0:
+                    word, share = left, self._share(left)
             if share == 0.0 and len(word) == 3 and word[0] in "交付缴领办拿给" and self._share(word[1:]):
                 word, share = word[1:], self._share(word[1:])  # 交租金 → 租金: a light verb and its object
             if share == 0.0 and _CJK.match(word):
@@ -471,6 +518,7 @@ class FocusChecker:
                     elif not (
                         word in self.lexicon.synonyms  # 上市: a word of the synonym list
                         or word in self.lexicon.siblings
+                        or (token.known and token.pos == "b")  # 临时, 新型: an attribute
                         or (
                             token.known
                             and token.strong

@@ -25,6 +25,9 @@ _CN_HEADING = re.compile(
     rf"^(?:[{_CN_NUMERAL}]{{1,3}}[、.．]|第[{_CN_NUMERAL}百零〇\d]+[章节部分编]|（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\))"
     r"\s*([^。；;，,！？!?]{2,30})$"
 )
+_NUMBERING = re.compile(
+    rf"^(?:[{_CN_NUMERAL}]{{1,3}}[、.．]|第[{_CN_NUMERAL}百零〇\d]+[章节部分编]|（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\)|\d{{1,2}}[、.．](?!\d))\s*"
+)
 _SUB_HEADING = re.compile(rf"^(?:（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\))")
 _ITEM = re.compile(
     r"^(?:[-*•·▪●○]\s*|\d{1,2}[.．](?!\d)\s*|\d{1,2}[、)）]\s*|[（(]\d{1,2}[)）]\s*|[①-⑳]\s*|"
@@ -75,7 +78,9 @@ def _heading(line: str) -> tuple[int, str] | None:
     """(level, text) when the line is a heading; level 1 is the document title."""
     m = _MD_HEADING.match(line)
     if m:
-        return len(m.group(1)), m.group(2).strip()
+        # "## 二、支持内容": the section is 支持内容, as with an unmarked 二、支持内容 line
+        title = m.group(2).strip()
+        return len(m.group(1)), _NUMBERING.sub("", title).strip() or title
     m = _CN_HEADING.match(line)
     if m:
         return (3 if _SUB_HEADING.match(line) else 2), m.group(1).strip()

@@ -242,3 +242,42 @@ def test_a_source_card_reads_a_bulleted_list_as_one_line(bot: Assistant) -> None
     assert answer.answered, answer.text
     snippet = answer.sources[0].snippet
     assert snippet.startswith("入住申请表；") and "- " not in snippet, snippet
+
+
+def test_a_passage_about_another_place_does_not_answer(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
+) -> None:
+    # Two provinces' measures for front-line medical staff: 湖北's do not mention a 绿色通道,
+    # 重庆's do; a question about 湖北's 绿色通道 is not answered from 重庆's.
+    root = tmp_path_factory.mktemp("places-kb")
+    (root / "hubei.md").write_text(
+        "# 湖北省针对一线防控医务人员建立的关爱措施\n\n湖北省发放临时性工作补助，"
+        "对因公感染的按规定给予抚恤。\n",
+        encoding="utf-8",
+    )
+    (root / "chongqing.md").write_text(
+        "# 重庆出台十项措施\n\n重庆针对一线防控医务人员建立职称评审绿色通道，"
+        "医务人员优先晋升。\n",
+        encoding="utf-8",
+    )
+    others = {
+        "企业开办指南": "企业开办全程网办，0.5个工作日内办结。",
+        "人才公寓申请办法": "符合条件的人才可申请入住人才公寓。",
+        "创业担保贷款": "个人最高30万元，贷款期限3年。",
+        "高新技术企业奖励": "首次认定的给予20万元奖励。",
+        "政务服务中心": "位于后湖大道198号，周一至周五办公。",
+        "餐饮许可": "承诺5个工作日办结。",
+    }
+    for n, (title, body) in enumerate(others.items()):
+        (root / f"other-{n}.md").write_text(f"# {title}\n\n{body}\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path_factory.mktemp("places-data"))
+    index = KnowledgeIndex.open(settings, embedder)
+    assert Ingestor(index, progress=False).run([root]).ok
+    index.close()
+    assistant = Assistant(settings, embedder=embedder)
+    try:
+        answer = assistant.ask("湖北省针对一线防控医务人员建立了什么样的绿色通道？")
+        assert not answer.answered, answer.text
+        assert "重庆" not in answer.text
+    finally:
+        assistant.close()

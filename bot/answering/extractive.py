@@ -22,7 +22,7 @@ from bot.answering.faq import FaqMatch
 from bot.answering.focus import FocusCheck, FocusChecker, FocusTerm
 from bot.answering.structure import Layout, Line, layout
 from bot.models import Answer, DocumentHit, Retrieval, Source
-from bot.places import foreign_places
+from bot.places import foreign_places, places_in
 from bot.text import bigram_set, join_sentences, normalize, strip_question_words
 
 _NUMBER_CUE = re.compile(
@@ -216,7 +216,7 @@ class ExtractiveAnswerer:
                     reason, evidence, hit = refusal
                     return self.refuse(question, found, reason, evidence=evidence, hit=hit)
                 return self.refuse(question, found, "no_sentence")
-            reason, evidence = self._verify(question, pick, hits, asked, terms)
+            reason, evidence = self._verify(question, pick, hits, asked, terms, found.home_places)
             if reason == "not_in_evidence":
                 # the same document may say it elsewhere: its best passage that has the
                 # whole focus (the right document, another part of it)
@@ -224,7 +224,9 @@ class ExtractiveAnswerer:
                     question, hits, weight, asked, terms, excluded, only=pick.hit_rank
                 )
                 if other is not None:
-                    other_reason, other_evidence = self._verify(question, other, hits, asked, terms)
+                    other_reason, other_evidence = self._verify(
+                        question, other, hits, asked, terms, found.home_places
+                    )
                     if not other_reason:
                         pick, reason, evidence = other, other_reason, other_evidence
             hit = hits[pick.hit_rank]
@@ -268,6 +270,7 @@ class ExtractiveAnswerer:
         hits: list[DocumentHit],
         asked: frozenset[str],
         terms: list[FocusTerm],
+        home: frozenset[str] = frozenset(),
     ) -> tuple[str, Evidence]:
         """Why the picked passage does not answer the question ('' if it does), and the evidence."""
         hit = hits[pick.hit_rank]
@@ -283,6 +286,17 @@ class ExtractiveAnswerer:
             section=section.heading,
             doc_id=hit.document.doc_id,
         )
+        asked_places = places_in(normalize(question))
+        title = normalize(hit.document.title)
+        if (
+            asked_places
+            and not asked_places <= home
+            and places_in(title)
+            and foreign_places(normalize(question), title, home)
+        ):
+            # 湖北省…绿色通道 is not answered by 《重庆出台十项措施…》 (a national notice that
+            # mentions a province in passing names none in its title)
+            return "other_place", evidence
         if self.focus is not None:
             check = self.focus.check(
                 terms, [*paragraphs, section.context, hit.document.title], hit.document.text

@@ -69,3 +69,11 @@ def foreign_places(
     if not named:
         return set()
     return asked - _with_parents(named)
+
+
+def other_places(asked: set[str], named: set[str]) -> bool:
+    """Whether text naming `named` is about somewhere else than `asked`: no place of one
+    lies in (or is) a place of the other (成都 and 四川 are one region, 湖北 and 重庆 are not)."""
+    if not asked or not named:
+        return False
+    return not any(a in _with_parents({n}) or n in _with_parents({a}) for a in asked for n in named)

@@ -31,3 +31,13 @@ def test_evidence_without_places_takes_the_knowledge_base_home() -> None:
     assert home == {"江岸", "武汉"} or home == {"江岸"}
     assert foreign_places("武汉洪山区孵化器房租补贴", "孵化器房租减半", home) == {"洪山"}
     assert foreign_places("江岸的孵化器房租", "孵化器房租减半", home) == set()
+
+
+def test_other_places_knows_a_city_lies_in_its_province() -> None:
+    from bot.places import other_places
+
+    assert other_places({"湖北"}, {"重庆"})
+    assert not other_places({"成都"}, {"四川"})  # a city and its province: one region
+    assert not other_places({"湖北"}, {"武汉"})
+    assert not other_places({"湖北", "武汉"}, {"湖北"})
+    assert not other_places({"上海"}, set())  # a title naming no place says nothing

@@ -22,7 +22,7 @@ from bot.answering.faq import FaqMatch
 from bot.answering.focus import FocusCheck, FocusChecker, FocusTerm
 from bot.answering.structure import Layout, Line, layout
 from bot.models import Answer, DocumentHit, Retrieval, Source
-from bot.places import foreign_places, places_in
+from bot.places import foreign_places, other_places, places_in
 from bot.text import bigram_set, join_sentences, normalize, strip_question_words
 
 _NUMBER_CUE = re.compile(
@@ -240,6 +240,8 @@ class ExtractiveAnswerer:
             ratio = (
                 self.policy.retry_aspect_ratio
                 if reason == "aspect_not_stated"
+                else 0.0  # another place's document: any next one may be the right place's
+                if reason == "other_place"
                 else self.policy.retry_score_ratio
             )
             close = nxt is not None and (
@@ -291,11 +293,11 @@ class ExtractiveAnswerer:
         if (
             asked_places
             and not asked_places <= home
-            and places_in(title)
-            and foreign_places(normalize(question), title, home)
+            and other_places(asked_places, places_in(title))
+            and other_places(asked_places, places_in(normalize("\n".join(paragraphs))) or {"-"})
         ):
-            # 湖北省…绿色通道 is not answered by 《重庆出台十项措施…》 (a national notice that
-            # mentions a province in passing names none in its title)
+            # 湖北省…绿色通道 is not answered by 《重庆出台十项措施…》 unless the quoted passage
+            # itself speaks of the asked place (《江苏台商…》: …向湖北省慈善总会捐赠200万元)
             return "other_place", evidence
         if self.focus is not None:
             check = self.focus.check(

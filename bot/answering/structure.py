@@ -38,6 +38,8 @@ _INTRO = re.compile(r"[：:]\s*$")
 # A space between two pieces of Chinese text is a paragraph break in flattened notices.
 _PARAGRAPH_SPACE = re.compile(
     r"(?<=[\u3400-\u9fff”）)】。；：:])[ \t\u3000]+(?=[\u3400-\u9fff“（(【]|\d{1,2}[.．、](?!\d))"
+    # 。 3以下检查项目停检：— an item numbered by a bare digit after a full stop
+    r"|(?<=[。；：:！？])[ \t\u3000]+(?=\d[\u3400-\u9fff])"
 )
 
 

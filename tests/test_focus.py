@@ -256,3 +256,11 @@ def test_segmenter_boundaries_are_mended_with_the_documents_words() -> None:
     assert "上市" in words and "市区" not in words
     # 临时 (an attribute) is a word even when no document uses it
     assert "临时" in [t.word for t in _checker({"临时": 0.0}).terms("临时建设工程规划许可怎么申请")]
+
+
+def test_a_flattened_notice_splits_before_an_item_numbered_by_a_bare_digit() -> None:
+    lay = layout("（4）周围聚集性发病。 3以下检查项目停检： （1）普通胃肠镜检查 （2）肺功能检测")
+    texts = [line.text for line in lay.lines]
+    assert "3以下检查项目停检：" in texts
+    block = lay.block_lines(lay.lines[texts.index("3以下检查项目停检：")].block)
+    assert render(block) == "3以下检查项目停检：\n（1）普通胃肠镜检查\n（2）肺功能检测"

@@ -791,7 +791,10 @@
     svg.appendChild(svgEl("line", { x1: left, y1: top + plotH, x2: left + plotW, y2: top + plotH, stroke: "#bbb" }));
     svg.appendChild(svgEl("text", { x: left - 6, y: top + 8, "text-anchor": "end", "font-size": 11, fill: "#777" }, String(most)));
     svg.appendChild(svgEl("text", { x: left - 6, y: top + plotH, "text-anchor": "end", "font-size": 11, fill: "#777" }, "0"));
+    // the answered share has its own scale on the right: 0% at the bottom, 100% at the top
+    svg.appendChild(svgEl("line", { x1: left, y1: top, x2: left + plotW, y2: top, stroke: "#e3efe4", "stroke-dasharray": "4 3" }));
     svg.appendChild(svgEl("text", { x: left + plotW + 6, y: top + 8, "font-size": 11, fill: "#2e7d32" }, "100%"));
+    svg.appendChild(svgEl("text", { x: left + plotW + 6, y: top + plotH, "font-size": 11, fill: "#2e7d32" }, "0%"));
     const step = plotW / Math.max(1, days.length);
     const points = [];
     days.forEach((d, i) => {
@@ -800,14 +803,15 @@
       const bar = svgEl("rect", { x: x + step * 0.15, y: top + plotH - h, width: Math.max(1, step * 0.7), height: h, fill: "#9db7e0" });
       bar.appendChild(svgEl("title", {}, d.date + "：提问 " + d.asked + "，已回答 " + d.answered));
       svg.appendChild(bar);
-      if (d.asked) points.push((x + step / 2).toFixed(1) + "," + (top + plotH - (d.answered / d.asked) * plotH).toFixed(1));
+      if (d.asked) points.push([(x + step / 2).toFixed(1), (top + plotH - (d.answered / d.asked) * plotH).toFixed(1), d]);
       const every = Math.ceil(days.length / 10);
       if (i % every === 0) svg.appendChild(svgEl("text", { x: x + step / 2, y: H - 8, "text-anchor": "middle", "font-size": 11, fill: "#777" }, d.date.slice(5)));
     });
-    if (points.length > 1) svg.appendChild(svgEl("polyline", { points: points.join(" "), fill: "none", stroke: "#2e7d32", "stroke-width": 2 }));
-    points.forEach((p) => {
-      const [cx, cy] = p.split(",");
-      svg.appendChild(svgEl("circle", { cx: cx, cy: cy, r: 2.5, fill: "#2e7d32" }));
+    if (points.length > 1) svg.appendChild(svgEl("polyline", { points: points.map((p) => p[0] + "," + p[1]).join(" "), fill: "none", stroke: "#2e7d32", "stroke-width": 2 }));
+    points.forEach(([cx, cy, d]) => {
+      const dot = svgEl("circle", { cx: cx, cy: cy, r: 3.5, fill: "#2e7d32" });
+      dot.appendChild(svgEl("title", {}, d.date + "：回答率 " + Math.round((d.answered / d.asked) * 100) + "%"));
+      svg.appendChild(dot);
     });
     figure.appendChild(svg);
     const asked = days.reduce((n, d) => n + d.asked, 0), answered = days.reduce((n, d) => n + d.answered, 0);

@@ -90,7 +90,7 @@ def _heading(line: str) -> tuple[int, str] | None:
 
 
 def _physical_lines(text: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for raw in text.splitlines():
         parts = [p.strip() for p in _PARAGRAPH_SPACE.split(raw.strip()) if p.strip()]
         for n, part in enumerate(parts):

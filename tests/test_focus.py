@@ -192,6 +192,8 @@ def test_regulations_chapters_and_articles_are_structure() -> None:
         ("创业担保贷款最长能贷几年？", "time", "deadline"),
         ("江岸经济开发区有标准厂房可以买吗？", None, "amount"),  # 标准厂房 is a building
         ("江岸这几年主攻的是哪类产业？", None, "time"),
+        ("户外广告许可去哪个窗口交材料？", "place", "materials"),  # 交材料: what is done there
+        ("技术合同奖励有疑问找哪个科室？", "contact", "place"),
     ],
 )
 def test_aspect_wording_that_looks_like_another(question: str, asked: str | None, not_asked: str) -> None:
@@ -199,6 +201,8 @@ def test_aspect_wording_that_looks_like_another(question: str, asked: str | None
     assert asked is None or asked in aspects
     assert not_asked not in aspects
     assert "steps" in heading_aspects("使用方法")
+    assert "time" not in heading_aspects("许可期限")  # how long the permit lasts
+    assert "time" in heading_aspects("贷款额度与期限")
     assert states("deadline", "开业之日起12个月内提出申请")
 
 

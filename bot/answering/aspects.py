@@ -80,7 +80,7 @@ _ASKED: dict[str, str] = {
     ),
     "phone": r"电话|号码|热线|打给|拨打|手机号|座机",
     "contact": (
-        r"找谁|联系谁|问谁|咨询谁|联系方式|联系人|哪个部门|什么部门|哪个单位|谁负责|谁管|"
+        r"找?哪个(科室|处室)|什么科室|找谁|联系谁|问谁|咨询谁|联系方式|联系人|哪个部门|什么部门|哪个单位|谁负责|谁管|"
         r"主管部门|对接|找哪"
     ),
     "materials": (
@@ -133,7 +133,8 @@ _CONDITION_WORDS = r"条件|要求|门槛|资格|谁能|谁可以|哪些人|什�
 
 # Section headings → aspects (a heading may name several: 租金标准 is both fee and amount).
 _HEADING: dict[str, str] = {
-    "time": r"时限|期限(?<!申报期限)|办结|时效|办理周期|审批周期|承诺时间|法定时间",
+    # 许可期限 / 有效期限 is how long a permit lasts, not how long the office takes
+    "time": r"时限|(?<!许可)(?<!有效)(?<!租赁)(?<!设置)期限(?<!申报期限)|办结|时效|办理周期|审批周期|承诺时间|法定时间",
     "fee": r"收费|费用|免费|租金|价格",
     "place": r"地点|窗口|地址|受理点|场所|位置|办公地|服务大厅|交通",
     "hours": r"办公时间|办理时间|工作时间|服务时间|开放时间|营业时间|接待时间",
@@ -220,6 +221,11 @@ def asked_aspects(question: str) -> AskedAspects:
     # 几点 / 上班 asks hours; "什么时候能拿到" asks time; a date to apply is a deadline
     if "deadline" in found and "time" in found and re.search(_APPLY, text):
         found.discard("time")
+    # 去哪个窗口交材料 asks where; the materials are what is handed in there
+    if "place" in found and "materials" in found and re.search(r"(交|提交|递交|送)(申请)?材料", text) and not re.search(
+        r"什么材料|哪些材料|材料有哪些|材料清单|带什么|准备什么|交什么|交哪些", text
+    ):
+        found.discard("materials")
     # 网上能申请吗 asks whether it can be done online, not who may apply
     if "online" in found and "conditions" in found and not re.search(_CONDITION_WORDS, text):
         found.discard("conditions")

@@ -268,3 +268,16 @@ def test_a_flattened_notice_splits_before_an_item_numbered_by_a_bare_digit() -> 
     assert "3以下检查项目停检：" in texts
     block = lay.block_lines(lay.lines[texts.index("3以下检查项目停检：")].block)
     assert render(block) == "3以下检查项目停检：\n（1）普通胃肠镜检查\n（2）肺功能检测"
+
+
+def test_mailing_is_a_subject_and_online_is_checked_by_what_a_passage_says() -> None:
+    # 能邮寄吗 asks about mailing: the passage must speak of it (邮寄, 寄递, 快递 …)
+    assert "邮寄" in focus_words("办好的证照能邮寄到公司吗？")
+    checker = _checker({"证照": 0.05, "邮寄": 0.05, "公司": 0.6})
+    terms = checker.terms("办好的证照能邮寄到公司吗？")
+    assert checker.check(terms, ["证照可选择免费寄递送达"]).passed
+    assert not checker.check(terms, ["证照在窗口当场领取，也可登录平台下载电子证照"]).passed
+    assert states("online", "登录“金融服务直通车”平台提交")
+    from bot.answering.extractive import CHECKED_ASPECTS
+
+    assert "online" in CHECKED_ASPECTS  # 网上能办吗 is not answered by a passage naming no channel

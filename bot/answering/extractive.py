@@ -47,7 +47,7 @@ _BACK_REFERENCE = re.compile(
 # Aspects a passage must visibly state before it is quoted as their answer: a question
 # about the time limit is not answered by a passage that names no time.
 CHECKED_ASPECTS = frozenset(
-    {"count", "time", "fee", "place", "hours", "phone", "deadline", "materials"}
+    {"count", "time", "fee", "place", "hours", "phone", "deadline", "materials", "online"}
 )
 # Where to go or apply — an address, a window — as opposed to "which region" (哪里).
 _STRICT_PLACE = re.compile(

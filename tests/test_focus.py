@@ -281,3 +281,12 @@ def test_mailing_is_a_subject_and_online_is_checked_by_what_a_passage_says() -> 
     from bot.answering.extractive import CHECKED_ASPECTS
 
     assert "online" in CHECKED_ASPECTS  # 网上能办吗 is not answered by a passage naming no channel
+
+
+def test_without_a_specific_noun_the_specific_words_decide() -> None:
+    # 一般公共预算收入是多少: no word is tagged a specific noun; 预算 still carries the subject
+    checker = _checker({"公共": 0.05, "预算": 0.05, "收入": 0.05})
+    terms = checker.terms("武昌区去年的一般公共预算收入是多少？")
+    assert not checker.check(terms, ["入驻企业的营业收入达到1000万元的，给予公共服务支持"]).passed
+    # 好几家 is "several", not a question of how many
+    assert "count" not in asked_aspects("有没有线上平台能一次对接好几家银行？").aspects

@@ -534,6 +534,12 @@ class FocusChecker:
                     word, share = word[1:], self._share(word[1:])  # 刚成立 → 成立
             add(token, word, share)
         heads = [i for i, t in enumerate(out) if t.strong and not t.generic]
+        if not heads:
+            # no specific noun (一般公共预算收入是多少: 公共, 预算, 收入 are tagged as qualifier
+            # and verbs): the specific words there are carry the subject and decide
+            for i, t in enumerate(out):
+                if not t.generic and not tokens[i].light and len(t.word) >= 2:
+                    out[i] = dataclasses.replace(t, modifier=True)
         if heads:
             h = heads[-1]
             out[h] = dataclasses.replace(out[h], head=True)

@@ -283,10 +283,17 @@ def test_mailing_is_a_subject_and_online_is_checked_by_what_a_passage_says() -> 
     assert "online" in CHECKED_ASPECTS  # 网上能办吗 is not answered by a passage naming no channel
 
 
-def test_without_a_specific_noun_the_specific_words_decide() -> None:
-    # 一般公共预算收入是多少: no word is tagged a specific noun; 预算 still carries the subject
-    checker = _checker({"公共": 0.05, "预算": 0.05, "收入": 0.05})
-    terms = checker.terms("武昌区去年的一般公共预算收入是多少？")
-    assert not checker.check(terms, ["入驻企业的营业收入达到1000万元的，给予公共服务支持"]).passed
+def test_several_is_not_a_count_question() -> None:
     # 好几家 is "several", not a question of how many
     assert "count" not in asked_aspects("有没有线上平台能一次对接好几家银行？").aspects
+
+
+def test_an_abbreviation_is_supported_by_the_term_it_shortens() -> None:
+    checker = _checker({"危化品": 0.0, "经营": 0.05, "许可证": 0.05})
+    terms = checker.terms("危化品经营许可证去哪办？")
+    assert checker.check(terms, ["危险化学品经营许可证由区应急管理局核发"]).passed
+    assert not checker.check(terms, ["烟花爆竹经营许可证由区应急管理局核发"]).passed
+    # two characters are too few to tell 工地 from 工业用地
+    from bot.answering.focus import supports
+
+    assert not supports("工地", "工业用地", set(), LEXICON)

@@ -372,6 +372,8 @@ def supports(
         return False
     if len(word) == 2 and word[0] in _FUNCTION_LEAD and word[1] in evidence:
         return True  # 有奖, 能领: a function character and the word that matters
+    if len(word) >= 3 and _abbreviates(word, evidence):
+        return True  # 危化品 for 危险化学品, 文创园 for 文化创意产业园
     if not known:
         # a segmenter's guess (家山科 from 岱家山科创城, 进众 from 进众创空间): half of it or
         # more lies in a stretch of three or more characters that the evidence repeats
@@ -383,6 +385,21 @@ def supports(
         parts = bigram_set(word)
         return len(parts) >= 3 and len(parts & grams) >= len(parts) - 1
     return False
+
+
+@lru_cache(maxsize=4096)
+def _abbreviation_re(word: str) -> re.Pattern[str]:
+    gaps = "".join(re.escape(c) + "[\u4e00-\u9fff]{0,3}" for c in word[:-1])
+    return re.compile(gaps + re.escape(word[-1]))
+
+
+def _abbreviates(word: str, evidence: str) -> bool:
+    """Whether the word is a Chinese abbreviation of a term in the evidence: its characters
+    in order, the first and last the term's own, within a term at most twice as long
+    (危化品 → 危险化学品, 文创园 → 文化创意产业园; not 工地 → 工业用地: three characters or more)."""
+    if not _CJK.fullmatch(word[0]) or any(c in _GRAMMAR_CHARS for c in word):
+        return False
+    return any(len(m.group(0)) <= 2 * len(word) + 1 for m in _abbreviation_re(word).finditer(evidence))
 
 
 def _content_char(char: str, masked: list[bool], at: int) -> bool:
@@ -534,12 +551,6 @@ class FocusChecker:
                     word, share = word[1:], self._share(word[1:])  # 刚成立 → 成立
             add(token, word, share)
         heads = [i for i, t in enumerate(out) if t.strong and not t.generic]
-        if not heads:
-            # no specific noun (一般公共预算收入是多少: 公共, 预算, 收入 are tagged as qualifier
-            # and verbs): the specific words there are carry the subject and decide
-            for i, t in enumerate(out):
-                if not t.generic and not tokens[i].light and len(t.word) >= 2:
-                    out[i] = dataclasses.replace(t, modifier=True)
         if heads:
             h = heads[-1]
             out[h] = dataclasses.replace(out[h], head=True)

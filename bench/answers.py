@@ -3,7 +3,9 @@
     python bench/answers.py kb --split dev|holdout   # the bundled knowledge base
     python bench/answers.py qiaokou                   # tests/corpora/qiaokou (tuned on)
     python bench/answers.py hongshan                  # tests/corpora/hongshan (held out, then tuned on)
-    python bench/answers.py hanyang                   # tests/corpora/hanyang (held out)
+    python bench/answers.py hanyang                   # tests/corpora/hanyang (held out, then tuned on)
+    python bench/answers.py wuchang                   # tests/corpora/wuchang (held out, then tuned on)
+    python bench/answers.py qingshan                  # tests/corpora/qingshan (held out)
     [--data-dir DIR] [--show-failures] [--json]
 
 Sets (tests/questions/kb_*.jsonl with a `split`; tests/corpora/NAME/*.jsonl):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 ASPECTS = (
     "count",
@@ -193,6 +194,7 @@ class AskedAspects:
     spans: tuple[tuple[int, int], ...] = ()
 
 
+@lru_cache(maxsize=4096)
 def asked_aspects(question: str) -> AskedAspects:
     """The aspects a (normalised) question asks, and the words that said so."""
     text = question.lower()

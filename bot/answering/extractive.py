@@ -289,13 +289,14 @@ class ExtractiveAnswerer:
             doc_id=hit.document.doc_id,
         )
         asked_places = places_in(normalize(question))
-        title = normalize(hit.document.title)
-        if (
-            asked_places
-            and not asked_places <= home
-            and other_places(asked_places, places_in(title))
-            and other_places(asked_places, places_in(normalize("\n".join(paragraphs))) or {"-"})
-        ):
+        if asked_places and not asked_places <= home:
+            quoted = places_in(normalize("\n".join(paragraphs)))
+            elsewhere = other_places(asked_places, places_in(normalize(hit.document.title))) and (
+                not quoted or other_places(asked_places, quoted)
+            )
+        else:
+            elsewhere = False
+        if elsewhere:
             # 湖北省…绿色通道 is not answered by 《重庆出台十项措施…》 unless the quoted passage
             # itself speaks of the asked place (《江苏台商…》: …向湖北省慈善总会捐赠200万元)
             return "other_place", evidence

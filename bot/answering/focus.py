@@ -254,37 +254,13 @@ class _Token:
     pos: str = ""  # the segmenter's part of speech
 
 
-def _repaired(tagged: tuple[tuple[str, str, int], ...]) -> list[tuple[str, str, int]]:
-    """The segmenter's guesses mended at one kind of boundary: a two-character guess the
-    dictionary does not know whose second character makes a word with the next single one
-    (运输证年|审 → 证 + 年审)."""
-    import rjieba
-
-    out = list(tagged)
-    for i in range(len(out) - 1):
-        word, pos, at = out[i]
-        nxt, _, nxt_at = out[i + 1]
-        if (
-            len(word) == 2
-            and len(nxt) == 1
-            and _CJK.match(word)
-            and _CJK.match(nxt)
-            and not _in_dictionary(word)
-            and _in_dictionary(word[1] + nxt)
-        ):
-            joined = word[1] + nxt
-            out[i] = (word[0], pos, at)
-            out[i + 1] = (joined, rjieba.tag(joined)[0][1] if len(rjieba.tag(joined)) == 1 else "n", at + 1)
-    return out
-
-
 def focus_tokens(question: str) -> list[_Token]:
     """The question's content words, in order, without repeats."""
     text = normalize(question)
     masked = _mask(text)
     out: list[_Token] = []
     seen: set[str] = set()
-    for raw, pos, offset in _repaired(_tagged(text)):
+    for raw, pos, offset in _tagged(text):
         word = raw.strip()
         if not word or not _TOKEN.fullmatch(word):
             continue

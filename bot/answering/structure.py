@@ -20,14 +20,14 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _CN_NUMERAL = "一二三四五六七八九十"
 # 第二章 / 第三条 / 第1节 alone: the number of a chapter or an article, which goes with its text
 _ORDINAL = re.compile(r"^第[一二三四五六七八九十百零〇\d]+[章节条款部分编]$")
+# 一、 / 第二章 / （一）: the number of an official Chinese heading
+_CN_NUMBER = (
+    rf"[{_CN_NUMERAL}]{{1,3}}[、.．]|第[{_CN_NUMERAL}百零〇\d]+[章节部分编]|（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\)"
+)
 # 一、申请条件 / 第二章 支持措施 / （一）申报材料 — short, no sentence punctuation
-_CN_HEADING = re.compile(
-    rf"^(?:[{_CN_NUMERAL}]{{1,3}}[、.．]|第[{_CN_NUMERAL}百零〇\d]+[章节部分编]|（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\))"
-    r"\s*([^。；;，,！？!?]{2,30})$"
-)
-_NUMBERING = re.compile(
-    rf"^(?:[{_CN_NUMERAL}]{{1,3}}[、.．]|第[{_CN_NUMERAL}百零〇\d]+[章节部分编]|（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\)|\d{{1,2}}[、.．](?!\d))\s*"
-)
+_CN_HEADING = re.compile(rf"^(?:{_CN_NUMBER})\s*([^。；;，,！？!?]{{2,30}})$")
+# the number a Markdown heading may carry too (## 二、支持内容, ## 3. 办理流程)
+_NUMBERING = re.compile(rf"^(?:{_CN_NUMBER}|\d{{1,2}}[、.．](?!\d))\s*")
 _SUB_HEADING = re.compile(rf"^(?:（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\))")
 _ITEM = re.compile(
     r"^(?:[-*•·▪●○]\s*|\d{1,2}[.．](?!\d)\s*|\d{1,2}[、)）]\s*|[（(]\d{1,2}[)）]\s*|[①-⑳]\s*|"

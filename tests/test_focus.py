@@ -194,6 +194,17 @@ def test_regulations_chapters_and_articles_are_structure() -> None:
         ("江岸这几年主攻的是哪类产业？", None, "time"),
         ("户外广告许可去哪个窗口交材料？", "place", "materials"),  # 交材料: what is done there
         ("技术合同奖励有疑问找哪个科室？", "contact", "place"),
+        ("退役军人创业补贴要跑哪去办？", "place", "steps"),
+        ("危化品经营许可大概要走哪几步？", "steps", "place"),
+        ("园区标准厂房一个月租金多少？", "fee", "count"),
+        ("创业担保贷款要交担保费吗？", "fee", "amount"),
+        ("社区食堂补贴多久报一次？", "deadline", "time"),  # a schedule, not a processing time
+        ("新电梯装好了最晚多久要去登记？", "deadline", "time"),
+        ("领首次就业补贴，社保要交满多久？", "conditions", "time"),  # a threshold
+        ("成立几年的企业能申请？", "conditions", "time"),
+        ("开单体药店，店面最少要多大？", "conditions", "amount"),
+        ("哪些店要办公共场所卫生许可？", "conditions", "place"),
+        ("注册多久能办好？", "time", "conditions"),
     ],
 )
 def test_aspect_wording_that_looks_like_another(question: str, asked: str | None, not_asked: str) -> None:
@@ -297,3 +308,27 @@ def test_an_abbreviation_is_supported_by_the_term_it_shortens() -> None:
     from bot.answering.focus import supports
 
     assert not supports("工地", "工业用地", set(), LEXICON)
+
+
+def test_dictionary_nouns_keep_their_edges_and_guesses_lose_their_grammar() -> None:
+    # 地铁, 所得税 are nouns, not 地 + 铁 or 所 + 得税 (地, 所 are also grammar characters)
+    checker = _checker({"技改": 0.05, "补贴": 0.6, "企业": 0.6})
+    assert any(t.word == "地铁" and t.decisive for t in checker.terms("青山区现在有几条地铁？"))
+    assert any(t.word == "所得税" and t.decisive for t in checker.terms("技改补贴拿到后要交企业所得税吗？"))
+    # 上云|有补贴吗: the cue took 有; what is left is the word
+    assert "上云" in [t.word for t in checker.terms("企业上云有补贴吗？")]
+    # 渣土|车不装|定位: no word across a negation
+    words = [t.word for t in _checker({"渣土": 0.05, "定位": 0.05}).terms("渣土车不装定位行不行？")]
+    assert words == ["渣土", "定位"]
+    # 月租金 is the 租金 of a month; 哪几件事 is scaffolding
+    rent = _checker({"租金": 0.05, "园区": 0.05, "标准厂房": 0.05, "月租金": 0.0})
+    assert "租金" in [t.word for t in rent.terms("园区标准厂房的月租金按季度预付吗？")]
+    assert "件事" not in focus_words("那个计划具体要干哪几件事？")
+
+
+def test_a_time_of_day_is_what_is_asked() -> None:
+    # 晚上能施工吗: a passage on repairing the road that never says 夜间 does not answer
+    checker = _checker({"晚上": 0.05, "马路": 0.05, "马路上": 0.0, "施工": 0.3, "开挖": 0.05})
+    terms = checker.terms("晚上能在马路上开挖施工吗？")
+    assert not checker.check(terms, ["挖开的马路由区城管执法局统一组织修复，施工单位缴纳修复费。"]).passed
+    assert checker.check(terms, ["夜间在城市道路上开挖施工的，须另行办理夜间施工许可。"]).passed

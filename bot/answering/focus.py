@@ -73,7 +73,7 @@ _SCAFFOLD = re.compile(
         sorted(
             [
                 *map(re.escape, QUERY_STOP_PHRASES),
-                r"哪几[个项种类条位家批]?",
+                r"哪几[个项种类条位家批件样步]?",
                 "那些",
                 "哪类",
                 "哪种",
@@ -178,6 +178,9 @@ class FocusCheck:
 # Part-of-speech classes (jieba's tags): nouns and the like carry the subject; verbs,
 # adjectives and qualifiers carry it weakly; pronouns, numerals, particles … not at all.
 _STRONG_POS = ("n", "vn", "an", "l", "j", "i", "eng", "s", "x")
+# Times of day and days off are what a question asks about (晚上能施工吗), not when it is
+# asked: a passage that never mentions them does not answer it.
+_WHEN_NOUNS = frozenset("晚上 夜间 夜里 半夜 凌晨 清晨 早上 中午 周末 双休日 休息日 节假日 假期 春节 国庆 寒暑假".split())
 # pronouns, numerals, measure and time words, prepositions, conjunctions, particles,
 # adverbs, interjections, onomatopoeia, locatives: when, where and how much are aspects
 # (checked on their own), the rest is grammar
@@ -189,7 +192,7 @@ _TEMPORAL = re.compile(r"^[0-9一二三四五六七八九十两上下本今去�
 _PER_UNIT = re.compile(r"^每(平方米|平米|平方|亩|人|户|家|年|月|天|日|件|项|瓦|千瓦|度|吨|台|套|间|个)$")
 # 可以提前还款吗 / 能否延期 / 能不能转让: a yes-or-no question about an action
 _MAY_I = re.compile(
-    r"(?:(?:可以|(?<![才就也都还只])能|允许)([^,，。;；?？!！]{2,12}?)[吗么]"
+    r"(?:(?:可以|(?<![才就也都只])能|允许)([^,，。;；?？!！]{2,12}?)[吗么]"
     r"|(?:可不可以|能不能|能否|可否|是否可以|是否能)([^,，。;；?？!！]{2,12}?)(?:吗|么|[?？]|$))"
 )
 _FUNCTION_LEAD = "能要会可有没不想让把被给在去来那这就都还也又再才"
@@ -254,6 +257,18 @@ class _Token:
     pos: str = ""  # the segmenter's part of speech
 
 
+def _unglue(word: str, cut: bool = False) -> str:
+    """A segmenter's guess without the grammar characters at its edges (能领 → 领, 那要 → 要);
+    when that leaves one character of a longer guess, or of one an aspect cue was cut from,
+    the guess less only its function characters (上云有 → 上云, 上云|有补贴吗 → 上云)."""
+    bare = word.strip(_FUNCTION_LEAD + _OOV_EDGE)
+    if len(bare) < 2 and (cut or len(word) >= 3):
+        head = word.strip(_FUNCTION_LEAD)
+        if len(head) >= 2 and not set(head) & _GRAMMAR_CHARS:
+            return head
+    return bare
+
+
 def focus_tokens(question: str) -> list[_Token]:
     """The question's content words, in order, without repeats."""
     text = normalize(question)
@@ -279,9 +294,15 @@ def focus_tokens(question: str) -> list[_Token]:
         known = _in_dictionary(word)
         if not known and _CJK.match(word):
             # an unknown word glued to a function character by the segmenter (能领, 那要, 人能)
-            word = word.strip(_FUNCTION_LEAD + _OOV_EDGE)
+            word = _unglue(word, cut=len(word) < len(raw.strip()))
         if len(word) == 2 and word[0] in "不没未" and _CJK.match(word):
             continue  # 不会, 没有: a negated verb (会不会, 有没有) is grammar here
+        if not known and _CJK.match(word) and re.search("[不没]", word[1:]):
+            # 渣土|车不装|定位: the segmenter's guess runs across a negation; the longest
+            # piece either side is the word, if it is one
+            word = max(re.split("[不没]", word), key=len)
+            if len(word) < 2:
+                continue
         descriptor = False
         for noun in () if word in _ANSWER_NOUNS else _ANSWER_NOUNS:
             if len(word) - len(noun) >= 2 and word.endswith(noun):
@@ -306,7 +327,7 @@ def focus_tokens(question: str) -> list[_Token]:
             continue
         if places_in(word) and len(word) <= 4:
             continue  # places are checked on their own (bot/places.py)
-        strong = not _CJK.match(word) or (
+        strong = not _CJK.match(word) or word in _WHEN_NOUNS or (
             pos.startswith(_STRONG_POS) and pos != "vd" and not descriptor
         )
         light = not strong and (
@@ -502,9 +523,17 @@ class FocusChecker:
                     word, share = left, self._share(left)
             if share == 0.0 and len(word) == 3 and word[0] in "交付缴领办拿给" and self._share(word[1:]):
                 word, share = word[1:], self._share(word[1:])  # 交租金 → 租金: a light verb and its object
+            if share == 0.0 and len(word) == 3 and word[0] in "月年日周季总单" and self._share(word[1:]):
+                word, share = word[1:], self._share(word[1:])  # 月租金 → 租金: a unit before the noun
             if share == 0.0 and _CJK.match(word):
                 # in no document: perhaps a word with a grammar character stuck to it (时会, 可延长)
-                bare = word.strip(_FUNCTION_LEAD + _OOV_EDGE)
+                if token.known and token.pos.startswith("n") and token.pos != "ns":
+                    # a dictionary noun (地铁, 所得税) loses only grammar, not 地 or 所
+                    bare = word.strip(_FUNCTION_LEAD)
+                else:
+                    bare = word.strip(_FUNCTION_LEAD + _OOV_EDGE)
+                if not token.known:
+                    bare = _unglue(word, cut=True)  # as focus_tokens left it
                 if bare != word:
                     if len(bare) >= 2:
                         word, share = bare, self._share(bare)

@@ -62,6 +62,18 @@ NOTICE = (
     "确需进入的要严格登记。快递、外卖送至小区指定区域。 二、返岗人员登记 返岗人员应在到达当日向社区报告。"
     " 江滩区防控指挥部 2026年2月1日"
 )
+# A guide whose elements are rows of one table, and whose premises section says 场所.
+ELEMENTS = (
+    "---\nid: fireworks-permit\ntitle: 江滩区烟花爆竹零售经营许可办事指南\nkind: service\ncategory: 安全生产\n"
+    "department: 区应急管理局\nupdated: 2026-04-01\ncontact: 027-6000-3003\nsample: true\n---\n"
+    "# 江滩区烟花爆竹零售经营许可办事指南\n\n## 办事要素一览\n\n| 项目 | 内容 |\n| --- | --- |\n"
+    "| 适用对象 | 在江滩区零售烟花爆竹的个体工商户和企业 |\n"
+    "| 办理流程 | 申请→受理→现场核查→审批→发证 |\n"
+    "| 法定时限 | 20个工作日 |\n| 承诺时限 | 7个工作日 |\n| 收费标准 | 不收费 |\n"
+    "| 办理地点 | 江滩区政务服务中心三楼应急窗口（滨江大道88号） |\n\n"
+    "## 经营场所要求\n\n- 零售点设在建筑物首层，面积不少于10平方米；\n- 不得与居民居住场所设置在同一建筑物内；\n"
+    "- 配备灭火器材。\n"
+)
 FAQ = (
     "question,answer,category\n"
     "总部企业有什么奖励？,经认定的总部企业按实缴注册资本给予落户奖励，最高500万元。,招商引资\n"
@@ -76,6 +88,7 @@ def guide_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder)
     (root / "apartment.md").write_text(APARTMENT, encoding="utf-8")
     (root / "faq.csv").write_text(FAQ, encoding="utf-8")
     (root / "notice.txt").write_text(NOTICE, encoding="utf-8")
+    (root / "fireworks.md").write_text(ELEMENTS, encoding="utf-8")
     settings = Settings(data_dir=tmp_path_factory.mktemp("guide-data"), question_log_days=30)
     index = KnowledgeIndex.open(settings, embedder)
     assert Ingestor(index, progress=False).run([root]).ok
@@ -171,6 +184,19 @@ def test_a_twelve_item_list_is_quoted_whole_from_item_one_line_by_line(bot: Assi
 def test_a_table_row_stays_a_label_value_row(bot: Assistant) -> None:
     answer = bot.ask("青年人才公寓租金标准是多少")
     assert "硕士：租金为市场租金的50%，期限3年。" in answer.text.split("\n")
+
+
+def test_a_row_of_a_table_of_elements_answers_the_aspect_its_label_names(bot: Assistant) -> None:
+    where = bot.ask("烟花爆竹零售许可去哪办？")
+    assert where.answered and where.evidence.aspect_matched == "section", where.text
+    assert _body(where.text).startswith("办理地点：江滩区政务服务中心三楼应急窗口")
+    assert "首层" not in where.text  # 经营场所要求 is what the premises must be, not a place
+    steps = bot.ask("烟花爆竹零售许可要走哪几步？")
+    assert _body(steps.text).startswith("办理流程：申请→受理→现场核查→审批→发证")
+    # every row of the table that answers: the legal and the promised time limit
+    days = _body(bot.ask("烟花爆竹零售许可几天能办好？").text)
+    assert "法定时限：20个工作日" in days and "承诺时限：7个工作日" in days
+    assert "不收费" not in days
 
 
 def test_lines_reach_http_and_the_stream(guide_settings: Settings, bot: Assistant) -> None:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.answering.aspects import LABELS, LIST_ASPECTS, asked_aspects, states
+from bot.answering.aspects import LABELS, LIST_ASPECTS, asked_aspects, heading_aspects, states
 from bot.answering.faq import FaqMatch
 from bot.answering.focus import FocusCheck, FocusChecker, FocusTerm
 from bot.answering.structure import Layout, Line, layout
@@ -567,6 +567,30 @@ class ExtractiveAnswerer:
             # words the document as a whole is about (设立区域总部) need not be in the section
             if top.focus >= best.focus - 1e-9 or about(top) >= about(best) - 1e-9:
                 return self._section_pick(top, layouts[best.hit_rank], asked)
+        else:
+            # no heading names it, but a row's label does (| 办理流程 | 申请→受理→… | in a
+            # guide's table of elements, 办理地点：… in a summary): that row is the answer
+            # (every such row of its table: 法定办结时限 and 承诺办结时限 both answer 几天)
+            lay = layouts[best.hit_rank]
+            rows = [
+                c
+                for c in sequences[best.hit_rank]
+                if asked & _label_aspects(lay.lines[c.line])
+                and c.focus >= best.focus - 1e-9
+                and _labelled_rows(lay, lay.lines[c.line].block) >= 3
+            ]
+            if rows:
+                top = max(rows, key=lambda c: c.score)
+                block = lay.lines[top.line].block
+                lines = sorted(
+                    {c.line for c in rows if lay.lines[c.line].block == block}
+                )
+                return _Pick(
+                    best.hit_rank,
+                    [(n, list(lay.lines[n].sentences)) for n in lines],
+                    top.section,
+                    "section",
+                )
         pick = self._plain_pick(
             best, sequences[best.hit_rank], layouts[best.hit_rank], asked, wants_list, terms
         )
@@ -804,6 +828,20 @@ class ExtractiveAnswerer:
             updated=doc.updated,
             sample=doc.sample,
         )
+
+
+_LABEL = re.compile(r"^\s*[-*]?\s*([\u4e00-\u9fff]{2,8})\s*[：:]")
+
+
+def _label_aspects(line: Line) -> frozenset[str]:
+    """The aspects a 「label：value」 row's label names (办理时限：… → time)."""
+    m = _LABEL.match(line.text) if line.item else None
+    return heading_aspects(m.group(1)) if m else frozenset()
+
+
+def _labelled_rows(lay: Layout, block: int) -> int:
+    """How many 「label：value」 rows a block has (a table of elements has several)."""
+    return sum(1 for line in lay.block_lines(block) if line.item and _LABEL.match(line.text))
 
 
 def _names_one_item(line: Line, items: Sequence[Line], terms: Sequence[FocusTerm]) -> bool:

@@ -332,3 +332,13 @@ def test_a_time_of_day_is_what_is_asked() -> None:
     terms = checker.terms("晚上能在马路上开挖施工吗？")
     assert not checker.check(terms, ["挖开的马路由区城管执法局统一组织修复，施工单位缴纳修复费。"]).passed
     assert checker.check(terms, ["夜间在城市道路上开挖施工的，须另行办理夜间施工许可。"]).passed
+
+
+def test_a_noun_the_segmenter_ran_into_the_next_word_is_found() -> None:
+    # 博士|后来|洪山: the question is about 博士后, which no document mentions
+    checker = _checker({"博士": 0.05, "安家": 0.05, "博士后": 0.0})
+    terms = checker.terms("博士后来洪山工作有安家补贴吗？")
+    assert any(t.word == "博士后" and t.decisive for t in terms)
+    assert not checker.check(terms, ["博士研究生安家补贴每人10万元"]).passed
+    # 申请人|才公寓: 人才 is a word itself; the segmenter was right
+    assert "申请人" not in [t.word for t in _checker().terms("申请人才公寓要准备什么材料？")]

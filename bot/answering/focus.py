@@ -342,6 +342,46 @@ def focus_tokens(question: str) -> list[_Token]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def _tag_boundaries(text: str) -> frozenset[int]:
+    return frozenset(offset for _, _, offset in _tagged(text)) | {len(text)}
+
+
+def _missed_nouns(text: str, masked: list[bool]) -> list[tuple[str, int]]:
+    """Dictionary nouns of three or more characters that a token runs on into (博士后 in
+    博士|后来|洪山), with where they start. Not numbers or dates (七八|月份), and not words
+    begun inside a token (长三角|学习 holds no 三角学)."""
+    bounds = _tag_boundaries(text)
+    # the token each character is in, and its part of speech
+    pos_at = [pos for word, pos, _ in _tagged(text) for _ in word]
+    out = []
+    for i in sorted(bounds):
+        for size in (5, 4, 3):
+            j = i + size
+            if j > len(text) or j in bounds or _NUMERIC.search(text[i:j]):
+                continue  # whole tokens: their parts are the focus already
+            if pos_at[j - 1].startswith(_STRONG_POS):
+                continue  # 申请人|才 runs into 人才, a word itself: the segmenter was right
+            word = text[i:j]
+            if (
+                not any(b in bounds for b in range(i + 1, j))
+                or any(masked[i:j])
+                or not all(_CJK.match(c) for c in word)
+                or not _in_dictionary(word)
+            ):
+                continue
+            if _noun(word):
+                out.append((word, i))
+                break
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _noun(word: str) -> bool:
+    tags = _tagged(word)
+    return len(tags) == 1 and tags[0][1].startswith("n") and not tags[0][1].startswith("ns")
+
+
 def focus_words(question: str) -> list[str]:
     """The question's content words, in order, without repeats."""
     return [t.word for t in focus_tokens(question)]
@@ -555,6 +595,11 @@ class FocusChecker:
                 elif len(word) >= 3 and word[0] in _ADVERB_LEAD and self._share(word[1:]) > 0:
                     word, share = word[1:], self._share(word[1:])  # 刚成立 → 成立
             add(token, word, share)
+        for word, start in _missed_nouns(text, masked):
+            # 博士|后来: the segmenter took 后来 and lost 博士后, a noun no document uses
+            if self._share(word) == 0.0 and not any(word in t.word for t in out):
+                token = _Token(word, True, True, False, text[max(0, start - 3) : start + len(word) + 3], start, start + len(word), "n")
+                add(token, word, 0.0)
         heads = [i for i, t in enumerate(out) if t.strong and not t.generic]
         if heads:
             h = heads[-1]

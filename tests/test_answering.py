@@ -78,6 +78,7 @@ FAQ = (
     "question,answer,category\n"
     "总部企业有什么奖励？,经认定的总部企业按实缴注册资本给予落户奖励，最高500万元。,招商引资\n"
     "青年人才公寓租金怎么收？,博士免租金，硕士按市场租金的50%，本科按70%。,人才政策\n"
+    "技术咨询合同也能拿技术合同奖励吗？,可以。技术咨询合同交易额在30万元以上的，可按规定申请奖励。,科技创新\n"
 )
 
 
@@ -146,6 +147,9 @@ def test_an_faq_entry_about_another_subject_is_not_a_match(bot: Assistant) -> No
     assert not other.answered  # nothing in this knowledge base is about 高新技术企业
     # the same subject, another aspect the entry's answer does not state (几年 against 租金)
     assert bot.ask("青年人才公寓最长能住几年？").mode != "faq"
+    # how much is asked; the entry only says who may apply (30万元以上的 is a threshold)
+    assert bot.ask("技术咨询合同也能拿技术合同奖励吗？").mode == "faq"
+    assert bot.ask("技术合同奖励能拿多少？").mode != "faq"
 
 
 @pytest.mark.parametrize(

@@ -269,3 +269,18 @@ def states(aspect: str, text: str) -> bool:
     """Whether the text itself states the aspect (a number of days, a phone number, …)."""
     cue = _STATES_RE.get(aspect)
     return bool(cue and cue.search(text))
+
+
+# An amount that is a threshold to reach (交易额在30万元以上的), not what is given.
+_AMOUNT_FIGURE = re.compile(
+    r"(\d+(\.\d+)?|[一二两三四五六七八九十百千]+)\s*(万元|元|亿元|%|倍)(?!\s*(\(含\)|（含）)?(以上|以下|及以上|及以下))"
+)
+
+
+def states_plainly(aspect: str, text: str) -> bool:
+    """Like `states`, for a short answer that must give the aspect itself: an amount is a
+    figure that is not a threshold (…30万元以上的，可申请奖励 does not say how much)."""
+    if aspect == "amount":
+        return bool(_AMOUNT_FIGURE.search(text)) or bool(re.search(r"免租|减半|免费|全额", text))
+    return states(aspect, text)
+

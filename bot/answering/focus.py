@@ -259,10 +259,10 @@ class _Token:
 
 def _unglue(word: str, cut: bool = False) -> str:
     """A segmenter's guess without the grammar characters at its edges (能领 → 领, 那要 → 要);
-    when that leaves one character of a longer guess, or of one an aspect cue was cut from,
-    the guess less only its function characters (上云有 → 上云, 上云|有补贴吗 → 上云)."""
+    when that leaves one character of a guess an aspect cue was cut from, the guess less
+    only its function characters (上云|有补贴吗 → 上云; not 那|张卡能 → 张卡)."""
     bare = word.strip(_FUNCTION_LEAD + _OOV_EDGE)
-    if len(bare) < 2 and (cut or len(word) >= 3):
+    if len(bare) < 2 and cut:
         head = word.strip(_FUNCTION_LEAD)
         if len(head) >= 2 and not set(head) & _GRAMMAR_CHARS:
             return head
@@ -561,7 +561,7 @@ class FocusChecker:
                 left = text[token.start - 1] + word[0]
                 if not masked[token.start - 1] and _in_dictionary(left) and self._share(left) > 0:
                     word, share = left, self._share(left)
-            if share == 0.0 and len(word) == 3 and word[0] in "交付缴领办拿给" and self._share(word[1:]):
+            if share == 0.0 and len(word) == 3 and word[0] in "交付缴领办拿给租买" and self._share(word[1:]):
                 word, share = word[1:], self._share(word[1:])  # 交租金 → 租金: a light verb and its object
             if share == 0.0 and len(word) == 3 and word[0] in "月年日周季总单" and self._share(word[1:]):
                 word, share = word[1:], self._share(word[1:])  # 月租金 → 租金: a unit before the noun

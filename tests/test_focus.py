@@ -342,3 +342,13 @@ def test_a_noun_the_segmenter_ran_into_the_next_word_is_found() -> None:
     assert not checker.check(terms, ["博士研究生安家补贴每人10万元"]).passed
     # 申请人|才公寓: 人才 is a word itself; the segmenter was right
     assert "申请人" not in [t.word for t in _checker().terms("申请人才公寓要准备什么材料？")]
+
+
+def test_a_passage_naming_another_of_the_asked_kind_does_not_answer() -> None:
+    # 硕士 asked, 博士 answered: however well the rest is covered, that is another subject
+    checker = _checker({"硕士": 0.05, "毕业生": 0.05, "就业": 0.05, "安家": 0.05})
+    terms = checker.terms("硕士毕业生来江岸就业有安家补贴吗？")
+    doctor = ["毕业5年内的博士研究生首次在江岸就业创业，可享受一次性安家补贴6万元"]
+    check = checker.check(terms, doctor)
+    assert not check.passed and "硕士" in check.missing
+    assert checker.check(terms, ["博士研究生安家补贴6万元，硕士研究生3万元，毕业生就业后申领"]).passed

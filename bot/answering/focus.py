@@ -127,6 +127,8 @@ class FocusCheck:
 
     terms: list[FocusTerm]
     supported: list[bool] = field(default_factory=list)
+    # per term: missing, and the evidence names another of its kind instead (博士 for 硕士)
+    replaced: list[bool] = field(default_factory=list)
 
     @property
     def missing(self) -> list[str]:
@@ -136,16 +138,21 @@ class FocusCheck:
         restates a notice in its own words (…发出通知, …局长郭顺民要求…) — unless it is the
         subject itself: the head noun or a word of its noun phrase.
         """
+        replaced = self.replaced or [False] * len(self.terms)
+        swapped = {t.word for t, r in zip(self.terms, replaced, strict=True) if r}
         missing = [
-            t for t, ok in zip(self.terms, self.supported, strict=True) if not ok and t.decisive
+            t
+            for t, ok in zip(self.terms, self.supported, strict=True)
+            if not ok and (t.decisive or t.word in swapped)
         ]
         if self.coverage >= _TOLERATE:
-            # a word some other document uses, beside the subject, is a detail of wording
-            missing = [t for t in missing if t.unknown or t.head or t.modifier]
+            # a word some other document uses, beside the subject, is a detail of wording —
+            # unless the evidence speaks of another of its kind (硕士 asked, 博士 answered)
+            missing = [t for t in missing if t.unknown or t.head or t.modifier or t.word in swapped]
         decisive = [t for t in self.terms if t.decisive]
         if (
             len(missing) == 1
-            and not (missing[0].head or missing[0].modifier)
+            and not (missing[0].head or missing[0].modifier or missing[0].word in swapped)
             and len(decisive) - 1 >= 4
             and self.coverage >= 0.75
         ):
@@ -649,4 +656,8 @@ class FocusChecker:
                     and supports(t.word, whole, bigram_set(whole), self.lexicon, t.known, t.around)
                 )
             supported.append(ok)
-        return FocusCheck(terms, supported)
+        replaced = [
+            not ok and any(len(k) >= 2 and k in text for k in self.lexicon.kin(t.word))
+            for t, ok in zip(terms, supported, strict=True)
+        ]
+        return FocusCheck(terms, supported, replaced)

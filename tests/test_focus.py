@@ -205,6 +205,13 @@ def test_regulations_chapters_and_articles_are_structure() -> None:
         ("开单体药店，店面最少要多大？", "conditions", "amount"),
         ("哪些店要办公共场所卫生许可？", "conditions", "place"),
         ("注册多久能办好？", "time", "conditions"),
+        ("户外广告审批通过后能设置几年？", "deadline", "time"),  # how long the permit lasts
+        ("物流园入驻时押金要交多少？", "fee", "amount"),
+        ("首贷贴息的材料交给谁？", "contact", "materials"),
+        ("小作坊登记能在网上交材料吗？", "online", "materials"),
+        ("技能补贴的事找人社局哪个科？", "contact", "amount"),  # 技能补贴 is no 能补
+        ("人才公寓退租要提前多久申请？", "deadline", "time"),
+        ("中午去政务中心办事要等到下午吗？", "hours", "time"),
     ],
 )
 def test_aspect_wording_that_looks_like_another(question: str, asked: str | None, not_asked: str) -> None:
@@ -215,6 +222,8 @@ def test_aspect_wording_that_looks_like_another(question: str, asked: str | None
     assert "time" not in heading_aspects("许可期限")  # how long the permit lasts
     assert "time" in heading_aspects("贷款额度与期限")
     assert states("deadline", "开业之日起12个月内提出申请")
+    assert states("deadline", "会议空间需提前5个工作日预约")
+    assert "deadline" in heading_aspects("设置期限")
 
 
 def test_the_gap_of_an_aspect_cue_keeps_the_subject() -> None:
@@ -352,3 +361,16 @@ def test_a_passage_naming_another_of_the_asked_kind_does_not_answer() -> None:
     check = checker.check(terms, doctor)
     assert not check.passed and "硕士" in check.missing
     assert checker.check(terms, ["博士研究生安家补贴6万元，硕士研究生3万元，毕业生就业后申领"]).passed
+
+
+def test_a_noun_beside_the_subject_needs_one_mention_in_the_document() -> None:
+    # 楼顶装个广告牌多久批: the guide names 楼顶 once, in its scope; its time-limit section answers
+    checker = _checker({"楼顶": 0.05, "广告牌": 0.05, "审批": 0.3, "退租": 0.05, "公寓": 0.05})
+    guide = "户外广告牌设置审批\n适用范围：建筑物楼顶、墙面设置的广告牌。\n承诺时限：8个工作日。"
+    terms = checker.terms("楼顶装个大广告牌，审批多久能批下来？")
+    assert checker.check(terms, ["承诺时限：8个工作日。"], guide).passed
+    # a verb is what is asked (退租): one mention elsewhere in the document is not enough
+    lease = checker.terms("公寓退租要办什么手续？")
+    flat = "主动退租的，应提前30日申请。\n入住手续：签订租赁合同。"
+    check = checker.check(lease, ["入住手续：签订租赁合同。"], flat)
+    assert not check.supported[[t.word for t in lease].index("退租")]

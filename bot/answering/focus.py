@@ -51,7 +51,7 @@ _STOP_WORDS = frozenset(
     市民 群众 居民 人们 公众 老百姓 民众 各界 社会各界 全市 全区 全省 全县
     最大 最小 最晚 最早 最多 最少 最长 最短 最高 最低 最快 最慢 最好 准备 打算 还是
     下来 出来 起来 上来 过来 进来 回来 时会 就会 也会 都会 将会 还会 便会 就能 也能 才能 时能
-    清楚 不清楚 明白 不明白 不懂 搞不懂 疑问 困惑
+    清楚 不清楚 明白 不明白 不懂 搞不懂 疑问 困惑 办事 帮忙 帮 帮帮
     """.split()
 )
 # Nouns that name the kind of answer wanted, not its subject: "…的目的是什么", "有哪些
@@ -651,7 +651,10 @@ class FocusChecker:
         for t in terms:
             ok = supports(t.word, text, grams, self.lexicon, t.known, t.around)
             if not ok and whole:
-                ok = any(whole.count(w) >= 2 for w in (t.word, *self.lexicon.same(t.word))) or (
+                # a noun beside the subject (楼顶 in 楼顶装个广告牌要多久批) needs the
+                # document to mention it once; the subject, and any verb (退租), twice
+                times = 2 if t.head or t.modifier or not t.strong else 1
+                ok = any(whole.count(w) >= times for w in (t.word, *self.lexicon.same(t.word))) or (
                     len(t.word) >= 4
                     and supports(t.word, whole, bigram_set(whole), self.lexicon, t.known, t.around)
                 )

@@ -212,6 +212,8 @@ def test_regulations_chapters_and_articles_are_structure() -> None:
         ("技能补贴的事找人社局哪个科？", "contact", "amount"),  # 技能补贴 is no 能补
         ("人才公寓退租要提前多久申请？", "deadline", "time"),
         ("中午去政务中心办事要等到下午吗？", "hours", "time"),
+        ("考证补贴的钱是打给公司还是打给个人？", None, "phone"),  # paid to, not phoned
+        ("贷了3个月的短期贷款，能申请首贷贴息吗？", "conditions", "materials"),
     ],
 )
 def test_aspect_wording_that_looks_like_another(question: str, asked: str | None, not_asked: str) -> None:
@@ -374,3 +376,16 @@ def test_a_noun_beside_the_subject_needs_one_mention_in_the_document() -> None:
     flat = "主动退租的，应提前30日申请。\n入住手续：签订租赁合同。"
     check = checker.check(lease, ["入住手续：签订租赁合同。"], flat)
     assert not check.supported[[t.word for t in lease].index("退租")]
+
+
+def test_verbs_ending_like_grammar_and_single_character_matters() -> None:
+    # 转让 is a verb, not 转 + 让; 会罚多少钱 is about 处罚; 少交点 is scaffolding
+    checker = _checker({"转让": 0.0, "户外广告": 0.05, "处罚": 0.05, "广告牌": 0.05})
+    assert any(t.word == "转让" and t.decisive for t in checker.terms("户外广告审批通过后能转让给别的公司吗？"))
+    terms = checker.terms("没审批就挂了广告牌，会罚多少钱？")
+    assert "处罚" in [t.word for t in terms]
+    assert not checker.check(terms, ["户外广告牌设置审批不收费。"]).passed
+    assert checker.check(terms, ["未经审批擅自设置广告牌的，处以5000元以上罚款。"]).passed
+    assert "交点" not in focus_words("办排水许可材料能少交点吗？")
+    # the subject of a yes-or-no application question stays (首贷贴息)
+    assert "首贷" in focus_words("贷了3个月的短期贷款，能申请首贷贴息吗？")

@@ -51,7 +51,7 @@ _STOP_WORDS = frozenset(
     市民 群众 居民 人们 公众 老百姓 民众 各界 社会各界 全市 全区 全省 全县
     最大 最小 最晚 最早 最多 最少 最长 最短 最高 最低 最快 最慢 最好 准备 打算 还是
     下来 出来 起来 上来 过来 进来 回来 时会 就会 也会 都会 将会 还会 便会 就能 也能 才能 时能
-    清楚 不清楚 明白 不明白 不懂 搞不懂 疑问 困惑 办事 帮忙 帮 帮帮
+    清楚 不清楚 明白 不明白 不懂 搞不懂 疑问 困惑 办事 帮忙 帮 帮帮 只能 只要 只会 只可
     """.split()
 )
 # Nouns that name the kind of answer wanted, not its subject: "…的目的是什么", "有哪些
@@ -74,6 +74,7 @@ _SCAFFOLD = re.compile(
             [
                 *map(re.escape, QUERY_STOP_PHRASES),
                 r"哪几[个项种类条位家批件样步]?",
+                r"[少多](交|给|拿|补|花|收|付|缴)点",
                 "那些",
                 "哪类",
                 "哪种",
@@ -203,6 +204,9 @@ _MAY_I = re.compile(
     r"|(?:可不可以|能不能|能否|可否|是否可以|是否能)([^,，。;；?？!！]{2,12}?)(?:吗|么|[?？]|$))"
 )
 _FUNCTION_LEAD = "能要会可有没不想让把被给在去来那这就都还也又再才"
+# Single characters that name a matter of their own (会罚多少钱 is about penalties):
+# the word that names it.
+_SINGLE_SUBJECTS = {"罚": "处罚", "赔": "赔偿"}
 # Adverbs a segmenter leaves on a verb (刚成立, 最省心): the verb is the word.
 _ADVERB_LEAD = "刚最很更太先正"
 # More characters a segmenter's guess may carry at its edges (系统对, 复产前, 日起).
@@ -328,6 +332,9 @@ def focus_tokens(question: str) -> list[_Token]:
             continue  # 大理市, 东营市: a place, checked on its own (bot/places.py)
         if pos.startswith("ns") and (places_in(word) or (len(word) >= 3 and _PLACE_SUFFIX.search(word))):
             continue  # a place name: checked on its own (bot/places.py)
+        said = word
+        if word in _SINGLE_SUBJECTS:  # 会罚多少钱 asks about 处罚
+            word, pos, known = _SINGLE_SUBJECTS[word], "n", True
         if _CJK.match(word) and len(word) < 2:
             continue  # a single character (养, 开, 刻) carries too little on its own
         if not _CJK.match(word) and (len(word) < 2 or word.isdigit()):
@@ -341,10 +348,10 @@ def focus_tokens(question: str) -> list[_Token]:
             (len(word) == 2 and word[0] in _LIGHT_VERB) or (len(word) <= 3 and word[-1] in _COMPLEMENT)
         )
         seen.add(word)
-        at = text.find(word, offset)
+        at = text.find(said, offset)
         start = max(0, at - 3)
         out.append(
-            _Token(word, strong, known, light, text[start : at + len(word) + 3], at, at + len(word), pos)
+            _Token(word, strong, known, light, text[start : at + len(said) + 3], at, at + len(said), pos)
         )
     return out
 
@@ -590,14 +597,13 @@ class FocusChecker:
                         or (token.known and token.pos == "b")  # 临时, 新型: an attribute
                         or (
                             token.known
-                            and token.strong
                             and len(word) == 2
                             and word[0] not in _FUNCTION_LEAD + _OOV_EDGE + _LIGHT_VERB
                             and word[1] in _FUNCTION_LEAD
                         )
                     ):
-                        # 储能, 商会, 技能 are nouns; 能领, 时会, 交会(费), 家里 are grammar stuck
-                        # to a word
+                        # 储能, 商会, 技能 are nouns and 转让 a verb; 能领, 时会, 交会(费), 家里
+                        # are grammar stuck to a word
                         continue
                 elif len(word) >= 3 and word[0] in _ADVERB_LEAD and self._share(word[1:]) > 0:
                     word, share = word[1:], self._share(word[1:])  # 刚成立 → 成立

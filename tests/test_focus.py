@@ -389,3 +389,14 @@ def test_verbs_ending_like_grammar_and_single_character_matters() -> None:
     assert "交点" not in focus_words("办排水许可材料能少交点吗？")
     # the subject of a yes-or-no application question stays (首贷贴息)
     assert "首贷" in focus_words("贷了3个月的短期贷款，能申请首贷贴息吗？")
+
+
+def test_a_statistic_asked_is_a_number_to_state_and_its_noun_stays_the_subject() -> None:
+    asked = asked_aspects(normalize("硚口区常住人口有多少？"))
+    assert asked.aspects == frozenset({"count"})
+    assert "常住人口" in focus_words("硚口区常住人口有多少？")
+    assert "count" in asked_aspects(normalize("黄孝河PPP项目总投资多少？")).aspects
+    assert states("count", "项目总投资约62亿元") and not states("count", "荣获国际银奖")
+    # the turnover an applicant must reach is a condition, not a statistic
+    assert asked_aspects(normalize("营业收入多少能申请？")).aspects == frozenset({"conditions"})
+    assert "网吧" in focus_words("开网吧能办一业一证吗？")  # 吧 ends the noun here

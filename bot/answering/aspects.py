@@ -52,6 +52,12 @@ LABELS = {
 LIST_ASPECTS = frozenset({"materials", "steps", "conditions", "amount"})
 
 _BENEFIT = r"补|奖|资助|贴|扶持|支持|优惠|减免|返还"
+# A statistic asked (总投资多少, 人口有多少): the noun stays the question's subject, so it
+# is matched behind the cue, not in it.
+_STATISTIC = "(?:" + "|".join(
+    f"(?<={w})"
+    for w in "总投资 投资额 投资规模 收入 产值 营收 总额 产量 销售额 税收 增加值 生产总值 经济总量 gdp 人口".split()
+) + ")"
 _APPLY = r"申报|申请|报名|受理|提交|开始|截止|报送|兑现"
 _BENEFIT_NOUN = r"补贴|补助|奖励|奖补|奖金|资助|扶持|支持|优惠|贴息|减免|返还|好处|福利|待遇"
 
@@ -59,7 +65,7 @@ _BENEFIT_NOUN = r"补贴|补助|奖励|奖补|奖金|资助|扶持|支持|优惠
 # benefit noun alone is the topic, not the aspect (租金补贴怎么申请 asks for steps); asked
 # for — 有什么补贴, 补多少 — it is the amount.
 _ASKED: dict[str, str] = {
-    "count": r"(?<!哪)(多少家|(?<!好)几家|多少个(?!工作日|月|小时)|(?<!好)几个(?!工作日|月|小时|星期)|多少项|(?<!好)几项|多少名|多少人|多少栋|几栋|多少座|多少所|多少种|几种|多少批)",
+    "count": _STATISTIC + r"(是|有|达到|达|约|大概|一共|总共)?(多少|几)|(?<!哪)(多少家|(?<!好)几家|多少个(?!工作日|月|小时)|(?<!好)几个(?!工作日|月|小时|星期)|多少项|(?<!好)几项|多少名|多少人|多少栋|几栋|多少座|多少所|多少种|几种|多少批)",
     "time": (
         r"多久|多长时间|多少天|几天|几个?工作日|多少个?工作日|多快|最快|时限|办结|要等(?!到)|等多少|"
         r"(?<![这近前头过])几年|多少年|多长期限|期限多长|期限是多久|多长周期|审批周期|几个小时|当天能|当场|立等|能办好(?!的)|办好(?!的)|办下来(?!的)|下证|出证|拿证|"
@@ -164,7 +170,11 @@ _HEADING_RE = {a: re.compile(p) for a, p in _HEADING.items()}
 
 # What a sentence says when it states the aspect itself.
 _STATES: dict[str, str] = {
-    "count": r"\d+\s*(家|个|项|名|人|栋|座|所|种|批|余)|[一二两三四五六七八九十百千万]+(家|个|项|名|栋|座|所|种|批)",
+    # (a statistic asked — 总投资多少, 收入多少 — is stated by a figure with its unit)
+    "count": (
+        r"\d+\s*(家|个|项|名|人|栋|座|所|种|批|余)|[一二两三四五六七八九十百千万]+(家|个|项|名|栋|座|所|种|批)|"
+        r"\d+(\.\d+)?\s*(亿元|万元|元|亿|%|万人|万户|万家|万名)"
+    ),
     "time": (
         r"\d+(\.\d+)?\s*个?(工作日|自然日|日|天|小时|分钟|个月|周)|(?<!\d)\d{1,2}\s*年|"
         r"[一二两三四五六七八九十半]+个?(工作日|日|天|小时|个月|周|年)|即办|当场|当日|当天|立等|即时|"
@@ -239,6 +249,10 @@ def asked_aspects(question: str) -> AskedAspects:
         or ("deadline" in found and re.search(r"最晚|最迟|一次|几次|提前|(能|可以)(用|设置|保留|有效|挂|租|住)", text))
     ):
         found.discard("time")
+    # 营业收入多少能申请 asks the threshold to reach, not the statistic
+    if "count" in found and re.search(r"多少.{0,3}(才)?(能|可以)(申请|享受|报|认定)", text):
+        found.discard("count")
+        found.add("conditions")
     # 去哪个窗口交材料 asks where; the materials are what is handed in there
     if "place" in found and "materials" in found and re.search(r"(交|提交|递交|送)(申请)?材料", text) and not re.search(
         r"什么材料|哪些材料|材料有哪些|材料清单|带什么|准备什么|交什么|交哪些", text

@@ -234,6 +234,8 @@ def _tagged(text: str) -> tuple[tuple[str, str, int], ...]:
 
 
 _GRADE = ("类", "级", "档", "型", "星", "等")
+# sentence-final particles the scaffolding takes, which a noun may end in (网吧)
+_PARTICLES = frozenset("吧吗呢啊呀嘛")
 _PLACE_SUFFIX = re.compile(r"(省|市|区|县|州|盟|旗|镇|乡|村|街道)$")
 _CITY = re.compile(r"^[\u4e00-\u9fff]{2,3}(省|市|县|州)$")
 
@@ -290,6 +292,12 @@ def focus_tokens(question: str) -> list[_Token]:
         word = raw.strip()
         if not word or not _TOKEN.fullmatch(word):
             continue
+        if (
+            pos.startswith("n")
+            and _in_dictionary(word)
+            and all(c in _PARTICLES for c, m in zip(word, masked[offset:], strict=False) if m)
+        ):
+            masked = masked[:offset] + [False] * len(word) + masked[offset + len(word) :]  # 网吧
         if sum(masked[offset : offset + len(word)]) * 2 >= len(word):
             continue  # mostly scaffolding or the asked aspect's own words
         if any(masked[offset : offset + len(word)]):

@@ -400,3 +400,14 @@ def test_a_statistic_asked_is_a_number_to_state_and_its_noun_stays_the_subject()
     # the turnover an applicant must reach is a condition, not a statistic
     assert asked_aspects(normalize("营业收入多少能申请？")).aspects == frozenset({"conditions"})
     assert "网吧" in focus_words("开网吧能办一业一证吗？")  # 吧 ends the noun here
+
+
+def test_words_the_segmenter_cut_into_characters_are_found() -> None:
+    # 每年要年|审吗: 年审 (a word of the synonym list) is what is asked; 评|上 is a verb
+    checker = _checker({"年审": 0.0, "年检": 0.0, "年度审验": 0.0, "道路": 0.05, "货车": 0.05})
+    terms = checker.terms("货车的道路运输证每年要年审吗？")
+    assert any(t.word == "年审" and t.decisive for t in terms)
+    assert "评上" not in [t.word for t in _checker().terms("评上国家级绿色工厂能奖多少钱？")]
+    # 弄丢了能补吗 asks for a new copy, not a subsidy; 资格证 is a certificate, not 资格
+    assert "amount" not in asked_aspects(normalize("消防验收意见书弄丢了能补吗？")).aspects
+    assert "资格证" in focus_words("货运从业资格证在哪考？")

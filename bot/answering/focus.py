@@ -398,6 +398,27 @@ def _missed_nouns(text: str, masked: list[bool]) -> list[tuple[str, int]]:
     return out
 
 
+def _split_words(text: str, masked: list[bool]) -> list[tuple[str, int]]:
+    """Two single characters side by side (年|审, 弄|丢): a word the segmenter cut, if some
+    dictionary, the synonym list or a document has it; with where they start."""
+    tags = _tagged(text)
+    out = []
+    for (a, _, at), (b, _, _) in zip(tags, tags[1:], strict=False):
+        word = a + b
+        if (
+            len(a) == len(b) == 1
+            and _CJK.match(a)
+            and _CJK.match(b)
+            and not ({a, b} & _GRAMMAR_CHARS)
+            and not masked[at]
+            and not masked[at + 1]
+            and not _NUMERIC.search(word)
+            and word not in _STOP_WORDS
+        ):
+            out.append((word, at))
+    return out
+
+
 @lru_cache(maxsize=4096)
 def _noun(word: str) -> bool:
     tags = _tagged(word)
@@ -621,6 +642,14 @@ class FocusChecker:
             if self._share(word) == 0.0 and not any(word in t.word for t in out):
                 token = _Token(word, True, True, False, text[max(0, start - 3) : start + len(word) + 3], start, start + len(word), "n")
                 add(token, word, 0.0)
+        for word, start in _split_words(text, masked):
+            # 每年要年|审吗: the word the segmenter cut into characters (年审)
+            # — a word of the synonym list, or a dictionary noun (not 评|上, 考|到: a verb and
+            # its complement)
+            listed = word in self.lexicon.synonyms
+            if (listed or (_in_dictionary(word) and _noun(word))) and not any(word in t.word for t in out):
+                token = _Token(word, True, True, False, text[max(0, start - 3) : start + len(word) + 3], start, start + len(word), "n")
+                add(token, word, self._share(word))
         heads = [i for i, t in enumerate(out) if t.strong and not t.generic]
         if heads:
             h = heads[-1]

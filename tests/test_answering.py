@@ -74,6 +74,15 @@ ELEMENTS = (
     "## 经营场所要求\n\n- 零售点设在建筑物首层，面积不少于10平方米；\n- 不得与居民居住场所设置在同一建筑物内；\n"
     "- 配备灭火器材。\n"
 )
+# A service centre's summary: its rows say where and when; 交通指引 says how to get there.
+CENTRE = (
+    "---\nid: service-centre\ntitle: 江滩区政务服务中心办事指引\nkind: info\ncategory: 政务服务\n"
+    "department: 区政务服务局\nupdated: 2026-04-01\ncontact: 027-6000-0001\nsample: true\n---\n"
+    "# 江滩区政务服务中心办事指引\n\n## 区政务服务中心\n\n- 地址：江滩区滨江大道100号\n"
+    "- 办公时间：周一至周五上午9:00—12:00，下午14:00—17:30\n"
+    "- 周末服务：每周六上午9:00—12:00开设综合窗口\n- 服务热线：027-6000-0001\n\n"
+    "## 交通指引\n\n可乘坐公交在政务中心站下车，步行约200米到达政务服务中心。\n"
+)
 FAQ = (
     "question,answer,category\n"
     "总部企业有什么奖励？,经认定的总部企业按实缴注册资本给予落户奖励，最高500万元。,招商引资\n"
@@ -90,6 +99,7 @@ def guide_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder)
     (root / "faq.csv").write_text(FAQ, encoding="utf-8")
     (root / "notice.txt").write_text(NOTICE, encoding="utf-8")
     (root / "fireworks.md").write_text(ELEMENTS, encoding="utf-8")
+    (root / "centre.md").write_text(CENTRE, encoding="utf-8")
     settings = Settings(data_dir=tmp_path_factory.mktemp("guide-data"), question_log_days=30)
     index = KnowledgeIndex.open(settings, embedder)
     assert Ingestor(index, progress=False).run([root]).ok
@@ -201,6 +211,15 @@ def test_a_row_of_a_table_of_elements_answers_the_aspect_its_label_names(bot: As
     days = _body(bot.ask("烟花爆竹零售许可几天能办好？").text)
     assert "法定时限：20个工作日" in days and "承诺时限：7个工作日" in days
     assert "不收费" not in days
+
+
+def test_a_labelled_row_beats_a_section_named_only_loosely(bot: Assistant) -> None:
+    # 在哪个位置 is answered by 地址：…, not by how to get there (交通指引)
+    where = _body(bot.ask("江滩区政务服务中心在哪个位置？").text)
+    assert where.startswith("- 地址：江滩区滨江大道100号"), where
+    # 周六开门吗: the row on Saturday service comes with the office hours
+    saturday = _body(bot.ask("周六政务服务中心开门吗？").text)
+    assert "每周六上午9:00—12:00" in saturday
 
 
 def test_lines_reach_http_and_the_stream(guide_settings: Settings, bot: Assistant) -> None:

@@ -38,6 +38,8 @@ _BULLET = re.compile(r"^\s*[-*•·▪●○]\s*")
 # when it has this share of the focus the best passage has (with the document's help).
 _STATING_SHARE = 0.75
 _LAST_STATING_SHARE = 0.3
+# Days and times of day an hours question may name.
+_DAYS = re.compile(r"周六|周日|周末|星期六|星期日|星期天|节假日|中午|午间|晚上|夜间")
 # A sentence that introduces what follows (…告知如下：).
 _INTRO_END = re.compile(r"[：:]\s*$")
 # A sentence that opens by pointing back ("当日，…", "此外，…") needs the one before it.
@@ -476,6 +478,8 @@ class ExtractiveAnswerer:
         wants_number = bool(_NUMBER_CUE.search(question))
         wants_list = bool(_LIST_CUE.search(question)) or bool(asked & LIST_ASPECTS)
         wants_place = bool(_PLACE_CUE.search(question))
+        # 周六开门吗: among the lines on office hours, the one that names Saturday
+        days = [d for d in _DAYS.findall(normalize(question))] if "hours" in asked else []
         extra_aspects = asked - {"amount", "time", "place", "materials", "steps", "conditions"}
         best: _Candidate | None = None
         sequences: dict[int, list[_Candidate]] = {}
@@ -515,6 +519,8 @@ class ExtractiveAnswerer:
                         + prior
                     )
                     if wants_number and _HAS_NUMBER.search(sentence):
+                        score += 0.1
+                    if days and any(d in sentence for d in days):
                         score += 0.1
                     if wants_place and _HAS_ADDRESS.search(sentence):
                         score += 0.1
@@ -562,35 +568,37 @@ class ExtractiveAnswerer:
                 ).specific_coverage
             return shares[key]
 
+        # a row whose label names the aspect (| 办理流程 | 申请→受理→… | in a guide's table
+        # of elements, - 地址：… in a summary) answers it: every such row of its table
+        # (法定办结时限 and 承诺办结时限 both answer 几天)
+        lay = layouts[best.hit_rank]
+        rows = [
+            c
+            for c in sequences[best.hit_rank]
+            if (
+                asked & _label_aspects(lay.lines[c.line])
+                # 周六开门吗: the row on Saturday service, whatever its label
+                or (days and any(d in c.text for d in days) and states("hours", c.text))
+            )
+            and c.focus >= best.focus - 1e-9
+            and _labelled_rows(lay, lay.lines[c.line].block) >= 3
+        ]
+        row = max(rows, key=lambda c: c.score) if rows else None
         if in_aspect:
             top = max(in_aspect, key=lambda c: c.score)
             # words the document as a whole is about (设立区域总部) need not be in the section
             if top.focus >= best.focus - 1e-9 or about(top) >= about(best) - 1e-9:
-                return self._section_pick(top, layouts[best.hit_rank], asked)
-        else:
-            # no heading names it, but a row's label does (| 办理流程 | 申请→受理→… | in a
-            # guide's table of elements, 办理地点：… in a summary): that row is the answer
-            # (every such row of its table: 法定办结时限 and 承诺办结时限 both answer 几天)
-            lay = layouts[best.hit_rank]
-            rows = [
-                c
-                for c in sequences[best.hit_rank]
-                if asked & _label_aspects(lay.lines[c.line])
-                and c.focus >= best.focus - 1e-9
-                and _labelled_rows(lay, lay.lines[c.line].block) >= 3
-            ]
-            if rows:
-                top = max(rows, key=lambda c: c.score)
-                block = lay.lines[top.line].block
-                lines = sorted(
-                    {c.line for c in rows if lay.lines[c.line].block == block}
-                )
-                return _Pick(
-                    best.hit_rank,
-                    [(n, list(lay.lines[n].sentences)) for n in lines],
-                    top.section,
-                    "section",
-                )
+                # a row that matches better than the section whose heading names the aspect
+                # (地址：… against 交通与停车 for 在哪个位置)
+                bonus = self.policy.aspect_section_bonus  # what the heading gave the section
+                if row is None or row.score + bonus <= top.score or row.focus < top.focus - 1e-9:
+                    return self._section_pick(top, lay, asked)
+        if row is not None:
+            block = lay.lines[row.line].block
+            lines = sorted({c.line for c in rows if lay.lines[c.line].block == block})
+            return _Pick(
+                best.hit_rank, [(n, list(lay.lines[n].sentences)) for n in lines], row.section, "section"
+            )
         pick = self._plain_pick(
             best, sequences[best.hit_rank], layouts[best.hit_rank], asked, wants_list, terms
         )

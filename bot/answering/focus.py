@@ -63,7 +63,7 @@ _ANSWER_NOUNS = frozenset(
     定义 界定 场合 人群 群体 品类 种类 类型 类别 范围 规定 问题 方面 任务 重点 途径 手段 机制 体系
     理念 思路 路径 区别 关系 影响 原因 结果 结论 经验 安排 部署 进展 动作 职责 责任 义务 权利
     标准 条件 依据 政策 新政 规则 程序 环节 步骤 名称 名单 数量 数据 金额 时间 地点 对象 主体
-    机理 方针 功能 形式 物品 现实意义 用途 好处 价值 前景 计划 打算 思考 建议 税种 险种 税费 负担 经济负担 团体 个体
+    意思 机理 方针 功能 形式 物品 现实意义 用途 好处 价值 前景 计划 打算 思考 建议 税种 险种 税费 负担 经济负担 团体 个体
     限制 年限 期限 时长
     """.split()
 )
@@ -201,7 +201,8 @@ _PER_UNIT = re.compile(r"^每(平方米|平米|平方|亩|人|户|家|年|月|�
 # 可以提前还款吗 / 能否延期 / 能不能转让: a yes-or-no question about an action
 _MAY_I = re.compile(
     r"(?:(?:可以|(?<![才就也都只])能|允许)([^,，。;；?？!！]{2,12}?)[吗么]"
-    r"|(?:可不可以|能不能|能否|可否|是否可以|是否能)([^,，。;；?？!！]{2,12}?)(?:吗|么|[?？]|$))"
+    r"|(?:可不可以|能不能|能否|可否|是否可以|是否能)([^,，。;；?？!！]{2,12}?)(?:吗|么|[?？]|$)"
+    r"|(?:需要|要不要|用不用|是否需要|(?<![需只还就也都])要)(?:去)?([^,，。;；?？!！]{2,12}?)[吗么])"
 )
 _FUNCTION_LEAD = "能要会可有没不想让把被给在去来那这就都还也又再才"
 # Single characters that name a matter of their own (会罚多少钱 is about penalties):
@@ -611,8 +612,10 @@ class FocusChecker:
             if share == 0.0 and _CJK.match(word):
                 # in no document: perhaps a word with a grammar character stuck to it (时会, 可延长)
                 if token.known and token.pos.startswith("n") and token.pos != "ns":
-                    # a dictionary noun (地铁, 所得税) loses only grammar, not 地 or 所
+                    # a dictionary noun (地铁, 所得税) loses only grammar, not 地 or 所, and
+                    # the 里 of a place (厂里)
                     bare = word.strip(_FUNCTION_LEAD)
+                    bare = bare[:-1] if bare.endswith(("里", "内")) else bare
                 else:
                     bare = word.strip(_FUNCTION_LEAD + _OOV_EDGE)
                 if not token.known:
@@ -670,7 +673,7 @@ class FocusChecker:
             # 可以提前还款吗: a yes-or-no question about doing something asks about that
             # action; a passage about the loan that never mentions it does not answer
             for m in _MAY_I.finditer(text):
-                group = 1 if m.group(1) else 2
+                group = next(g for g in (1, 2, 3) if m.group(g))
                 for i, token in enumerate(tokens):
                     t = out[i]
                     if m.start(group) <= token.start < m.end(group) and not (t.strong or t.generic or token.light):

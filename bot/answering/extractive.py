@@ -479,7 +479,7 @@ class ExtractiveAnswerer:
         wants_list = bool(_LIST_CUE.search(question)) or bool(asked & LIST_ASPECTS)
         wants_place = bool(_PLACE_CUE.search(question))
         # 周六开门吗: among the lines on office hours, the one that names Saturday
-        days = [d for d in _DAYS.findall(normalize(question))] if "hours" in asked else []
+        days = list(_DAYS.findall(normalize(question))) if "hours" in asked else []
         extra_aspects = asked - {"amount", "time", "place", "materials", "steps", "conditions"}
         best: _Candidate | None = None
         sequences: dict[int, list[_Candidate]] = {}

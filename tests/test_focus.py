@@ -411,3 +411,8 @@ def test_words_the_segmenter_cut_into_characters_are_found() -> None:
     # 弄丢了能补吗 asks for a new copy, not a subsidy; 资格证 is a certificate, not 资格
     assert "amount" not in asked_aspects(normalize("消防验收意见书弄丢了能补吗？")).aspects
     assert "资格证" in focus_words("货运从业资格证在哪考？")
+
+
+def test_a_markdown_chapter_heading_with_a_wide_space_is_one_heading() -> None:
+    lay = layout("# 某某办法\n## 第三章\u3000申报与审核\n第十条 每年申报一次。\n## 第四章\u3000附则\n本办法自发布之日起施行。")
+    assert [s.heading for s in lay.sections] == ["申报与审核", "附则"]

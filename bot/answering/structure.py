@@ -92,6 +92,9 @@ def _heading(line: str) -> tuple[int, str] | None:
 def _physical_lines(text: str) -> list[str]:
     out: list[str] = []
     for raw in text.splitlines():
+        if _MD_HEADING.match(raw.strip()):
+            out.append(raw.strip())  # "## 第三章 申报与审核" is one heading
+            continue
         parts = [p.strip() for p in _PARAGRAPH_SPACE.split(raw.strip()) if p.strip()]
         for n, part in enumerate(parts):
             if n and _ORDINAL.match(parts[n - 1]):

@@ -5,7 +5,9 @@
     python bench/answers.py hongshan                  # tests/corpora/hongshan (held out, then tuned on)
     python bench/answers.py hanyang                   # tests/corpora/hanyang (held out, then tuned on)
     python bench/answers.py wuchang                   # tests/corpora/wuchang (held out, then tuned on)
-    python bench/answers.py qingshan                  # tests/corpora/qingshan (held out)
+    python bench/answers.py qingshan                  # tests/corpora/qingshan (held out, then tuned on)
+    python bench/answers.py jiangxia                  # tests/corpora/jiangxia (held out, then tuned on)
+    python bench/answers.py caidian                   # tests/corpora/caidian (held out, then tuned on)
     [--data-dir DIR] [--show-failures] [--json]
 
 Sets (tests/questions/kb_*.jsonl with a `split`; tests/corpora/NAME/*.jsonl):

@@ -416,3 +416,12 @@ def test_words_the_segmenter_cut_into_characters_are_found() -> None:
 def test_a_markdown_chapter_heading_with_a_wide_space_is_one_heading() -> None:
     lay = layout("# 某某办法\n## 第三章\u3000申报与审核\n第十条 每年申报一次。\n## 第四章\u3000附则\n本办法自发布之日起施行。")
     assert [s.heading for s in lay.sections] == ["申报与审核", "附则"]
+
+
+def test_the_occasion_and_the_statistic_asked_are_the_subject() -> None:
+    # 还能再次申请吗: a passage on applying does not say whether one may apply again
+    checker = _checker({"创业": 0.05, "担保": 0.05, "贷款": 0.05, "再次": 0.0})
+    assert any(t.word == "再次" and t.decisive for t in checker.terms("创业担保贷款还清以后还能再次申请吗？"))
+    # 一般公共预算收入是多少: 收入 (a verb to the segmenter) is what is asked
+    terms = _checker({"收入": 0.05, "预算": 0.05, "公共": 0.05}).terms("去年的一般公共预算收入是多少？")
+    assert any(t.word == "收入" and t.decisive for t in terms)

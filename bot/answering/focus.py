@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from bot.answering.aspects import STATISTIC_ASKED as _STATISTIC_ASKED
 from bot.answering.aspects import asked_aspects
 from bot.answering.lexicon import Lexicon
 from bot.places import places_in
@@ -205,6 +206,8 @@ _MAY_I = re.compile(
     r"|(?:需要|要不要|用不用|是否需要|(?<![需只还就也都])要)(?:去)?([^,，。;；?？!！]{2,12}?)[吗么])"
 )
 _FUNCTION_LEAD = "能要会可有没不想让把被给在去来那这就都还也又再才"
+# Adverbs that say which occasion is asked about (再次申请 is not the first application).
+_OCCASIONS = frozenset({"再次", "重新", "逾期"})
 # Single characters that name a matter of their own (会罚多少钱 is about penalties):
 # the word that names it.
 _SINGLE_SUBJECTS = {"罚": "处罚", "赔": "赔偿"}
@@ -309,7 +312,12 @@ def focus_tokens(question: str) -> list[_Token]:
             if not _in_dictionary(word) and len(word) < 2:
                 continue
         numeric = pos.startswith(("m", "t")) and bool(_NUMERIC.search(word))
-        if (pos.startswith(_DROP_POS) or numeric or _TEMPORAL.match(word) or _PER_UNIT.match(word)) and _CJK.match(word):
+        if (
+            (pos.startswith(_DROP_POS) and word not in _OCCASIONS)
+            or numeric
+            or _TEMPORAL.match(word)
+            or _PER_UNIT.match(word)
+        ) and _CJK.match(word):
             continue  # see _DROP_POS
         known = _in_dictionary(word)
         if not known and _CJK.match(word):
@@ -669,6 +677,12 @@ class FocusChecker:
                 if tokens[i].strong or (inside and not tokens[i].light):
                     out[i] = dataclasses.replace(out[i], modifier=True)
                 start = tokens[i].start
+        stat = _STATISTIC_ASKED.search(text)
+        if stat:
+            # 一般公共预算收入是多少: the statistic's noun is what is asked, verb-like or not
+            for i, token in enumerate(tokens):
+                if token.end == stat.start() and not out[i].generic:
+                    out[i] = dataclasses.replace(out[i], modifier=True)
         if not asked_aspects(text).aspects:
             # 可以提前还款吗: a yes-or-no question about doing something asks about that
             # action; a passage about the loan that never mentions it does not answer

@@ -83,6 +83,14 @@ CENTRE = (
     "- 周末服务：每周六上午9:00—12:00开设综合窗口\n- 服务热线：027-6000-0001\n\n"
     "## 交通指引\n\n可乘坐公交在政务中心站下车，步行约200米到达政务服务中心。\n"
 )
+# A policy that says who may apply and on what terms in two sections side by side.
+LOAN = (
+    "---\nid: first-loan\ntitle: 江滩区小微企业首贷贴息实施细则\nkind: policy\ncategory: 金融服务\n"
+    "department: 区金融服务中心\nupdated: 2026-04-01\ncontact: 027-6000-4004\nsample: true\n---\n"
+    "# 江滩区小微企业首贷贴息实施细则\n\n## 一、支持对象\n\n在江滩区注册纳税、此前从未获得过银行经营性贷款的小微企业。\n\n"
+    "## 二、申请条件\n\n1. 首笔贷款期限在6个月以上；\n2. 贷款用于企业生产经营；\n3. 按期付息，无逾期记录。\n\n"
+    "## 三、贴息标准\n\n按首笔贷款实际支付利息的50%给予贴息，单户最高10万元。\n"
+)
 FAQ = (
     "question,answer,category\n"
     "总部企业有什么奖励？,经认定的总部企业按实缴注册资本给予落户奖励，最高500万元。,招商引资\n"
@@ -100,6 +108,7 @@ def guide_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder)
     (root / "notice.txt").write_text(NOTICE, encoding="utf-8")
     (root / "fireworks.md").write_text(ELEMENTS, encoding="utf-8")
     (root / "centre.md").write_text(CENTRE, encoding="utf-8")
+    (root / "loan.md").write_text(LOAN, encoding="utf-8")
     settings = Settings(data_dir=tmp_path_factory.mktemp("guide-data"), question_log_days=30)
     index = KnowledgeIndex.open(settings, embedder)
     assert Ingestor(index, progress=False).run([root]).ok
@@ -220,6 +229,12 @@ def test_a_labelled_row_beats_a_section_named_only_loosely(bot: Assistant) -> No
     # 周六开门吗: the row on Saturday service comes with the office hours
     saturday = _body(bot.ask("周六政务服务中心开门吗？").text)
     assert "每周六上午9:00—12:00" in saturday
+
+
+def test_who_may_apply_and_on_what_terms_come_together(bot: Assistant) -> None:
+    answer = _body(bot.ask("借了3个月的贷款，能申请首贷贴息吗？").text)
+    assert "此前从未获得过银行经营性贷款" in answer and "首笔贷款期限在6个月以上" in answer, answer
+    assert "50%" not in answer
 
 
 def test_lines_reach_http_and_the_stream(guide_settings: Settings, bot: Assistant) -> None:

@@ -694,9 +694,16 @@ class ExtractiveAnswerer:
     def _section_pick(self, best: _Candidate, lay: Layout, asked: frozenset[str]) -> _Pick:
         """The whole section whose heading names the asked aspect (and any other asked one)."""
         wanted = [best.section]
+        mine = lay.sections[best.section].aspects
         for n, s in enumerate(lay.sections):
-            if n != best.section and (asked - lay.sections[best.section].aspects) & s.aspects:
+            if n != best.section and (asked - mine) & s.aspects:
                 wanted.append(n)
+            elif (
+                n in (best.section - 1, best.section + 1)
+                and "conditions" in asked & mine & s.aspects
+                and self._compact(lay, n)
+            ):
+                wanted.append(n)  # 支持对象 and 申请条件 side by side: who may apply, and on what terms
         lines: list[Line] = []
         for n in sorted(wanted):
             lines.extend(lay.section_lines(n))

@@ -214,6 +214,7 @@ def test_regulations_chapters_and_articles_are_structure() -> None:
         ("中午去政务中心办事要等到下午吗？", "hours", "time"),
         ("考证补贴的钱是打给公司还是打给个人？", None, "phone"),  # paid to, not phoned
         ("贷了3个月的短期贷款，能申请首贷贴息吗？", "conditions", "materials"),
+        ("直播电商扶持找哪个部门问？", "contact", "place"),
     ],
 )
 def test_aspect_wording_that_looks_like_another(question: str, asked: str | None, not_asked: str) -> None:
@@ -226,6 +227,8 @@ def test_aspect_wording_that_looks_like_another(question: str, asked: str | None
     assert states("deadline", "开业之日起12个月内提出申请")
     assert states("deadline", "会议空间需提前5个工作日预约")
     assert "deadline" in heading_aspects("设置期限")
+    assert "deadline" in heading_aspects("报送时间") and "hours" in heading_aspects("办理时间")
+    assert "部门" not in focus_words("直播电商扶持找哪个部门问？")
 
 
 def test_the_gap_of_an_aspect_cue_keeps_the_subject() -> None:

@@ -586,8 +586,13 @@ class ExtractiveAnswerer:
         row = max(rows, key=lambda c: c.score) if rows else None
         if in_aspect:
             top = max(in_aspect, key=lambda c: c.score)
-            # words the document as a whole is about (设立区域总部) need not be in the section
-            if top.focus >= best.focus - 1e-9 or about(top) >= about(best) - 1e-9:
+            # words the document as a whole is about (设立区域总部) need not be in the section;
+            # whom to ask is the whole document's (直播电商扶持找哪个部门 → 咨询方式)
+            if (
+                top.focus >= best.focus - 1e-9
+                or about(top) >= about(best) - 1e-9
+                or (asked <= {"contact", "phone"} and about(top) >= 0.5 * about(best))
+            ):
                 # a row that matches better than the section whose heading names the aspect
                 # (地址：… against 交通与停车 for 在哪个位置)
                 bonus = self.policy.aspect_section_bonus  # what the heading gave the section

@@ -228,6 +228,9 @@ def test_aspect_wording_that_looks_like_another(question: str, asked: str | None
     assert states("deadline", "会议空间需提前5个工作日预约")
     assert "deadline" in heading_aspects("设置期限")
     assert "deadline" in heading_aspects("报送时间") and "hours" in heading_aspects("办理时间")
+    assert heading_aspects("占道期限") == frozenset({"deadline"})  # how long it may last
+    assert "time" in heading_aspects("审批期限") and {"hours", "deadline"} <= heading_aspects("受理时间")
+    assert "place" in asked_aspects(normalize("纸质材料要送到哪个办公室？")).aspects
     assert "部门" not in focus_words("直播电商扶持找哪个部门问？")
 
 

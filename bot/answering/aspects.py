@@ -152,11 +152,12 @@ _CONDITION_WORDS = r"条件|要求|门槛|资格|谁能|谁可以|哪些人|什�
 # Section headings → aspects (a heading may name several: 租金标准 is both fee and amount).
 _HEADING: dict[str, str] = {
     # 许可期限 / 有效期限 is how long a permit lasts, not how long the office takes
-    "time": r"时限|(?<!许可)(?<!有效)(?<!租赁)(?<!设置)期限(?<!申报期限)|办结|时效|办理周期|审批周期|承诺时间|法定时间",
+    # 许可期限 / 占道期限 is how long a permit lasts, not how long the office takes
+    "time": r"时限|(办理|审批|办结|承诺|法定|贷款|借款)期限|与期限|^期限|办结|时效|办理周期|审批周期|承诺时间|法定时间",
     "fee": r"收费|费用|免费|租金|价格",
     # 经营场所要求 is what the premises must be, not where to apply
     "place": r"地点|窗口|地址|受理点|(?<!经营)(?<!营业)(?<!生产)(?<!办公)(?<!公共)场所|位置|办公地|服务大厅|交通",
-    "hours": r"办公时间|办理时间|工作时间|服务时间|开放时间|营业时间|接待时间",
+    "hours": r"办公时间|办理时间|工作时间|服务时间|开放时间|营业时间|接待时间|受理时间",
     "phone": r"电话|咨询方式|联系方式|热线",
     "contact": r"联系|咨询|主管部门|责任单位|受理部门|受理单位|服务单位",
     "materials": r"材料|资料|要件|清单",
@@ -166,7 +167,7 @@ _HEADING: dict[str, str] = {
         r"(?<!收费)(?<!认定)标准|奖励|补贴|支持|扶持|资助|措施|政策内容|优惠|补助|贴息|待遇|"
         r"额度|金额|政策内容|扶持内容|支持内容"
     ),
-    "deadline": r"(申报|申请|受理|报送|提交|报名|兑付|兑现)(时间|期限|日期)|截止|时间安排|申报期|有效期|施行|(许可|有效|设置|使用)期限",
+    "deadline": r"(申报|申请|受理|报送|提交|报名|兑付|兑现|备案|登记)(时间|期限|日期)|截止|时间安排|申报期|有效期|施行|(许可|有效|设置|使用|占道|占用|租赁)期限",
     "online": r"网上|在线|网办|线上|掌上|一网通办|渠道|平台",
 }
 _HEADING_RE = {a: re.compile(p) for a, p in _HEADING.items()}
@@ -284,8 +285,8 @@ def heading_aspects(heading: str) -> frozenset[str]:
     out = {a for a, cue in _HEADING_RE.items() if cue.search(heading)}
     if "fee" in out and re.search(r"收费|费用|免费|价格", heading):
         out.discard("amount")  # 收费标准 is what the enterprise pays, not a benefit
-    if "deadline" in out:
-        out.discard("hours")  # 申报时间 is a date window, not office hours
+    if "deadline" in out and "受理时间" not in heading:
+        out.discard("hours")  # 申报时间 is a date window, not office hours (受理时间 is either)
     if "phone" in out or "contact" in out:
         out.discard("steps")
     if "amount" in out and re.search(r"对象|范围|条件|资格", heading) and not re.search(r"标准|金额|额度|内容", heading):

@@ -11,7 +11,7 @@ from typing import Any
 
 import anyio
 
-from bot.answering.aspects import asked_aspects, states_plainly
+from bot.answering.aspects import plainly_asked, states_plainly
 from bot.answering.extractive import CHECKED_ASPECTS, AnswerPolicy, ExtractiveAnswerer
 from bot.answering.faq import FaqMatch
 from bot.answering.focus import FocusChecker
@@ -202,14 +202,14 @@ class Assistant:
         """The FAQ entry the question closely matches, whose text speaks about its focus and,
         for a plainly checkable aspect (time, fee, place, hours …), states it."""
         terms = self.focus.terms(question)
-        checked = asked_aspects(normalize(question)).aspects & (CHECKED_ASPECTS | {"online", "amount"})
+        checked = plainly_asked(normalize(question)) & (CHECKED_ASPECTS | {"online", "amount"})
 
         def accept(match: FaqMatch) -> bool:
             if not self.focus.check(terms, _faq_texts(match)).passed:
                 return False
             # an aspect the entry's own question asks is what staff answered; another one
             # (周六 against an entry about parking) must be in the entry's answer
-            other = checked - asked_aspects(normalize(match.phrasing)).aspects
+            other = checked - plainly_asked(normalize(match.phrasing))
             return not other or any(states_plainly(a, match.document.text) for a in other)
 
         return self.retriever.match_faq(question, category, accept)

@@ -431,3 +431,16 @@ def test_the_occasion_and_the_statistic_asked_are_the_subject() -> None:
     # 一般公共预算收入是多少: 收入 (a verb to the segmenter) is what is asked
     terms = _checker({"收入": 0.05, "预算": 0.05, "公共": 0.05}).terms("去年的一般公共预算收入是多少？")
     assert any(t.word == "收入" and t.decisive for t in terms)
+
+
+def test_a_bare_is_there_a_subsidy_question_asks_the_amount_and_keeps_the_subject_head() -> None:
+    from bot.answering.aspects import plainly_asked
+
+    # 区里补贴吗: 补贴 is the cue, so 保险 is the subject a passage must have
+    checker = _checker({"安全": 0.3, "生产": 0.05, "责任": 0.05, "保险": 0.05})
+    terms = checker.terms("买安全生产责任保险区里补贴吗？")
+    assert any(t.word.endswith("保险") and t.head for t in terms)
+    assert not checker.check(terms, ["为落实企业安全生产主体责任，对达标企业给予补贴。"]).passed
+    # 也能拿…奖励吗 asks whether one qualifies: an FAQ entry so worded has not answered 多少
+    assert "amount" not in plainly_asked(normalize("技术咨询合同也能拿技术合同登记奖励吗？"))
+    assert {"amount", "conditions"} <= asked_aspects(normalize("本科学历能领安家补贴吗？")).aspects

@@ -115,7 +115,7 @@ _ASKED: dict[str, str] = {
         rf"({_BENEFIT}).{{0,3}}(多少|几(?![月号日天年点])|多大|什么标准)|(多少|几万|几千).{{0,3}}({_BENEFIT})|"
         r"标准(?=[是为多怎如有吗呢?？，,。]|$)|额度|上限|最高|多少万|比例|给多少|能拿多少|拿多少|多少钱的?(补|奖)|"
         rf"(什么|哪些|啥)(样的)?({_BENEFIT_NOUN})|({_BENEFIT_NOUN})(有哪些|是什么|有什么|有多少)|"
-        rf"(有什么|有哪些|有啥|有何)({_BENEFIT_NOUN})|有.{{0,2}}(奖|补贴|补助)[吗么]|(?<![技功性智职效体产储])能补|可以补"
+        rf"(有什么|有哪些|有啥|有何)({_BENEFIT_NOUN})|有.{{0,2}}(奖|补贴|补助)[吗么]|(?<![技功性智职效体产储])能补|可以补|(给|发)?(补贴|补助|奖励|资助)[吗么]"
     ),
     "deadline": (
         r"申报时间|申请时间|报名时间|受理时间|申报期|截止|截至|几月|哪个月|期限|"
@@ -253,6 +253,10 @@ def asked_aspects(question: str) -> AskedAspects:
         or ("deadline" in found and re.search(r"最晚|最迟|一次|几次|提前|(能|可以)(用|设置|保留|有效|挂|租|住)", text))
     ):
         found.discard("time")
+    # 也能拿…奖励吗 asks whether one qualifies (and for how much); 区里补贴吗 whether there is any
+    bare = [c for c in cues if re.fullmatch(r"(给|发)?(补贴|补助|奖励|资助)[吗么]", c)]
+    if bare and re.search(r"(能|可以)(拿|享受|申请|领|申报)", text):
+        found.add("conditions")
     # 弄丢了能补吗 asks for a new copy, not a subsidy
     if "amount" in found and re.search(r"(丢|遗失|丢失|损坏|坏了).{0,6}(能|可以)补", text):
         found.discard("amount")
@@ -276,6 +280,19 @@ def asked_aspects(question: str) -> AskedAspects:
     return AskedAspects(
         frozenset(found), tuple(sorted(set(cues), key=len, reverse=True)), tuple(sorted(set(spans)))
     )
+
+
+def plainly_asked(question: str) -> frozenset[str]:
+    """The aspects a question asks in so many words: 也能拿…奖励吗 asks whether one qualifies,
+    not how much (an FAQ entry so worded has not answered 能拿多少奖励)."""
+    asked = asked_aspects(question)
+    found = set(asked.aspects)
+    bare = [c for c in asked.cues if re.fullmatch(r"(给|发)?(补贴|补助|奖励|资助)[吗么]", c)]
+    if bare and "conditions" in found and not any(
+        _ASKED_RE["amount"].search(c) for c in asked.cues if c not in bare
+    ):
+        found.discard("amount")
+    return frozenset(found)
 
 
 def heading_aspects(heading: str) -> frozenset[str]:

@@ -8,6 +8,7 @@
     python bench/answers.py qingshan                  # tests/corpora/qingshan (held out, then tuned on)
     python bench/answers.py jiangxia                  # tests/corpora/jiangxia (held out, then tuned on)
     python bench/answers.py caidian                   # tests/corpora/caidian (held out, then tuned on)
+    python bench/answers.py dongxihu                  # tests/corpora/dongxihu (held out, then tuned on)
     [--data-dir DIR] [--show-failures] [--json]
 
 Sets (tests/questions/kb_*.jsonl with a `split`; tests/corpora/NAME/*.jsonl):

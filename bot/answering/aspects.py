@@ -52,6 +52,13 @@ LABELS = {
 LIST_ASPECTS = frozenset({"materials", "steps", "conditions", "amount"})
 
 _BENEFIT = r"补|奖|资助|贴|扶持|支持|优惠|减免|返还"
+# a length of time the applicant must have reached (交满多久, 成立几年): a condition
+_THRESHOLD_PATTERN = (
+    r"((交|缴|干|做|住)满|满|工作|经营|运营|成立|注册)(多久|多长时间|几年|几个月|多少年|多少个月)"
+    r"(?!.{0,3}(能|可以)?(拿到|办好|办完|下来|到账|批))"
+)
+# 区里补贴吗 / 也能拿…奖励吗: a benefit asked of with no word of how much
+_BARE_BENEFIT = re.compile(r"(给|发)?(补贴|补助|奖励|资助)[吗么]")
 # A statistic asked (总投资多少, 人口有多少): the noun stays the question's subject, so it
 # is matched behind the cue, not in it.
 _STATISTIC = "(?:" + "|".join(
@@ -109,13 +116,14 @@ _ASKED: dict[str, str] = {
         r"可以(申请|享受|入驻|参加|报)吗|能(申请|享受|入驻|参加|报)吗|(能|可以)(申请|享受|参加).{0,8}吗|够不够|够格|适用于|"
         r"适用对象|申请对象|支持对象|哪些对象|认定标准|限制|年限要求|不超过多少|多大年纪|多少岁|几岁|"
         r"哪些(店|门店|商户|商家|行业|场所|经营者|项目)|(最少|至少|最小|最低)要?(多大|多少|多长|多高|几)|多大面积|面积(要)?多大|"
-        r"((交|缴|干|做|住)满|满|工作|经营|运营|成立|注册)(多久|多长时间|几年|几个月|多少年|多少个月)(?!.{0,3}(能|可以)?(拿到|办好|办完|下来|到账|批))"
+        + _THRESHOLD_PATTERN
     ),
     "amount": (
         rf"({_BENEFIT}).{{0,3}}(多少|几(?![月号日天年点])|多大|什么标准)|(多少|几万|几千).{{0,3}}({_BENEFIT})|"
         r"标准(?=[是为多怎如有吗呢?？，,。]|$)|额度|上限|最高|多少万|比例|给多少|能拿多少|拿多少|多少钱的?(补|奖)|"
         rf"(什么|哪些|啥)(样的)?({_BENEFIT_NOUN})|({_BENEFIT_NOUN})(有哪些|是什么|有什么|有多少)|"
-        rf"(有什么|有哪些|有啥|有何)({_BENEFIT_NOUN})|有.{{0,2}}(奖|补贴|补助)[吗么]|(?<![技功性智职效体产储])能补|可以补|(给|发)?(补贴|补助|奖励|资助)[吗么]"
+        rf"(有什么|有哪些|有啥|有何)({_BENEFIT_NOUN})|有.{{0,2}}(奖|补贴|补助)[吗么]|(?<![技功性智职效体产储])能补|可以补|"
+        + _BARE_BENEFIT.pattern
     ),
     "deadline": (
         r"申报时间|申请时间|报名时间|受理时间|申报期|截止|截至|几月|哪个月|期限|"
@@ -141,11 +149,7 @@ def _with_gaps(pattern: str) -> str:
 
 
 _ASKED_RE = {a: re.compile(_with_gaps(p)) for a, p in _ASKED.items()}
-# a length of time the applicant must have reached (交满多久, 成立几年): a condition
-_THRESHOLD = re.compile(
-    r"((交|缴|干|做|住)满|满|工作|经营|运营|成立|注册)(多久|多长时间|几年|几个月|多少年|多少个月)"
-    r"(?!.{0,3}(能|可以)?(拿到|办好|办完|下来|到账|批))"
-)
+_THRESHOLD = re.compile(_THRESHOLD_PATTERN)
 # conditions asked in so many words (not only 能申请吗)
 _CONDITION_WORDS = r"条件|要求|门槛|资格|谁能|谁可以|哪些人|什么人|哪些企业|什么企业|限制|对象"
 
@@ -254,7 +258,7 @@ def asked_aspects(question: str) -> AskedAspects:
     ):
         found.discard("time")
     # 也能拿…奖励吗 asks whether one qualifies (and for how much); 区里补贴吗 whether there is any
-    bare = [c for c in cues if re.fullmatch(r"(给|发)?(补贴|补助|奖励|资助)[吗么]", c)]
+    bare = [c for c in cues if _BARE_BENEFIT.fullmatch(c)]
     if bare and re.search(r"(能|可以)(拿|享受|申请|领|申报)", text):
         found.add("conditions")
     # 弄丢了能补吗 asks for a new copy, not a subsidy
@@ -287,7 +291,7 @@ def plainly_asked(question: str) -> frozenset[str]:
     not how much (an FAQ entry so worded has not answered 能拿多少奖励)."""
     asked = asked_aspects(question)
     found = set(asked.aspects)
-    bare = [c for c in asked.cues if re.fullmatch(r"(给|发)?(补贴|补助|奖励|资助)[吗么]", c)]
+    bare = [c for c in asked.cues if _BARE_BENEFIT.fullmatch(c)]
     if bare and "conditions" in found and not any(
         _ASKED_RE["amount"].search(c) for c in asked.cues if c not in bare
     ):
@@ -295,6 +299,7 @@ def plainly_asked(question: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=4096)
 def heading_aspects(heading: str) -> frozenset[str]:
     """The aspects a section heading names."""
     if not heading:

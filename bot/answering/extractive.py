@@ -574,7 +574,7 @@ class ExtractiveAnswerer:
         lay = layouts[best.hit_rank]
         rows = [
             c
-            for c in sequences[best.hit_rank]
+            for c in (sequences[best.hit_rank] if asked else ())
             if (
                 asked & _label_aspects(lay.lines[c.line])
                 # 周六开门吗: the row on Saturday service, whatever its label

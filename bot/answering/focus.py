@@ -408,8 +408,8 @@ def _missed_nouns(text: str, masked: list[bool]) -> list[tuple[str, int]]:
 
 
 def _split_words(text: str, masked: list[bool]) -> list[tuple[str, int]]:
-    """Two single characters side by side (年|审, 弄|丢): a word the segmenter cut, if some
-    dictionary, the synonym list or a document has it; with where they start."""
+    """Two single content characters side by side (年|审, 弄|丢), with where they start: a
+    word the segmenter may have cut (the caller decides which are words)."""
     tags = _tagged(text)
     out = []
     for (a, _, at), (b, _, _) in zip(tags, tags[1:], strict=False):
@@ -619,15 +619,15 @@ class FocusChecker:
                 word, share = word[1:], self._share(word[1:])  # 月租金 → 租金: a unit before the noun
             if share == 0.0 and _CJK.match(word):
                 # in no document: perhaps a word with a grammar character stuck to it (时会, 可延长)
-                if token.known and token.pos.startswith("n") and token.pos != "ns":
+                if not token.known:
+                    bare = _unglue(word, cut=True)  # as focus_tokens left it
+                elif token.pos.startswith("n") and token.pos != "ns":
                     # a dictionary noun (地铁, 所得税) loses only grammar, not 地 or 所, and
                     # the 里 of a place (厂里)
                     bare = word.strip(_FUNCTION_LEAD)
                     bare = bare[:-1] if bare.endswith(("里", "内")) else bare
                 else:
                     bare = word.strip(_FUNCTION_LEAD + _OOV_EDGE)
-                if not token.known:
-                    bare = _unglue(word, cut=True)  # as focus_tokens left it
                 if bare != word:
                     if len(bare) >= 2:
                         word, share = bare, self._share(bare)
@@ -648,19 +648,20 @@ class FocusChecker:
                 elif len(word) >= 3 and word[0] in _ADVERB_LEAD and self._share(word[1:]) > 0:
                     word, share = word[1:], self._share(word[1:])  # 刚成立 → 成立
             add(token, word, share)
+        def recovered(word: str, start: int) -> None:
+            """A noun the segmenter cut apart, added as a term of its own."""
+            if not any(word in t.word for t in out):
+                around = text[max(0, start - 3) : start + len(word) + 3]
+                add(_Token(word, True, True, False, around, start, start + len(word), "n"), word, self._share(word))
+
         for word, start in _missed_nouns(text, masked):
-            # 博士|后来: the segmenter took 后来 and lost 博士后, a noun no document uses
-            if self._share(word) == 0.0 and not any(word in t.word for t in out):
-                token = _Token(word, True, True, False, text[max(0, start - 3) : start + len(word) + 3], start, start + len(word), "n")
-                add(token, word, 0.0)
+            if self._share(word) == 0.0:
+                recovered(word, start)  # 博士|后来: 后来 took the 后 of 博士后, which no document uses
         for word, start in _split_words(text, masked):
-            # 每年要年|审吗: the word the segmenter cut into characters (年审)
-            # — a word of the synonym list, or a dictionary noun (not 评|上, 考|到: a verb and
-            # its complement)
-            listed = word in self.lexicon.synonyms
-            if (listed or (_in_dictionary(word) and _noun(word))) and not any(word in t.word for t in out):
-                token = _Token(word, True, True, False, text[max(0, start - 3) : start + len(word) + 3], start, start + len(word), "n")
-                add(token, word, self._share(word))
+            # 每年要年|审吗: two characters that make a word of the synonym list, or a
+            # dictionary noun (not 评|上, 考|到: a verb and its complement)
+            if word in self.lexicon.synonyms or (_in_dictionary(word) and _noun(word)):
+                recovered(word, start)
         heads = [i for i, t in enumerate(out) if t.strong and not t.generic]
         if heads:
             h = heads[-1]

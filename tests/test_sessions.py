@@ -56,6 +56,20 @@ def test_follow_up_detection_and_rule() -> None:
     assert rule_rewrite("需要什么材料？", history) == "人才公寓需要什么材料？"
     assert rule_rewrite("企业开办要多久？", history) == "企业开办要多久？"
     assert rule_rewrite("需要什么材料？", []) == "需要什么材料？"
+    # the old aspect's words go with it, those after its cue too (在哪|个窗口)
+    history = [Turn("民宿备案在哪个窗口办？", "民宿备案在哪个窗口办？", "…", True)]
+    assert rule_rewrite("那要带什么材料？", history) == "民宿备案要带什么材料？"
+
+
+def test_a_follow_up_swaps_a_grade_written_with_a_number_or_a_letter() -> None:
+    def ask(first: str, then: str) -> str:
+        return rule_rewrite(then, [Turn(first, first, "…", True)])
+
+    assert ask("景区评上4A能奖多少？", "那5A的呢？") == "景区评上5a能奖多少?"
+    assert ask("B类人才每月补多少", "那A类的呢？") == "a类人才每月补多少"
+    assert ask("评上3星级能补多少", "那5星级的呢") == "评上5星级能补多少"
+    # a number alone is no grade: a year or a count is not swapped for it
+    assert "2023" not in ask("企业开办要3天吗", "那2023年的呢？").split(" ")[0]
 
 
 def test_a_conversation_over_http(kb_settings: Settings, embedder: Embedder) -> None:

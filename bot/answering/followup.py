@@ -57,6 +57,9 @@ def rule_rewrite(question: str, history: list[Turn], lexicon: Lexicon | None = N
     if not history or not needs_context(question):
         return question
     previous = history[-1].standalone
+    graded = _swap_grade(previous, question)
+    if graded is not None:
+        return graded
     new_words = focus_words(question)
     if new_words:
         swapped = _substitute(previous, new_words, lexicon or Lexicon())
@@ -78,6 +81,10 @@ def previous_topic(standalone: str) -> str:
     tokens = focus_tokens(text)
     if not tokens:
         return ""
+    # words after the asked aspect's cue belong to what was asked (民宿备案|在哪|个窗口办)
+    cues = [start for start, _ in asked_aspects(text).spans if start > tokens[0].start]
+    if cues:
+        tokens = [t for t in tokens if t.start < min(cues)] or tokens[:1]
     start = text.find(tokens[0].word)
     last = tokens[-1].word
     end = text.find(last, start) + len(last)
@@ -103,6 +110,34 @@ def _substitute(previous: str, new_words: list[str], lexicon: Lexicon) -> str | 
         for old in old_words:
             if old != new and len(old) >= 2 and old[-1] == new[-1] and old not in new:
                 return text.replace(old, new, 1)
+    return None
+
+
+# A grade or class written with a number or a letter (4A, 3星, B类, 二级, A股)
+_GRADE = re.compile(r"(?<![0-9a-z])([0-9]+[a-z]?|[a-z])(级|类|星级|星|档|等|股)?(?![0-9a-z])")
+
+
+def _swap_grade(previous: str, question: str) -> str | None:
+    """"景区评上4A能奖多少？" → "那5A的呢？": the previous question with its grade of the
+    same form (number and letter, letter and class …) replaced by the new one."""
+    def grades(text: str) -> list[re.Match[str]]:
+        # a bare number is no grade (2023年, 3天): a letter or a class word makes one
+        return [m for m in _GRADE.finditer(text) if m.group(2) or m.group(1)[-1].isalpha()]
+
+    new = grades(normalize(question))
+    if len(new) != 1:
+        return None
+    text = normalize(previous)
+    mark, kind = new[0].group(1), new[0].group(2) or ""
+    for m in grades(text):
+        old_mark, old_kind = m.group(1), m.group(2) or ""
+        if old_mark == mark or old_kind != kind or old_mark.isdigit() != mark.isdigit():
+            continue
+        if not old_mark.isdigit() and len(old_mark) != len(mark):
+            continue
+        if old_mark[-1:].isalpha() != mark[-1:].isalpha():
+            continue
+        return text[: m.start()] + mark + kind + text[m.end() :]
     return None
 
 

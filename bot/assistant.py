@@ -14,7 +14,7 @@ import anyio
 from bot.answering.aspects import plainly_asked, states_plainly
 from bot.answering.extractive import CHECKED_ASPECTS, AnswerPolicy, ExtractiveAnswerer
 from bot.answering.faq import FaqMatch
-from bot.answering.focus import FocusChecker
+from bot.answering.focus import FocusChecker, abbreviation_expansions
 from bot.answering.followup import llm_rewrite, rule_rewrite
 from bot.answering.generation import Generated, GroundedGenerator
 from bot.answering.lexicon import load_lexicon
@@ -87,7 +87,9 @@ class Assistant:
             self.index, retrieval, reranker=make_reranker(self.settings.reranker)
         )
         self.focus = FocusChecker(
-            load_lexicon(self.settings.synonyms or None), self.retriever.document_share
+            load_lexicon(self.settings.synonyms or None),
+            self.retriever.document_share,
+            titled=self.retriever.titled,
         )
         self.answerer = ExtractiveAnswerer(
             AnswerPolicy(
@@ -219,13 +221,23 @@ class Assistant:
         match = self.match_faq(question, category)
         if match is None:
             return None
-        found = self.retriever.search(question, k=self.settings.top_k, category=category)
+        found = self._search(question, self.settings.top_k, category)
         check = self.focus.check(self.focus.terms(question), _faq_texts(match))
         return self.answerer.from_faq(match, found, check)
 
     def _retrieve(self, question: str, category: str | None) -> tuple[Retrieval, Answer]:
-        found = self.retriever.search(question, k=self.settings.top_k, category=category)
+        found = self._search(question, self.settings.top_k, category)
         return found, self._answer(question, found)
+
+    def _search(self, question: str, k: int, category: str | None = None) -> Retrieval:
+        """Retrieval, with the full terms of the question's abbreviations added to its words
+        (高企 → 高新技术企业: a word no document and no dictionary has)."""
+        texts = self.retriever.normalized_texts
+        also = []
+        for term in self.focus.terms(question):
+            if (not term.known or term.unknown) and len(term.word) <= 3:
+                also.extend(abbreviation_expansions(term.word, term.around, texts)[:1])
+        return self.retriever.search(question, k=k, category=category, also=" ".join(also))
 
     def _from_generated(
         self, generated: Generated, question: str, found: Retrieval, basis: Answer
@@ -297,7 +309,7 @@ class Assistant:
         read: how much of the question's focus and asked aspect the quoted passage covers, which
         section it comes from, each document's relevance (0–100, the best is 100) and term
         coverage (nothing is logged)."""
-        found = self.retriever.search(question, k=k)
+        found = self._search(question, k)
         match = self.match_faq(question)
         nearest = match or self.retriever.nearest_faq(question)
         if match:

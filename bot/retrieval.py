@@ -67,6 +67,8 @@ class _Snapshot:
     # Per document: title and text normalised (what focus words are looked up in).
     doc_norm: list[str]
     share_cache: dict[str, float]
+    # The titles of the documents (not FAQ rows), normalised: what each one is about.
+    titles: list[str]
 
 
 class HybridRetriever:
@@ -131,6 +133,7 @@ class HybridRetriever:
             faq=FaqMatcher(docs, self.index.embedder, self._phrasing_vectors),
             doc_norm=[normalize(t) for t in doc_texts],
             share_cache={},
+            titles=[normalize(d.title) for d in docs if d.kind != "faq"],
         )
 
     def match_faq(
@@ -157,6 +160,15 @@ class HybridRetriever:
                 snap.share_cache[word] = cached
         return cached
 
+    def titled(self, word: str) -> bool:
+        """Whether the title of some document (not an FAQ row) names the word."""
+        return any(word in t for t in self._snap.titles)
+
+    @property
+    def normalized_texts(self) -> list[str]:
+        """Each live document's title and text, normalised."""
+        return self._snap.doc_norm
+
     def nearest_faq(self, question: str) -> FaqMatch | None:
         """The closest FAQ phrasing, close enough or not (for the staff's hit test)."""
         return self._snap.faq.nearest(question)
@@ -174,13 +186,21 @@ class HybridRetriever:
     def chunk_count(self) -> int:
         return len(self._snap.chunks)
 
-    def search(self, question: str, k: int = 5, category: str | None = None) -> Retrieval:
-        """The k best documents for the question, each with its best chunks."""
+    def search(
+        self, question: str, k: int = 5, category: str | None = None, also: str = ""
+    ) -> Retrieval:
+        """The k best documents for the question, each with its best chunks.
+
+        `also`: words matched like the question's own but not embedded (the full terms
+        of the question's abbreviations: 高新技术企业 for 高企).
+        """
         snap = self._snap
         if not snap.chunks:
             return Retrieval(hits=[])
         cfg = self.config
         topic = strip_question_words(question)
+        if also:
+            topic = f"{topic} {also}"
         allowed = None
         if category:
             allowed = {d for d, doc in snap.documents.items() if doc.category == category}

@@ -327,6 +327,43 @@ def test_an_abbreviation_is_supported_by_the_term_it_shortens() -> None:
     assert not supports("工地", "工业用地", set(), LEXICON)
 
 
+def test_a_dictionary_word_no_document_uses_is_read_as_an_abbreviation_of_word_initials() -> None:
+    from bot.answering.focus import supports
+
+    # 技改 is in the dictionary but no document says it: 技术|改造 starts with its characters
+    assert supports("技改", "工业企业技术改造补贴", set(), LEXICON, absent=True)
+    assert not supports("技改", "工业企业技术改造补贴", set(), LEXICON)
+    # 工地 is not 工业用地: 地 does not start a word of it
+    assert not supports("工地", "工业用地出让", set(), LEXICON, absent=True)
+
+
+def test_a_word_that_names_another_documents_subject_is_never_forgiven() -> None:
+    # 区长质量奖 asked, a passage of the high-tech guide holds 企业所得税: without the rule
+    # the well-covered question forgives the missing side words
+    shares = {"区长": 0.15, "质量奖": 0.15, "奖金": 0.3, "企业": 0.9, "所得税": 0.02}
+    question = "区长质量奖的奖金要交企业所得税吗？"
+    evidence = ["（四）2024年度财务审计报告及企业所得税年度纳税申报表"]
+    plain = FocusChecker(LEXICON, lambda w: shares.get(w, 0.05))
+    assert plain.check(plain.terms(question), evidence).passed
+    titled = FocusChecker(LEXICON, lambda w: shares.get(w, 0.05), titled=lambda w: w in "区长质量奖评选办法")
+    assert set(titled.check(titled.terms(question), evidence).missing) == {"区长", "质量奖"}
+
+
+def test_an_abbreviation_the_dictionary_lacks_is_read_from_two_characters_or_across_a_cut() -> None:
+    from bot.answering.focus import abbreviation_expansions, supports
+
+    # 高企 and 安标 are in no dictionary: two characters are an abbreviation there
+    assert supports("高企", "首次通过国家高新技术企业认定的", set(), LEXICON, known=False)
+    assert supports("安标", "安全生产标准化一级达标", set(), LEXICON, known=False)
+    assert not supports("安标", "安全生产许可证", set(), LEXICON, known=False)
+    # 投|促局: the segmenter cut 投 off; with it the word shortens 投资促进局
+    assert supports("促局", "区投资促进局项目服务科", set(), LEXICON, known=False, around="找投促局哪个科")
+    # retrieval adds the full term, when the documents use it more than once
+    texts = ["首次通过国家高新技术企业认定", "高新技术企业资格期满", "高温补贴"]
+    assert abbreviation_expansions("高企", "评上高企区里", texts)[0] == "高新技术企"
+    assert abbreviation_expansions("高企", "评上高企区里", texts[2:]) == []
+
+
 def test_dictionary_nouns_keep_their_edges_and_guesses_lose_their_grammar() -> None:
     # 地铁, 所得税 are nouns, not 地 + 铁 or 所 + 得税 (地, 所 are also grammar characters)
     checker = _checker({"技改": 0.05, "补贴": 0.6, "企业": 0.6})

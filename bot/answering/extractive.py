@@ -21,7 +21,7 @@ from bot.answering.aspects import LABELS, LIST_ASPECTS, asked_aspects, heading_a
 from bot.answering.faq import FaqMatch
 from bot.answering.focus import FocusCheck, FocusChecker, FocusTerm
 from bot.answering.structure import Layout, Line, layout
-from bot.models import Answer, DocumentHit, Retrieval, Source
+from bot.models import Answer, Document, DocumentHit, Retrieval, Source
 from bot.places import foreign_places, other_places, places_in
 from bot.text import bigram_set, join_sentences, normalize, strip_question_words
 
@@ -169,6 +169,10 @@ class _Pick:
         return "\n".join(join_sentences(s) for _, s in self.lines)
 
 
+def _mentions(document: Document, word: str) -> bool:
+    return word in normalize(f"{document.title}\n{document.text}")
+
+
 def _snippet(text: str, limit: int = 120) -> str:
     """One line for a source card: lines joined, bullet marks dropped (numbers kept)."""
     text = " ".join(_BULLET.sub("", line) for line in text.splitlines())
@@ -211,7 +215,9 @@ class ExtractiveAnswerer:
         weight = term_weight or (lambda t: 1.0)
         refusal: tuple[str, Evidence, DocumentHit] | None = None
         excluded: set[int] = set()
+        tried = 0
         while True:
+            having: list[int] = []
             pick = self._pick(question, hits, weight, asked, terms, excluded)
             if pick is None:
                 if refusal is not None:
@@ -246,11 +252,21 @@ class ExtractiveAnswerer:
                 if reason == "other_place"
                 else self.policy.retry_score_ratio
             )
+            tried += 1
+            if reason == "not_in_evidence" and evidence.missing:
+                # a next document that has the words this one lacks goes first (SC证 asked:
+                # the road permit ranked first on 多少个工作日, the food licence names SC证)
+                rest = [i for i in range(min(3, len(hits))) if i not in excluded]
+                having = [i for i in rest if all(_mentions(hits[i].document, w) for w in evidence.missing)]
+                if having:
+                    excluded.update(set(rest) - set(having))
+                    nxt = having[0]
             close = nxt is not None and (
                 hit.document.kind == "faq"  # an FAQ row: the document behind it may say more
                 or hits[nxt].coverage >= ratio * hit.coverage
+                or (reason == "not_in_evidence" and nxt in having)
             )
-            if len(excluded) > self.policy.retry_documents or not close:
+            if tried > self.policy.retry_documents or not close:
                 reason, evidence, hit = refusal
                 return self.refuse(question, found, reason, evidence=evidence, hit=hit)
         section = layout(hit.document.text).sections[pick.section]

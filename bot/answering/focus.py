@@ -107,6 +107,8 @@ class FocusTerm:
     head: bool = False  # the last specific noun: what the question is about
     # part of the head's noun phrase (担保 in 创业担保贷款, 排放 in 碳排放权质押贷款)
     modifier: bool = False
+    # a document's title names it (质量奖): it says which document the question is about
+    titled: bool = False
 
     @property
     def decisive(self) -> bool:
@@ -149,12 +151,16 @@ class FocusCheck:
         ]
         if self.coverage >= _TOLERATE:
             # a word some other document uses, beside the subject, is a detail of wording —
-            # unless the evidence speaks of another of its kind (硕士 asked, 博士 answered)
-            missing = [t for t in missing if t.unknown or t.head or t.modifier or t.word in swapped]
+            # unless the evidence speaks of another of its kind (硕士 asked, 博士 answered),
+            # or the word names what another document is about (区长质量奖 asked, a passage
+            # of the high-tech guide cited for 企业所得税)
+            missing = [
+                t for t in missing if t.unknown or t.head or t.modifier or t.titled or t.word in swapped
+            ]
         decisive = [t for t in self.terms if t.decisive]
         if (
             len(missing) == 1
-            and not (missing[0].head or missing[0].modifier or missing[0].word in swapped)
+            and not (missing[0].head or missing[0].modifier or missing[0].titled or missing[0].word in swapped)
             and len(decisive) - 1 >= 4
             and self.coverage >= 0.75
         ):
@@ -451,8 +457,11 @@ def supports(
     lexicon: Lexicon,
     known: bool = True,
     around: str = "",
+    absent: bool = False,
 ) -> bool:
-    """Whether normalised evidence mentions the word, a synonym, or (long words) nearly all of it."""
+    """Whether normalised evidence mentions the word, a synonym, or (long words) nearly all of it.
+
+    `absent`: no document uses the word (技改 where the documents say 技术改造)."""
     if word in evidence or any(s in evidence for s in lexicon.same(word)):
         return True
     if len(word) >= 2 and word in _compact(evidence):
@@ -463,6 +472,10 @@ def supports(
         return True  # 有奖, 能领: a function character and the word that matters
     if len(word) >= 3 and _abbreviates(word, evidence):
         return True  # 危化品 for 危险化学品, 文创园 for 文化创意产业园
+    if absent and len(word) == 2 and _abbreviates(word, evidence):
+        return True  # 技改 for 技术改造: a dictionary word no document uses, abbreviated
+    if not known and _CJK.match(word) and any(_abbreviates(w, evidence) for w in _abbreviation_forms(word, around)):
+        return True  # 高企 for 高新技术企业, 安标 for 安全生产标准化, 投|促局 for 投资促进局
     if not known:
         # a segmenter's guess (家山科 from 岱家山科创城, 进众 from 进众创空间): half of it or
         # more lies in a stretch of three or more characters that the evidence repeats
@@ -488,7 +501,54 @@ def _abbreviates(word: str, evidence: str) -> bool:
     (危化品 → 危险化学品, 文创园 → 文化创意产业园; not 工地 → 工业用地: three characters or more)."""
     if not _CJK.fullmatch(word[0]) or any(c in _GRAMMAR_CHARS for c in word):
         return False
-    return any(len(m.group(0)) <= 2 * len(word) + 1 for m in _abbreviation_re(word).finditer(evidence))
+    for m in _abbreviation_re(word).finditer(evidence):
+        term = m.group(0)
+        if len(term) > 2 * len(word) + 1:
+            continue
+        if len(word) == 2 and not _word_initials(word, term):
+            continue  # 工地 is not 工业用地 (地 does not start a word of it); 技改 is 技术改造
+        return True
+    return False
+
+
+def _word_initials(word: str, term: str) -> bool:
+    """Whether each character of a two-character word starts a word of the term (技术|改造,
+    高新|技术|企业; not 工业|用地)."""
+    starts = {w[0] for w, _, _ in _tagged(term)}
+    return word[0] == term[0] and word[1] in starts
+
+
+def _abbreviation_forms(word: str, around: str) -> list[str]:
+    """A word the dictionary lacks, read as an abbreviation: itself (高企, two characters
+    are enough when the segmenter does not know it), and with the character the segmenter
+    cut off before or after it (投|促局 → 投促局)."""
+    forms = [word]
+    at = around.find(word)
+    if at > 0 and _CJK.match(around[at - 1]) and around[at - 1] not in _GRAMMAR_CHARS:
+        forms.append(around[at - 1] + word)
+    end = at + len(word)
+    if 0 <= at and end < len(around) and _CJK.match(around[end]) and around[end] not in _GRAMMAR_CHARS:
+        forms.append(word + around[end])
+    return forms
+
+
+def abbreviation_expansions(word: str, around: str, texts: Iterable[str]) -> list[str]:
+    """The terms of some texts a word the dictionary lacks abbreviates (高企 → 高新技术企…),
+    most used first: what retrieval adds to the question's words."""
+    counts: dict[str, int] = {}
+    for form in _abbreviation_forms(word, around):
+        if any(c in _GRAMMAR_CHARS for c in form):
+            continue
+        pattern = _abbreviation_re(form)
+        for text in texts:
+            for m in pattern.finditer(text):
+                term = m.group(0)
+                if len(form) == 2 and not _word_initials(form, term):
+                    continue
+                if len(term) > len(form) and len(term) <= 2 * len(form) + 1:
+                    counts[term] = counts.get(term, 0) + 1
+    # a term used once may be words that happen to meet (找|到本|区); a term is repeated
+    return sorted((t for t in counts if counts[t] >= 2), key=lambda t: -counts[t])
 
 
 def _content_char(char: str, masked: list[bool], at: int) -> bool:
@@ -529,11 +589,14 @@ class FocusChecker:
         lexicon: Lexicon,
         document_share: Callable[[str], float],
         generic_share: float = 0.2,
+        titled: Callable[[str], bool] | None = None,
     ) -> None:
-        """`document_share(word)`: the share of documents that mention the word (0–1)."""
+        """`document_share(word)`: the share of documents that mention the word (0–1);
+        `titled(word)`: whether some document's title names it."""
         self.lexicon = lexicon
         self.document_share = document_share
         self.generic_share = generic_share
+        self.titled = titled or (lambda word: False)
 
     def known_as_synonym(self, word: str) -> bool:
         """Whether some document uses a synonym of the word (IPO → 上市)."""
@@ -578,6 +641,7 @@ class FocusChecker:
                     unknown=share == 0.0 and (token.known or token.strong) and not token.light,
                     known=token.known,
                     around=token.around,
+                    titled=share < self.generic_share and self.titled(word),
                 )
             )
 
@@ -710,14 +774,14 @@ class FocusChecker:
         whole = normalize(document) if document else ""
         supported = []
         for t in terms:
-            ok = supports(t.word, text, grams, self.lexicon, t.known, t.around)
+            ok = supports(t.word, text, grams, self.lexicon, t.known, t.around, t.unknown)
             if not ok and whole:
                 # a noun beside the subject (楼顶 in 楼顶装个广告牌要多久批) needs the
                 # document to mention it once; the subject, and any verb (退租), twice
                 times = 2 if t.head or t.modifier or not t.strong else 1
                 ok = any(whole.count(w) >= times for w in (t.word, *self.lexicon.same(t.word))) or (
                     len(t.word) >= 4
-                    and supports(t.word, whole, bigram_set(whole), self.lexicon, t.known, t.around)
+                    and supports(t.word, whole, bigram_set(whole), self.lexicon, t.known, t.around, t.unknown)
                 )
             supported.append(ok)
         replaced = [

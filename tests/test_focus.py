@@ -48,6 +48,10 @@ def _checker(shares: dict[str, float] | None = None) -> FocusChecker:
         ("申报截止到哪天", "deadline"),
         ("网上能办吗", "online"),
         ("有多少家企业", "count"),
+        ("统计月报每月几号前报？", "deadline"),
+        ("现在去申请还赶趟不？", "deadline"),
+        ("那每个季度啥时候之前要报？", "deadline"),
+        ("报上去以后区里怎么审？", "steps"),
     ],
 )
 def test_the_asked_aspect_is_read_from_everyday_wording(question: str, aspect: str) -> None:
@@ -215,6 +219,9 @@ def test_regulations_chapters_and_articles_are_structure() -> None:
         ("考证补贴的钱是打给公司还是打给个人？", None, "phone"),  # paid to, not phoned
         ("贷了3个月的短期贷款，能申请首贷贴息吗？", "conditions", "materials"),
         ("直播电商扶持找哪个部门问？", "contact", "place"),
+        ("休闲农业奖补今年最晚哪天交材料", "deadline", "materials"),  # when, not what
+        ("个转企手续能在网上弄吗", "online", "steps"),
+        ("见习补贴网上在哪个平台申请？", "online", "place"),
     ],
 )
 def test_aspect_wording_that_looks_like_another(question: str, asked: str | None, not_asked: str) -> None:
@@ -481,3 +488,32 @@ def test_a_bare_is_there_a_subsidy_question_asks_the_amount_and_keeps_the_subjec
     # 也能拿…奖励吗 asks whether one qualifies: an FAQ entry so worded has not answered 多少
     assert "amount" not in plainly_asked(normalize("技术咨询合同也能拿技术合同登记奖励吗？"))
     assert {"amount", "conditions"} <= asked_aspects(normalize("本科学历能领安家补贴吗？")).aspects
+
+
+def test_colloquial_particles_qualifiers_and_seasons() -> None:
+    # 哈 and 不 ending a question are particles, not words
+    assert "报哈" not in focus_words("刚上规的厂子那个奖励能不能网上报哈？")
+    # 硬性要求, 详细流程: the qualifier says what kind of answer, not what about
+    assert focus_words("开洗车店办排水许可有啥硬性要求") == ["洗车", "店办", "排水", "许可"]
+    assert focus_words("必备材料有哪些") == []
+    assert "基本" in focus_words("基本养老保险怎么交")  # a qualifier inside the subject stays
+    # a season asked of is the subject, like a time of day (夏天下午几点开门)
+    assert "夏天" in focus_words("政务中心夏天下午几点开门？")
+
+
+def test_a_grade_written_with_a_letter_is_a_subject_and_another_grade_replaces_it() -> None:
+    checker = _checker({"景区": 0.1})
+    terms = checker.terms("景区评上5A能奖多少？")
+    assert "5a" in [t.word for t in terms]
+    four = checker.check(terms, ["新评定的国家4A级旅游景区一次性奖励100万元"])
+    assert "5a" in four.missing
+    five = checker.check(terms, ["新评定为国家5A级旅游景区的，一次性奖励500万元"])
+    assert five.passed
+
+
+def test_a_business_is_named_by_what_it_makes_and_a_licence_by_its_abbreviation() -> None:
+    from bot.answering.focus import supports
+
+    assert supports("电池厂", "动力电池、电机、电控等零部件企业", set(), LEXICON)
+    assert not supports("电池厂", "电机、电控等零部件企业", set(), LEXICON)
+    assert supports("危化证", "危险化学品经营许可证核发", set(), LEXICON, known=False)

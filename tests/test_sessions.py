@@ -59,6 +59,9 @@ def test_follow_up_detection_and_rule() -> None:
     # the old aspect's words go with it, those after its cue too (在哪|个窗口)
     history = [Turn("民宿备案在哪个窗口办？", "民宿备案在哪个窗口办？", "…", True)]
     assert rule_rewrite("那要带什么材料？", history) == "民宿备案要带什么材料？"
+    # a new aspect with words of its own keeps the topic too
+    history = [Turn("招大学生见习，一个月补多少钱？", "招大学生见习，一个月补多少钱？", "…", True)]
+    assert rule_rewrite("那每个季度啥时候之前要报？", history) == "大学生见习每个季度啥时候之前要报？"
 
 
 def test_a_follow_up_swaps_a_grade_written_with_a_number_or_a_letter() -> None:

@@ -65,8 +65,13 @@ _ANSWER_NOUNS = frozenset(
     理念 思路 路径 区别 关系 影响 原因 结果 结论 经验 安排 部署 进展 动作 职责 责任 义务 权利
     标准 条件 依据 政策 新政 规则 程序 环节 步骤 名称 名单 数量 数据 金额 时间 地点 对象 主体
     意思 机理 方针 功能 形式 物品 现实意义 用途 好处 价值 前景 计划 打算 思考 建议 税种 险种 税费 负担 经济负担 团体 个体
-    限制 年限 期限 时长
+    限制 年限 期限 时长 比例 幅度
     """.split()
+)
+# Words that qualify the kind of answer asked for (硬性要求, 具体流程, 必备材料): scaffolding
+# when an answer noun or an aspect's cue follows them.
+_QUALIFIERS = frozenset(
+    "硬性 具体 详细 基本 主要 特殊 必备 必要 必须 一般 最新 其他 额外 相关 全部 完整 明确 特别 总体 大致 准确 确切 正式 完全".split()
 )
 # Question scaffolding, longest first (shared with lexical matching).
 _SCAFFOLD = re.compile(
@@ -86,6 +91,8 @@ _SCAFFOLD = re.compile(
                 "怎样的",
                 "什么样的",
                 "百分之",
+                # a colloquial particle ending the question (网上报哈？ 要花钱办不？)
+                r"(?<=[\u4e00-\u9fff])[哈不没](?=[?!。.]*$)",
             ],
             key=len,
             reverse=True,
@@ -195,7 +202,9 @@ class FocusCheck:
 _STRONG_POS = ("n", "vn", "an", "l", "j", "i", "eng", "s", "x")
 # Times of day and days off are what a question asks about (晚上能施工吗), not when it is
 # asked: a passage that never mentions them does not answer it.
-_WHEN_NOUNS = frozenset("晚上 夜间 夜里 半夜 凌晨 清晨 早上 中午 周末 双休日 休息日 节假日 假期 春节 国庆 寒暑假".split())
+_WHEN_NOUNS = frozenset(
+    "晚上 夜间 夜里 半夜 凌晨 清晨 早上 中午 周末 双休日 休息日 节假日 假期 春节 国庆 寒暑假 夏天 夏季 冬天 冬季".split()
+)
 # pronouns, numerals, measure and time words, prepositions, conjunctions, particles,
 # adverbs, interjections, onomatopoeia, locatives: when, where and how much are aspects
 # (checked on their own), the rest is grammar
@@ -244,6 +253,20 @@ def _tagged(text: str) -> tuple[tuple[str, str, int], ...]:
 
 
 _GRADE = ("类", "级", "档", "型", "星", "等")
+# A grade written with a number or a letter (4a, b类, 3a级): what is asked of, and another
+# grade of the same form in the evidence (4a for 5a) is another item of the same kind.
+_GRADE_TOKEN = re.compile(r"[0-9]+[a-z]|[0-9]*[a-z][类级档型星等]")
+
+
+def _grade_kin(word: str) -> re.Pattern[str] | None:
+    """The form of a grade token (5a → a number and a), matched in evidence; None for words."""
+    if not _GRADE_TOKEN.fullmatch(word):
+        return None
+    if "a" <= word[-1] <= "z":
+        form = "[0-9]+" + re.escape(word[-1])
+    else:
+        form = re.sub("[0-9]+", "[0-9]+", word[:-2]) + "[a-z]" + re.escape(word[-1])
+    return re.compile(rf"(?<![0-9a-z]){form}(?![0-9a-z])")
 # sentence-final particles the scaffolding takes, which a noun may end in (网吧)
 _PARTICLES = frozenset("吧吗呢啊呀嘛")
 _PLACE_SUFFIX = re.compile(r"(省|市|区|县|州|盟|旗|镇|乡|村|街道)$")
@@ -300,7 +323,7 @@ def focus_tokens(question: str) -> list[_Token]:
     seen: set[str] = set()
     for raw, pos, offset in _tagged(text):
         word = raw.strip()
-        if not word or not _TOKEN.fullmatch(word):
+        if not word or not (_TOKEN.fullmatch(word) or _GRADE_TOKEN.fullmatch(word)):
             continue
         if (
             pos.startswith("n")
@@ -321,7 +344,7 @@ def focus_tokens(question: str) -> list[_Token]:
         if (
             (pos.startswith(_DROP_POS) and word not in _OCCASIONS)
             or numeric
-            or _TEMPORAL.match(word)
+            or (_TEMPORAL.match(word) and word not in _WHEN_NOUNS)
             or _PER_UNIT.match(word)
         ) and _CJK.match(word):
             continue  # see _DROP_POS
@@ -337,6 +360,11 @@ def focus_tokens(question: str) -> list[_Token]:
             word = max(re.split("[不没]", word), key=len)
             if len(word) < 2:
                 continue
+        end = offset + len(raw.strip())
+        if word in _QUALIFIERS and (
+            (end < len(masked) and masked[end]) or any(text.startswith(n, end) for n in _ANSWER_NOUNS)
+        ):
+            continue  # 硬性|要求, 详细|流程: a qualifier of the kind of answer asked for
         descriptor = False
         for noun in () if word in _ANSWER_NOUNS else _ANSWER_NOUNS:
             if len(word) - len(noun) >= 2 and word.endswith(noun):
@@ -448,6 +476,8 @@ def focus_words(question: str) -> list[str]:
 # 许可证 is what 许可 grants, 申请表 the 申请's form: a three-character word whose head is
 # in the evidence and whose last character only says what kind of thing it is.
 _KIND_SUFFIX = "证书表费区位点所处类型式性化金款率期额单号生者"
+# 电池厂, 烧烤店: a business named by what it makes or sells
+_BUSINESS_SUFFIX = "厂店坊馆"
 
 
 def supports(
@@ -476,12 +506,14 @@ def supports(
         return True  # 技改 for 技术改造: a dictionary word no document uses, abbreviated
     if not known and _CJK.match(word) and any(_abbreviates(w, evidence) for w in _abbreviation_forms(word, around)):
         return True  # 高企 for 高新技术企业, 安标 for 安全生产标准化, 投|促局 for 投资促进局
+    if len(word) == 3 and word[2] in _KIND_SUFFIX + _BUSINESS_SUFFIX and (
+        word[:2] in evidence or ((absent or not known) and _abbreviates(word[:2], evidence))
+    ):
+        return True  # 电池厂 where the evidence has 电池; 危化证 where it has 危险化学品…许可证
     if not known:
         # a segmenter's guess (家山科 from 岱家山科创城, 进众 from 进众创空间): half of it or
         # more lies in a stretch of three or more characters that the evidence repeats
         return _covered_chars(word, around or word, evidence) * 2 >= len(word)
-    if len(word) == 3 and word[2] in _KIND_SUFFIX and word[:2] in evidence:
-        return True
     if len(word) >= 4:
         # a long word made of parts ("高新技术"): all but one of its bigrams must be there
         parts = bigram_set(word)
@@ -774,18 +806,24 @@ class FocusChecker:
         whole = normalize(document) if document else ""
         supported = []
         for t in terms:
-            ok = supports(t.word, text, grams, self.lexicon, t.known, t.around, t.unknown)
+            # a word the document never uses may be its abbreviation (技改 for 技术改造)
+            absent = t.unknown or bool(whole) and t.word not in whole
+            ok = supports(t.word, text, grams, self.lexicon, t.known, t.around, absent)
             if not ok and whole:
                 # a noun beside the subject (楼顶 in 楼顶装个广告牌要多久批) needs the
                 # document to mention it once; the subject, and any verb (退租), twice
                 times = 2 if t.head or t.modifier or not t.strong else 1
                 ok = any(whole.count(w) >= times for w in (t.word, *self.lexicon.same(t.word))) or (
                     len(t.word) >= 4
-                    and supports(t.word, whole, bigram_set(whole), self.lexicon, t.known, t.around, t.unknown)
+                    and supports(t.word, whole, bigram_set(whole), self.lexicon, t.known, t.around, absent)
                 )
             supported.append(ok)
         replaced = [
-            not ok and any(len(k) >= 2 and k in text for k in self.lexicon.kin(t.word))
+            not ok
+            and (
+                any(len(k) >= 2 and k in text for k in self.lexicon.kin(t.word))
+                or bool((kin := _grade_kin(t.word)) and kin.search(text))  # 4a where 5a is asked
+            )
             for t, ok in zip(terms, supported, strict=True)
         ]
         return FocusCheck(terms, supported, replaced)

@@ -66,8 +66,11 @@ def rule_rewrite(question: str, history: list[Turn], lexicon: Lexicon | None = N
         if swapped is not None:
             extra = asked_aspects(normalize(question)).cues
             return swapped + ("" if not extra else " " + question)
-        return f"{previous} {question}"
+        if not asked_aspects(normalize(question)).aspects:
+            return f"{previous} {question}"
     if asked_aspects(normalize(question)).aspects:
+        # a new aspect, with or without words of its own (那每个季度啥时候之前要报？):
+        # the previous topic asks it
         topic = previous_topic(previous)
         if topic:
             return _glue(topic, question.strip())

@@ -235,6 +235,16 @@ def test_who_may_apply_and_on_what_terms_come_together(bot: Assistant) -> None:
     answer = _body(bot.ask("借了3个月的贷款，能申请首贷贴息吗？").text)
     assert "此前从未获得过银行经营性贷款" in answer and "首笔贷款期限在6个月以上" in answer, answer
     assert "50%" not in answer
+    # asked for the terms themselves, the terms' section is the one cited
+    terms = bot.ask("首贷贴息有啥硬性要求？")
+    assert terms.sources[0].section == "申请条件", terms.text
+
+
+def test_whom_to_ask_is_the_whole_documents(bot: Assistant) -> None:
+    # the phone line names the office, not the graduates: the document speaks of them (once)
+    answer = bot.ask("青年人才公寓毕业生申请的事打哪个电话问？")
+    assert answer.answered and answer.sources[0].section == "咨询电话", answer.text
+    assert _body(answer.text).strip() == "区人才服务中心：027-6000-2002。"
 
 
 def test_lines_reach_http_and_the_stream(guide_settings: Settings, bot: Assistant) -> None:

@@ -52,6 +52,7 @@ def _checker(shares: dict[str, float] | None = None) -> FocusChecker:
         ("现在去申请还赶趟不？", "deadline"),
         ("那每个季度啥时候之前要报？", "deadline"),
         ("报上去以后区里怎么审？", "steps"),
+        ("开洗车店办排水许可有啥硬性要求", "conditions"),
     ],
 )
 def test_the_asked_aspect_is_read_from_everyday_wording(question: str, aspect: str) -> None:

@@ -169,6 +169,10 @@ class _Pick:
         return "\n".join(join_sentences(s) for _, s in self.lines)
 
 
+# a question that asks for the terms themselves (not who may apply)
+_TERMS_ASKED = re.compile(r"条件|要求|门槛|资格")
+
+
 def _mentions(document: Document, word: str) -> bool:
     return word in normalize(f"{document.title}\n{document.text}")
 
@@ -319,9 +323,11 @@ class ExtractiveAnswerer:
             # itself speaks of the asked place (《江苏台商…》: …向湖北省慈善总会捐赠200万元)
             return "other_place", evidence
         if self.focus is not None:
-            check = self.focus.check(
-                terms, [*paragraphs, section.context, hit.document.title], hit.document.text
-            )
+            texts = [*paragraphs, section.context, hit.document.title]
+            if asked and asked <= {"phone", "contact"} and pick.aspect_matched == "section":
+                # whom to ask is the whole document's: what it speaks of, its office answers
+                texts.append(hit.document.text)
+            check = self.focus.check(terms, texts, hit.document.text)
             evidence.missing, evidence.focus_coverage = check.missing, check.coverage
             if not check.passed:
                 return "not_in_evidence", evidence
@@ -607,13 +613,14 @@ class ExtractiveAnswerer:
             if (
                 top.focus >= best.focus - 1e-9
                 or about(top) >= about(best) - 1e-9
-                or (asked <= {"contact", "phone"} and about(top) >= 0.5 * about(best))
+                # (the section is quoted whole: every office it names for every item)
+                or asked <= {"contact", "phone"}
             ):
                 # a row that matches better than the section whose heading names the aspect
                 # (地址：… against 交通与停车 for 在哪个位置)
                 bonus = self.policy.aspect_section_bonus  # what the heading gave the section
                 if row is None or row.score + bonus <= top.score or row.focus < top.focus - 1e-9:
-                    return self._section_pick(top, lay, asked)
+                    return self._section_pick(top, lay, asked, question)
         if row is not None:
             block = lay.lines[row.line].block
             lines = sorted({c.line for c in rows if lay.lines[c.line].block == block})
@@ -657,7 +664,7 @@ class ExtractiveAnswerer:
             ]
             if others:
                 top = max(others, key=lambda c: c.score)
-                return self._section_pick(top, layouts[top.hit_rank], asked)
+                return self._section_pick(top, layouts[top.hit_rank], asked, question)
         return pick
 
     def _compact(self, lay: Layout, section: int) -> bool:
@@ -712,7 +719,9 @@ class ExtractiveAnswerer:
             self._aspect_stated(asked, texts, section.aspects),
         )
 
-    def _section_pick(self, best: _Candidate, lay: Layout, asked: frozenset[str]) -> _Pick:
+    def _section_pick(
+        self, best: _Candidate, lay: Layout, asked: frozenset[str], question: str = ""
+    ) -> _Pick:
         """The whole section whose heading names the asked aspect (and any other asked one)."""
         wanted = [best.section]
         mine = lay.sections[best.section].aspects
@@ -732,10 +741,16 @@ class ExtractiveAnswerer:
         if best.line not in {lay.lines.index(line) for line in whole}:
             # a section too long to quote whole: the block that matched, from its start
             whole = self._capped(list(lay.block_lines(lay.lines[best.line].block)))
+        cited = best.section
+        if _TERMS_ASKED.search(question) and "条件" not in lay.sections[cited].heading:
+            # 适用对象 and 受理条件 quoted together for 有啥硬性要求: the terms are what was
+            # asked (哪些店要办 asks who, and cites 适用范围)
+            quoted = {line.section for line in whole}
+            cited = next((n for n in sorted(quoted) if "条件" in lay.sections[n].heading), cited)
         return _Pick(
             best.hit_rank,
             [(lay.lines.index(line), list(line.sentences)) for line in whole],
-            best.section,
+            cited,
             "section",
         )
 

@@ -813,7 +813,10 @@ class FocusChecker:
                 # a noun beside the subject (楼顶 in 楼顶装个广告牌要多久批) needs the
                 # document to mention it once; the subject, and any verb (退租), twice
                 times = 2 if t.head or t.modifier or not t.strong else 1
-                ok = any(whole.count(w) >= times for w in (t.word, *self.lexicon.same(t.word))) or (
+                forms = (t.word, *self.lexicon.same(t.word))
+                if len(t.word) == 3 and t.word[2] in _KIND_SUFFIX + _BUSINESS_SUFFIX:
+                    forms = (*forms, t.word[:2])  # 电池厂: a document that repeats 电池
+                ok = any(whole.count(w) >= times for w in forms) or (
                     len(t.word) >= 4
                     and supports(t.word, whole, bigram_set(whole), self.lexicon, t.known, t.around, absent)
                 )

@@ -518,3 +518,19 @@ def test_a_business_is_named_by_what_it_makes_and_a_licence_by_its_abbreviation(
     assert supports("电池厂", "动力电池、电机、电控等零部件企业", set(), LEXICON)
     assert not supports("电池厂", "电机、电控等零部件企业", set(), LEXICON)
     assert supports("危化证", "危险化学品经营许可证核发", set(), LEXICON, known=False)
+
+
+def test_a_noun_character_left_alone_joins_the_word_before_it() -> None:
+    # 成员|社, 消费|券: the segmenter's single noun character names a kind of the word before
+    assert "成员社" in focus_words("联合社报示范社奖补，成员社至少要有几家？")
+    assert "消费券" in focus_words("夜间经济有没有发放消费券？")
+    # not a character a segmenter's guess left behind (能|领 → 领)
+    assert focus_words("本科学历能领安家补贴吗？") == ["本科学历", "安家"]
+
+
+def test_punctuation_is_no_stretch_of_words_a_guess_may_lean_on() -> None:
+    from bot.answering.focus import supports
+
+    # ",成员" is in both the question and the evidence: it says nothing about 成员社
+    evidence = "1. 依法登记满2年,成员人数在50户以上;"
+    assert not supports("成员社", evidence, set(), LEXICON, known=False, around="奖补,成员社至少要")

@@ -387,6 +387,26 @@ def focus_tokens(question: str) -> list[_Token]:
         if word in _SINGLE_SUBJECTS:  # 会罚多少钱 asks about 处罚
             word, pos, known = _SINGLE_SUBJECTS[word], "n", True
         if _CJK.match(word) and len(word) < 2:
+            prev = out[-1] if out else None
+            if (
+                prev is not None
+                and raw.strip() == word  # the segmenter's own single character
+                and pos.startswith("n")
+                and not pos.startswith(("nr", "ns"))
+                and word not in _GRAMMAR_CHARS
+                and prev.end == offset
+                and text[prev.start : prev.end] == prev.word
+                and word not in _PARTICLES
+            ):
+                # a noun character the segmenter left alone names a kind of the word before
+                # it (成员|社, 水资源|税): one word with it
+                merged = prev.word + word
+                seen.add(merged)
+                start = max(0, prev.start - 3)
+                out[-1] = dataclasses.replace(
+                    prev, word=merged, known=_in_dictionary(merged), strong=True, light=False,
+                    around=text[start : prev.end + 4], end=prev.end + 1,
+                )
             continue  # a single character (养, 开, 刻) carries too little on its own
         if not _CJK.match(word) and (len(word) < 2 or word.isdigit()):
             continue
@@ -607,6 +627,8 @@ def _covered_chars(word: str, around: str, evidence: str) -> int:
             piece = around[i:j]
             if len(piece) == 2 and (set(piece) & _GRAMMAR_CHARS or lead <= i and j <= lead + len(word)):
                 continue
+            if not all(_CJK.match(c) for c in piece):
+                break  # punctuation (2年,成员 in the evidence) is no stretch of words
             if piece in evidence:
                 for k in range(i, j):
                     covered[k] = True

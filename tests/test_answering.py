@@ -67,7 +67,7 @@ ELEMENTS = (
     "---\nid: fireworks-permit\ntitle: 江滩区烟花爆竹零售经营许可办事指南\nkind: service\ncategory: 安全生产\n"
     "department: 区应急管理局\nupdated: 2026-04-01\ncontact: 027-6000-3003\nsample: true\n---\n"
     "# 江滩区烟花爆竹零售经营许可办事指南\n\n## 办事要素一览\n\n| 项目 | 内容 |\n| --- | --- |\n"
-    "| 适用对象 | 在江滩区零售烟花爆竹的个体工商户和企业 |\n"
+    "| 适用对象 | 在江滩区零售烟花爆竹的个体工商户和企业（办理的许可俗称“鞭炮证”） |\n"
     "| 办理流程 | 申请→受理→现场核查→审批→发证 |\n"
     "| 法定时限 | 20个工作日 |\n| 承诺时限 | 7个工作日 |\n| 收费标准 | 不收费 |\n"
     "| 办理地点 | 江滩区政务服务中心三楼应急窗口（滨江大道88号） |\n\n"
@@ -220,6 +220,13 @@ def test_a_row_of_a_table_of_elements_answers_the_aspect_its_label_names(bot: As
     days = _body(bot.ask("烟花爆竹零售许可几天能办好？").text)
     assert "法定时限：20个工作日" in days and "承诺时限：7个工作日" in days
     assert "不收费" not in days
+
+
+def test_a_name_the_document_gives_itself_is_its_subject(bot: Assistant) -> None:
+    # 鞭炮证 is named once, in the 适用对象 row; the time rows answer for it
+    days = bot.ask("办鞭炮证要几天？")
+    assert days.answered, days.text
+    assert "承诺时限：7个工作日" in _body(days.text)
 
 
 def test_a_labelled_row_beats_a_section_named_only_loosely(bot: Assistant) -> None:

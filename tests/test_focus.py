@@ -534,3 +534,11 @@ def test_punctuation_is_no_stretch_of_words_a_guess_may_lean_on() -> None:
     # ",成员" is in both the question and the evidence: it says nothing about 成员社
     evidence = "1. 依法登记满2年,成员人数在50户以上;"
     assert not supports("成员社", evidence, set(), LEXICON, known=False, around="奖补,成员社至少要")
+
+
+def test_a_document_that_names_itself_so_supports_the_name() -> None:
+    checker = _checker({"sc证": 0.0})
+    terms = checker.terms("新办SC证一般要多少个工作日？")
+    document = '本指南适用于首次申请食品生产许可（俗称"SC证"）的企业。\n承诺办结时限：8个工作日。'
+    assert checker.check(terms, ["承诺办结时限：8个工作日。"], document).passed
+    assert not checker.check(terms, ["承诺办结时限：8个工作日。"], "承诺办结时限：8个工作日。").passed

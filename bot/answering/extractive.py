@@ -602,7 +602,7 @@ class ExtractiveAnswerer:
                 # 周六开门吗: the row on Saturday service, whatever its label
                 or (days and any(d in c.text for d in days) and states("hours", c.text))
             )
-            and c.focus >= best.focus - 1e-9
+            and (c.focus >= best.focus - 1e-9 or about(c) >= about(best) - 1e-9)
             and _labelled_rows(lay, lay.lines[c.line].block) >= 3
         ]
         row = max(rows, key=lambda c: c.score) if rows else None

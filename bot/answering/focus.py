@@ -603,6 +603,12 @@ def abbreviation_expansions(word: str, around: str, texts: Iterable[str]) -> lis
     return sorted((t for t in counts if counts[t] >= 2), key=lambda t: -counts[t])
 
 
+def _names_itself(document: str, word: str) -> bool:
+    """Whether a (normalised) document gives the word as its own name for what it speaks of:
+    食品生产许可(俗称"sc证"), …(以下简称"专项资金")."""
+    return bool(re.search(rf"(简称|俗称|又称|下称|统称)[\"“「']?{re.escape(word)}", document))
+
+
 def _content_char(char: str, masked: list[bool], at: int) -> bool:
     """A Chinese character that belongs to the question's content (not grammar, not a cue)."""
     return bool(_CJK.match(char)) and char not in _GRAMMAR_CHARS and not masked[at]
@@ -838,7 +844,7 @@ class FocusChecker:
                 forms = (t.word, *self.lexicon.same(t.word))
                 if len(t.word) == 3 and t.word[2] in _KIND_SUFFIX + _BUSINESS_SUFFIX:
                     forms = (*forms, t.word[:2])  # 电池厂: a document that repeats 电池
-                ok = any(whole.count(w) >= times for w in forms) or (
+                ok = any(whole.count(w) >= times for w in forms) or _names_itself(whole, t.word) or (
                     len(t.word) >= 4
                     and supports(t.word, whole, bigram_set(whole), self.lexicon, t.known, t.around, absent)
                 )

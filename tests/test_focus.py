@@ -53,6 +53,7 @@ def _checker(shares: dict[str, float] | None = None) -> FocusChecker:
         ("那每个季度啥时候之前要报？", "deadline"),
         ("报上去以后区里怎么审？", "steps"),
         ("开洗车店办排水许可有啥硬性要求", "conditions"),
+        ("创业担保贷款个人最多能贷多少？", "amount"),
     ],
 )
 def test_the_asked_aspect_is_read_from_everyday_wording(question: str, aspect: str) -> None:
@@ -542,3 +543,12 @@ def test_a_document_that_names_itself_so_supports_the_name() -> None:
     document = '本指南适用于首次申请食品生产许可（俗称"SC证"）的企业。\n承诺办结时限：8个工作日。'
     assert checker.check(terms, ["承诺办结时限：8个工作日。"], document).passed
     assert not checker.check(terms, ["承诺办结时限：8个工作日。"], "承诺办结时限：8个工作日。").passed
+
+
+def test_a_number_names_a_programme_only_when_a_document_is_titled_with_it() -> None:
+    question = "3551今年申报截止到啥时候？"
+    titled = FocusChecker(LEXICON, lambda w: 0.05, titled=lambda w: w in "3551光谷人才计划申报指南")
+    assert [t.word for t in titled.terms(question)] == ["3551"]
+    assert _checker().terms(question) == []
+    # years and quantities are no programmes
+    assert titled.terms("2025年补贴1000元吗") == [] or all(not t.word.isdigit() for t in titled.terms("2025年补贴1000元吗"))

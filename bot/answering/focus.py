@@ -221,6 +221,9 @@ _MAY_I = re.compile(
     r"|(?:需要|要不要|用不用|是否需要|(?<![需只还就也都])要)(?:去)?([^,，。;；?？!！]{2,12}?)[吗么])"
 )
 _FUNCTION_LEAD = "能要会可有没不想让把被给在去来那这就都还也又再才"
+# A number that may name a programme (3551光谷人才计划), not a year or a quantity.
+_PROGRAM_NUMBER = re.compile(r"(?!(19|20)\d\d$)\d{3,6}")
+_UNIT_AFTER = re.compile(r"\s*[年月日号天万亿元个人家项件%‰平米吨度台套条次名岁户元]")
 # Adverbs that say which occasion is asked about (再次申请 is not the first application).
 _OCCASIONS = frozenset({"再次", "重新", "逾期"})
 # Single characters that name a matter of their own (会罚多少钱 is about penalties):
@@ -323,7 +326,7 @@ def focus_tokens(question: str) -> list[_Token]:
     seen: set[str] = set()
     for raw, pos, offset in _tagged(text):
         word = raw.strip()
-        if not word or not (_TOKEN.fullmatch(word) or _GRADE_TOKEN.fullmatch(word)):
+        if not word or not (_TOKEN.fullmatch(word) or _GRADE_TOKEN.fullmatch(word) or _PROGRAM_NUMBER.fullmatch(word)):
             continue
         if (
             pos.startswith("n")
@@ -408,7 +411,9 @@ def focus_tokens(question: str) -> list[_Token]:
                     around=text[start : prev.end + 4], end=prev.end + 1,
                 )
             continue  # a single character (养, 开, 刻) carries too little on its own
-        if not _CJK.match(word) and (len(word) < 2 or word.isdigit()):
+        if word.isdigit() and _PROGRAM_NUMBER.fullmatch(word) and not _UNIT_AFTER.match(text, offset + len(word)):
+            pass  # 3551: a number that names a programme (checked against titles by the caller)
+        elif not _CJK.match(word) and (len(word) < 2 or word.isdigit()):
             continue
         if places_in(word) and len(word) <= 4:
             continue  # places are checked on their own (bot/places.py)
@@ -707,6 +712,8 @@ class FocusChecker:
 
         previous: _Token | None = None
         for token in focus_tokens(question):
+            if token.word.isdigit() and not self.titled(token.word):
+                continue  # a number names a programme only when a document is titled with it
             before, previous = previous, token
             word, share = token.word, self._share(token.word)
             parts = self._parts(word) if share == 0.0 else None

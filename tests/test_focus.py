@@ -548,7 +548,7 @@ def test_a_document_that_names_itself_so_supports_the_name() -> None:
 def test_a_number_names_a_programme_only_when_a_document_is_titled_with_it() -> None:
     question = "3551今年申报截止到啥时候？"
     titled = FocusChecker(LEXICON, lambda w: 0.05, titled=lambda w: w in "3551光谷人才计划申报指南")
-    assert [t.word for t in titled.terms(question)] == ["3551"]
-    assert _checker().terms(question) == []
+    assert "3551" in [t.word for t in titled.terms(question)]
+    assert "3551" not in [t.word for t in _checker().terms(question)]
     # years and quantities are no programmes
-    assert titled.terms("2025年补贴1000元吗") == [] or all(not t.word.isdigit() for t in titled.terms("2025年补贴1000元吗"))
+    assert not any(t.word.isdigit() for t in titled.terms("2025年补贴1000元吗"))

@@ -552,3 +552,11 @@ def test_a_number_names_a_programme_only_when_a_document_is_titled_with_it() -> 
     assert "3551" not in [t.word for t in _checker().terms(question)]
     # years and quantities are no programmes
     assert not any(t.word.isdigit() for t in titled.terms("2025年补贴1000元吗"))
+
+
+def test_a_grammar_character_inside_a_dictionary_word_does_not_stop_an_abbreviation() -> None:
+    from bot.answering.focus import _abbreviates, supports
+
+    # 才 is grammar (才能), but inside 人才 it is not: 人才卡 shortens 人才服务卡
+    assert supports("人才卡", "持《江岸人才服务卡》可享受预约挂号", set(), LEXICON, known=False)
+    assert not _abbreviates("能领取", "能够申请领取")

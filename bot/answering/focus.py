@@ -556,7 +556,7 @@ def _abbreviates(word: str, evidence: str) -> bool:
     """Whether the word is a Chinese abbreviation of a term in the evidence: its characters
     in order, the first and last the term's own, within a term at most twice as long
     (危化品 → 危险化学品, 文创园 → 文化创意产业园; not 工地 → 工业用地: three characters or more)."""
-    if not _CJK.fullmatch(word[0]) or any(c in _GRAMMAR_CHARS for c in word):
+    if not _CJK.fullmatch(word[0]) or any(c in _GRAMMAR_CHARS for c in _loose_chars(word)):
         return False
     for m in _abbreviation_re(word).finditer(evidence):
         term = m.group(0)
@@ -566,6 +566,12 @@ def _abbreviates(word: str, evidence: str) -> bool:
             continue  # 工地 is not 工业用地 (地 does not start a word of it); 技改 is 技术改造
         return True
     return False
+
+
+def _loose_chars(word: str) -> str:
+    """The characters of a word outside the dictionary words it holds (人才|卡 → 卡): a
+    grammar character there (能|领) is no part of a term."""
+    return "".join(w for w, _, _ in _tagged(word) if len(w) < 2 or not _in_dictionary(w))
 
 
 def _word_initials(word: str, term: str) -> bool:

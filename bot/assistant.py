@@ -235,7 +235,7 @@ class Assistant:
         texts = self.retriever.normalized_texts
         also = []
         for term in self.focus.terms(question):
-            if (not term.known or term.unknown) and len(term.word) <= 3:
+            if term.unknown and len(term.word) <= 3:
                 also.extend(abbreviation_expansions(term.word, term.around, texts)[:1])
         return self.retriever.search(question, k=k, category=category, also=" ".join(also))
 

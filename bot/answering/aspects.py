@@ -325,9 +325,20 @@ def heading_aspects(heading: str) -> frozenset[str]:
     return frozenset(out)
 
 
+# A sum of money given (奖补30万元, 补贴5000元): a benefit, not a fee to pay.
+_GIVEN_SUM = re.compile(rf"({_BENEFIT}|奖补|给予|发放)[^，。；;,]{{0,8}}$")
+_SUM = re.compile(r"\d+(\.\d+)?\s*[万亿]?元|[一二三四五六七八九十百千万]+元")
+
+
 def states(aspect: str, text: str) -> bool:
     """Whether the text itself states the aspect (a number of days, a phone number, …)."""
     cue = _STATES_RE.get(aspect)
+    if aspect == "fee" and cue is not None:
+        # a fee is a sum to pay: a sum given (一次性奖补30万元) states no fee
+        for m in cue.finditer(text):
+            if not _SUM.fullmatch(m.group(0)) or not _GIVEN_SUM.search(text[: m.start()]):
+                return True
+        return False
     return bool(cue and cue.search(text))
 
 

@@ -13,6 +13,7 @@ whole from its first item, lines kept as lines.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -323,6 +324,19 @@ class ExtractiveAnswerer:
             # itself speaks of the asked place (《江苏台商…》: …向湖北省慈善总会捐赠200万元)
             return "other_place", evidence
         if self.focus is not None:
+            # a word the title of another document found names (区长质量奖 asked, the
+            # high-tech guide quoted): never forgiven as a detail of wording
+            others = [
+                normalize(h.document.title)
+                for i, h in enumerate(hits[:3])
+                if i != pick.hit_rank and h.document.kind != "faq"
+            ]
+            terms = [
+                dataclasses.replace(t, titled=True)
+                if t.known and t.strong and not t.generic and any(t.word in o for o in others)
+                else t
+                for t in terms
+            ]
             texts = [*paragraphs, section.context, hit.document.title]
             if asked and asked <= {"phone", "contact"} and pick.aspect_matched == "section":
                 # whom to ask is the whole document's: what it speaks of, its office answers

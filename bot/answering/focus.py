@@ -114,7 +114,8 @@ class FocusTerm:
     head: bool = False  # the last specific noun: what the question is about
     # part of the head's noun phrase (担保 in 创业担保贷款, 排放 in 碳排放权质押贷款)
     modifier: bool = False
-    # a document's title names it (质量奖): it says which document the question is about
+    # the title of another document found for the question names it (质量奖): it says which
+    # document the question is about (set by the answerer, which knows what was found)
     titled: bool = False
 
     @property
@@ -394,6 +395,7 @@ def focus_tokens(question: str) -> list[_Token]:
             if (
                 prev is not None
                 and raw.strip() == word  # the segmenter's own single character
+                and word in _KIND_CHARS
                 and pos.startswith("n")
                 and not pos.startswith(("nr", "ns"))
                 and word not in _GRAMMAR_CHARS
@@ -501,6 +503,9 @@ def focus_words(question: str) -> list[str]:
 # 许可证 is what 许可 grants, 申请表 the 申请's form: a three-character word whose head is
 # in the evidence and whose last character only says what kind of thing it is.
 _KIND_SUFFIX = "证书表费区位点所处类型式性化金款率期额单号生者"
+# Characters that name a kind of thing after the word for what it is of (成员社, 消费券,
+# 水资源税): a noun the segmenter left alone joins the word before it.
+_KIND_CHARS = frozenset("社税券费证卡站库款金房厂店馆码表单章照牌室楼园网险箱车")
 # 电池厂, 烧烤店: a business named by what it makes or sells
 _BUSINESS_SUFFIX = "厂店坊馆"
 
@@ -712,7 +717,6 @@ class FocusChecker:
                     unknown=share == 0.0 and (token.known or token.strong) and not token.light,
                     known=token.known,
                     around=token.around,
-                    titled=share < self.generic_share and self.titled(word),
                 )
             )
 

@@ -563,3 +563,9 @@ def test_a_grammar_character_inside_a_dictionary_word_does_not_stop_an_abbreviat
     # 才 is grammar (才能), but inside 人才 it is not: 人才卡 shortens 人才服务卡
     assert supports("人才卡", "持《江岸人才服务卡》可享受预约挂号", set(), LEXICON, known=False)
     assert not _abbreviates("能领取", "能够申请领取")
+
+
+def test_a_sum_given_states_no_fee() -> None:
+    assert not states("fee", "首次达到安全生产标准化一级的企业，一次性奖补30万元；")
+    assert states("fee", "证书工本费10元") and states("fee", "本事项不收费")
+    assert states("fee", "给予最高50万元补贴，申请免费")  # 免费 says it

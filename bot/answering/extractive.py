@@ -203,7 +203,9 @@ def _phrase(question: str, words: Sequence[str]) -> str:
 class ExtractiveAnswerer:
     """Builds an answer from retrieved evidence without any language model."""
 
-    def __init__(self, policy: AnswerPolicy | None = None, focus: FocusChecker | None = None) -> None:
+    def __init__(
+        self, policy: AnswerPolicy | None = None, focus: FocusChecker | None = None
+    ) -> None:
         self.policy = policy or AnswerPolicy()
         self.focus = focus
 
@@ -262,7 +264,9 @@ class ExtractiveAnswerer:
                 # a next document that has the words this one lacks goes first (SC证 asked:
                 # the road permit ranked first on 多少个工作日, the food licence names SC证)
                 rest = [i for i in range(min(3, len(hits))) if i not in excluded]
-                having = [i for i in rest if all(_mentions(hits[i].document, w) for w in evidence.missing)]
+                having = [
+                    i for i in rest if all(_mentions(hits[i].document, w) for w in evidence.missing)
+                ]
                 if having:
                     excluded.update(set(rest) - set(having))
                     nxt = having[0]
@@ -376,9 +380,7 @@ class ExtractiveAnswerer:
         return self.focus.check(self.focus.terms(question), texts)
 
     @classmethod
-    def from_faq(
-        cls, match: FaqMatch, found: Retrieval, check: FocusCheck | None = None
-    ) -> Answer:
+    def from_faq(cls, match: FaqMatch, found: Retrieval, check: FocusCheck | None = None) -> Answer:
         """The answer staff wrote for the FAQ entry the question matched, citing the entry.
 
         The retrieved documents follow as further reading, as they do after an extract.
@@ -570,15 +572,28 @@ class ExtractiveAnswerer:
                         score += self.policy.aspect_sentence_bonus
                     focus = 1.0
                     if terms and self.focus is not None:
-                        check = self.focus.check(terms, [sentence, section.context, hit.document.title])
+                        check = self.focus.check(
+                            terms, [sentence, section.context, hit.document.title]
+                        )
                         focus = check.specific_coverage
                         score += self.policy.focus_bonus * focus
                     cand = _Candidate(
-                        score, hit_rank, line.section, n, len(sequence), sentence, focus, own_overlap
+                        score,
+                        hit_rank,
+                        line.section,
+                        n,
+                        len(sequence),
+                        sentence,
+                        focus,
+                        own_overlap,
                     )
                     sequence.append(cand)
                     eligible = only is None or focus >= 1.0 - 1e-9
-                    if eligible and len(sentence) >= 6 and (best is None or cand.score > best.score):
+                    if (
+                        eligible
+                        and len(sentence) >= 6
+                        and (best is None or cand.score > best.score)
+                    ):
                         best = cand
         if best is None:
             return None
@@ -587,7 +602,9 @@ class ExtractiveAnswerer:
         # that section does not speak about what is asked and another sentence does.
         in_aspect = [
             c
-            for c in self._aspect_candidates(sequences[best.hit_rank], layouts[best.hit_rank], asked)
+            for c in self._aspect_candidates(
+                sequences[best.hit_rank], layouts[best.hit_rank], asked
+            )
             if self._compact(layouts[best.hit_rank], c.section)
         ]
         shares: dict[tuple[int, int], float] = {}
@@ -639,7 +656,10 @@ class ExtractiveAnswerer:
             block = lay.lines[row.line].block
             lines = sorted({c.line for c in rows if lay.lines[c.line].block == block})
             return _Pick(
-                best.hit_rank, [(n, list(lay.lines[n].sentences)) for n in lines], row.section, "section"
+                best.hit_rank,
+                [(n, list(lay.lines[n].sentences)) for n in lines],
+                row.section,
+                "section",
             )
         pick = self._plain_pick(
             best, sequences[best.hit_rank], layouts[best.hit_rank], asked, wants_list, terms
@@ -659,7 +679,9 @@ class ExtractiveAnswerer:
                 close = [c for c in stating if c.focus >= best.focus - 1e-9 or about(c) >= floor]
                 # else, rather than say the document does not state it: the sentence that
                 # states it and still speaks of the subject (举报电话：12320 for 如何电话举报…)
-                stating = close or [c for c in stating if about(c) >= _LAST_STATING_SHARE * about(best)]
+                stating = close or [
+                    c for c in stating if about(c) >= _LAST_STATING_SHARE * about(best)
+                ]
             if stating:
                 top = max(stating, key=lambda c: c.score)
                 pick = self._plain_pick(
@@ -686,8 +708,10 @@ class ExtractiveAnswerer:
         (a guide's 办理时限 or 申请材料); a notice's long section is answered by a window."""
         lines = lay.section_lines(section)
         size = sum(len(line.text) for line in lines)
-        return bool(lines) and size <= self.policy.list_max_chars and (
-            size / len(lines) <= self.policy.list_item_chars or size <= self.policy.max_chars
+        return (
+            bool(lines)
+            and size <= self.policy.list_max_chars
+            and (size / len(lines) <= self.policy.list_item_chars or size <= self.policy.max_chars)
         )
 
     @staticmethod
@@ -747,7 +771,9 @@ class ExtractiveAnswerer:
                 and "conditions" in asked & mine & s.aspects
                 and self._compact(lay, n)
             ):
-                wanted.append(n)  # 支持对象 and 申请条件 side by side: who may apply, and on what terms
+                wanted.append(
+                    n
+                )  # 支持对象 and 申请条件 side by side: who may apply, and on what terms
         lines: list[Line] = []
         for n in sorted(wanted):
             lines.extend(lay.section_lines(n))
@@ -791,7 +817,9 @@ class ExtractiveAnswerer:
                     return "sentence"
         return ""
 
-    def _window(self, best: _Candidate, sequence: list[_Candidate], lay: Layout) -> list[_Candidate]:
+    def _window(
+        self, best: _Candidate, sequence: list[_Candidate], lay: Layout
+    ) -> list[_Candidate]:
         """The best sentence, a short lead-in, what follows it in its section, and one more match."""
         window = [best]
         size = len(best.text)
@@ -854,7 +882,10 @@ class ExtractiveAnswerer:
                 if line.item and extra.text == line.sentences[0] and len(extra.text) <= 30:
                     # an item's title (5.实施援企稳岗政策。): what it says follows on its line
                     for nxt in sequence[extra.position + 1 :]:
-                        if nxt.line != extra.line or size + len(nxt.text) > self.policy.max_chars - 4:
+                        if (
+                            nxt.line != extra.line
+                            or size + len(nxt.text) > self.policy.max_chars - 4
+                        ):
                             break
                         window.append(nxt)
                         size += len(nxt.text)
@@ -867,14 +898,22 @@ class ExtractiveAnswerer:
         """Never start in the middle of a list: take the list from its start, or only the best item."""
         first = lay.lines[window[0].line]
         start, _ = lay.blocks[first.block]
-        items = {c.line for c in window if lay.lines[c.line].item and lay.lines[c.line].block == first.block}
+        items = {
+            c.line
+            for c in window
+            if lay.lines[c.line].item and lay.lines[c.line].block == first.block
+        }
         if window[0].line == start or not first.item or len(items) < 2:
             return window
         block = [c for c in sequence if lay.lines[c.line].block == first.block]
         head = [c for c in block if c.position < window[0].position]
         if sum(len(c.text) for c in head + window) <= self.policy.max_chars - 4:
             return sorted(head + window, key=lambda c: c.position)
-        return [c for c in window if c.position >= best.position or lay.lines[c.line].block != first.block]
+        return [
+            c
+            for c in window
+            if c.position >= best.position or lay.lines[c.line].block != first.block
+        ]
 
     @staticmethod
     def _source(hit: DocumentHit, cited_text: str = "", section: str | None = None) -> Source:
@@ -917,7 +956,10 @@ def _names_one_item(line: Line, items: Sequence[Line], terms: Sequence[FocusTerm
     title = normalize(line.sentences[0])
     others = [normalize(other.text) for other in items if other is not line]
     return any(
-        not t.generic and len(t.word) >= 2 and t.word in title and not any(t.word in o for o in others)
+        not t.generic
+        and len(t.word) >= 2
+        and t.word in title
+        and not any(t.word in o for o in others)
         for t in terms
     )
 

@@ -56,7 +56,7 @@ _STOP_WORDS = frozenset(
     """.split()
 )
 # Nouns that name the kind of answer wanted, not its subject: "…的目的是什么", "有哪些
-#新举措", "取得了哪些成绩". The subject is elsewhere in the question.
+# 新举措", "取得了哪些成绩". The subject is elsewhere in the question.
 _ANSWER_NOUNS = frozenset(
     """
     目的 意义 作用 成果 成绩 效果 成效 办法 方法 措施 举措 新举措 新措施 做法 要求 注意事项 事项
@@ -99,7 +99,6 @@ _SCAFFOLD = re.compile(
         )
     )
 )
-
 
 
 @dataclass(frozen=True)
@@ -163,12 +162,19 @@ class FocusCheck:
             # or the word names what another document is about (区长质量奖 asked, a passage
             # of the high-tech guide cited for 企业所得税)
             missing = [
-                t for t in missing if t.unknown or t.head or t.modifier or t.titled or t.word in swapped
+                t
+                for t in missing
+                if t.unknown or t.head or t.modifier or t.titled or t.word in swapped
             ]
         decisive = [t for t in self.terms if t.decisive]
         if (
             len(missing) == 1
-            and not (missing[0].head or missing[0].modifier or missing[0].titled or missing[0].word in swapped)
+            and not (
+                missing[0].head
+                or missing[0].modifier
+                or missing[0].titled
+                or missing[0].word in swapped
+            )
             and len(decisive) - 1 >= 4
             and self.coverage >= 0.75
         ):
@@ -187,9 +193,7 @@ class FocusCheck:
     @property
     def specific_coverage(self) -> float:
         """Weighted share of the specific (not generic) terms the evidence has (1.0: none)."""
-        pairs = [
-            (t, ok) for t, ok in zip(self.terms, self.supported, strict=True) if not t.generic
-        ]
+        pairs = [(t, ok) for t, ok in zip(self.terms, self.supported, strict=True) if not t.generic]
         total = sum(t.weight for t, _ in pairs)
         return sum(t.weight for t, ok in pairs if ok) / total if total else 1.0
 
@@ -212,9 +216,13 @@ _WHEN_NOUNS = frozenset(
 _DROP_POS = ("r", "q", "p", "c", "u", "y", "d", "e", "o", "f", "w")
 # numerals and time words, by their form (the tagger also calls 港澳台 a numeral, 青年 a time)
 _NUMERIC = re.compile(r"[0-9一二三四五六七八九十百千万亿两几多少半第]")
-_TEMPORAL = re.compile(r"^[0-9一二三四五六七八九十两上下本今去明前后每]*(月份|月|季度|年度|年|日|天|周|号|春|夏|秋|冬|春天|夏天|秋天|冬天|季)$")
+_TEMPORAL = re.compile(
+    r"^[0-9一二三四五六七八九十两上下本今去明前后每]*(月份|月|季度|年度|年|日|天|周|号|春|夏|秋|冬|春天|夏天|秋天|冬天|季)$"
+)
 # 每平米, 每人, 每千瓦: a rate says how an amount is counted, not what it is for
-_PER_UNIT = re.compile(r"^每(平方米|平米|平方|亩|人|户|家|年|月|天|日|件|项|瓦|千瓦|度|吨|台|套|间|个)$")
+_PER_UNIT = re.compile(
+    r"^每(平方米|平米|平方|亩|人|户|家|年|月|天|日|件|项|瓦|千瓦|度|吨|台|套|间|个)$"
+)
 # 可以提前还款吗 / 能否延期 / 能不能转让: a yes-or-no question about an action
 _MAY_I = re.compile(
     r"(?:(?:可以|(?<![才就也都只])能|允许)([^,，。;；?？!！]{2,12}?)[吗么]"
@@ -271,6 +279,8 @@ def _grade_kin(word: str) -> re.Pattern[str] | None:
     else:
         form = re.sub("[0-9]+", "[0-9]+", word[:-2]) + "[a-z]" + re.escape(word[-1])
     return re.compile(rf"(?<![0-9a-z]){form}(?![0-9a-z])")
+
+
 # sentence-final particles the scaffolding takes, which a noun may end in (网吧)
 _PARTICLES = frozenset("吧吗呢啊呀嘛")
 _PLACE_SUFFIX = re.compile(r"(省|市|区|县|州|盟|旗|镇|乡|村|街道)$")
@@ -327,7 +337,11 @@ def focus_tokens(question: str) -> list[_Token]:
     seen: set[str] = set()
     for raw, pos, offset in _tagged(text):
         word = raw.strip()
-        if not word or not (_TOKEN.fullmatch(word) or _GRADE_TOKEN.fullmatch(word) or _PROGRAM_NUMBER.fullmatch(word)):
+        if not word or not (
+            _TOKEN.fullmatch(word)
+            or _GRADE_TOKEN.fullmatch(word)
+            or _PROGRAM_NUMBER.fullmatch(word)
+        ):
             continue
         if (
             pos.startswith("n")
@@ -366,7 +380,8 @@ def focus_tokens(question: str) -> list[_Token]:
                 continue
         end = offset + len(raw.strip())
         if word in _QUALIFIERS and (
-            (end < len(masked) and masked[end]) or any(text.startswith(n, end) for n in _ANSWER_NOUNS)
+            (end < len(masked) and masked[end])
+            or any(text.startswith(n, end) for n in _ANSWER_NOUNS)
         ):
             continue  # 硬性|要求, 详细|流程: a qualifier of the kind of answer asked for
         descriptor = False
@@ -385,7 +400,9 @@ def focus_tokens(question: str) -> list[_Token]:
             continue
         if _CITY.match(word):
             continue  # 大理市, 东营市: a place, checked on its own (bot/places.py)
-        if pos.startswith("ns") and (places_in(word) or (len(word) >= 3 and _PLACE_SUFFIX.search(word))):
+        if pos.startswith("ns") and (
+            places_in(word) or (len(word) >= 3 and _PLACE_SUFFIX.search(word))
+        ):
             continue  # a place name: checked on its own (bot/places.py)
         said = word
         if word in _SINGLE_SUBJECTS:  # 会罚多少钱 asks about 处罚
@@ -409,27 +426,48 @@ def focus_tokens(question: str) -> list[_Token]:
                 seen.add(merged)
                 start = max(0, prev.start - 3)
                 out[-1] = dataclasses.replace(
-                    prev, word=merged, known=_in_dictionary(merged), strong=True, light=False,
-                    around=text[start : prev.end + 4], end=prev.end + 1,
+                    prev,
+                    word=merged,
+                    known=_in_dictionary(merged),
+                    strong=True,
+                    light=False,
+                    around=text[start : prev.end + 4],
+                    end=prev.end + 1,
                 )
             continue  # a single character (养, 开, 刻) carries too little on its own
-        if word.isdigit() and _PROGRAM_NUMBER.fullmatch(word) and not _UNIT_AFTER.match(text, offset + len(word)):
+        if (
+            word.isdigit()
+            and _PROGRAM_NUMBER.fullmatch(word)
+            and not _UNIT_AFTER.match(text, offset + len(word))
+        ):
             pass  # 3551: a number that names a programme (checked against titles by the caller)
         elif not _CJK.match(word) and (len(word) < 2 or word.isdigit()):
             continue
         if places_in(word) and len(word) <= 4:
             continue  # places are checked on their own (bot/places.py)
-        strong = not _CJK.match(word) or word in _WHEN_NOUNS or (
-            pos.startswith(_STRONG_POS) and pos != "vd" and not descriptor
+        strong = (
+            not _CJK.match(word)
+            or word in _WHEN_NOUNS
+            or (pos.startswith(_STRONG_POS) and pos != "vd" and not descriptor)
         )
         light = not strong and (
-            (len(word) == 2 and word[0] in _LIGHT_VERB) or (len(word) <= 3 and word[-1] in _COMPLEMENT)
+            (len(word) == 2 and word[0] in _LIGHT_VERB)
+            or (len(word) <= 3 and word[-1] in _COMPLEMENT)
         )
         seen.add(word)
         at = text.find(said, offset)
         start = max(0, at - 3)
         out.append(
-            _Token(word, strong, known, light, text[start : at + len(said) + 3], at, at + len(said), pos)
+            _Token(
+                word,
+                strong,
+                known,
+                light,
+                text[start : at + len(said) + 3],
+                at,
+                at + len(said),
+                pos,
+            )
         )
     return out
 
@@ -534,10 +572,16 @@ def supports(
         return True  # 危化品 for 危险化学品, 文创园 for 文化创意产业园
     if absent and len(word) == 2 and _abbreviates(word, evidence):
         return True  # 技改 for 技术改造: a dictionary word no document uses, abbreviated
-    if not known and _CJK.match(word) and any(_abbreviates(w, evidence) for w in _abbreviation_forms(word, around)):
+    if (
+        not known
+        and _CJK.match(word)
+        and any(_abbreviates(w, evidence) for w in _abbreviation_forms(word, around))
+    ):
         return True  # 高企 for 高新技术企业, 安标 for 安全生产标准化, 投|促局 for 投资促进局
-    if len(word) == 3 and word[2] in _KIND_SUFFIX + _BUSINESS_SUFFIX and (
-        word[:2] in evidence or ((absent or not known) and _abbreviates(word[:2], evidence))
+    if (
+        len(word) == 3
+        and word[2] in _KIND_SUFFIX + _BUSINESS_SUFFIX
+        and (word[:2] in evidence or ((absent or not known) and _abbreviates(word[:2], evidence)))
     ):
         return True  # 电池厂 where the evidence has 电池; 危化证 where it has 危险化学品…许可证
     if not known:
@@ -595,7 +639,12 @@ def _abbreviation_forms(word: str, around: str) -> list[str]:
     if at > 0 and _CJK.match(around[at - 1]) and around[at - 1] not in _GRAMMAR_CHARS:
         forms.append(around[at - 1] + word)
     end = at + len(word)
-    if 0 <= at and end < len(around) and _CJK.match(around[end]) and around[end] not in _GRAMMAR_CHARS:
+    if (
+        0 <= at
+        and end < len(around)
+        and _CJK.match(around[end])
+        and around[end] not in _GRAMMAR_CHARS
+    ):
         forms.append(word + around[end])
     return forms
 
@@ -647,7 +696,9 @@ def _covered_chars(word: str, around: str, evidence: str) -> int:
     for i in range(len(around)):
         for j in range(i + 2, min(len(around), i + 8) + 1):
             piece = around[i:j]
-            if len(piece) == 2 and (set(piece) & _GRAMMAR_CHARS or lead <= i and j <= lead + len(word)):
+            if len(piece) == 2 and (
+                set(piece) & _GRAMMAR_CHARS or lead <= i and j <= lead + len(word)
+            ):
                 continue
             if not all(_CJK.match(c) for c in piece):
                 break  # punctuation (2年,成员 in the evidence) is no stretch of words
@@ -754,10 +805,26 @@ class FocusChecker:
                 left = text[token.start - 1] + word[0]
                 if not masked[token.start - 1] and _in_dictionary(left) and self._share(left) > 0:
                     word, share = left, self._share(left)
-            if share == 0.0 and len(word) == 3 and word[0] in "交付缴领办拿给租买" and self._share(word[1:]):
-                word, share = word[1:], self._share(word[1:])  # 交租金 → 租金: a light verb and its object
-            if share == 0.0 and len(word) == 3 and word[0] in "月年日周季总单" and self._share(word[1:]):
-                word, share = word[1:], self._share(word[1:])  # 月租金 → 租金: a unit before the noun
+            if (
+                share == 0.0
+                and len(word) == 3
+                and word[0] in "交付缴领办拿给租买"
+                and self._share(word[1:])
+            ):
+                word, share = (
+                    word[1:],
+                    self._share(word[1:]),
+                )  # 交租金 → 租金: a light verb and its object
+            if (
+                share == 0.0
+                and len(word) == 3
+                and word[0] in "月年日周季总单"
+                and self._share(word[1:])
+            ):
+                word, share = (
+                    word[1:],
+                    self._share(word[1:]),
+                )  # 月租金 → 租金: a unit before the noun
             if share == 0.0 and _CJK.match(word):
                 # in no document: perhaps a word with a grammar character stuck to it (时会, 可延长)
                 if not token.known:
@@ -789,15 +856,22 @@ class FocusChecker:
                 elif len(word) >= 3 and word[0] in _ADVERB_LEAD and self._share(word[1:]) > 0:
                     word, share = word[1:], self._share(word[1:])  # 刚成立 → 成立
             add(token, word, share)
+
         def recovered(word: str, start: int) -> None:
             """A noun the segmenter cut apart, added as a term of its own."""
             if not any(word in t.word for t in out):
                 around = text[max(0, start - 3) : start + len(word) + 3]
-                add(_Token(word, True, True, False, around, start, start + len(word), "n"), word, self._share(word))
+                add(
+                    _Token(word, True, True, False, around, start, start + len(word), "n"),
+                    word,
+                    self._share(word),
+                )
 
         for word, start in _missed_nouns(text, masked):
             if self._share(word) == 0.0:
-                recovered(word, start)  # 博士|后来: 后来 took the 后 of 博士后, which no document uses
+                recovered(
+                    word, start
+                )  # 博士|后来: 后来 took the 后 of 博士后, which no document uses
         for word, start in _split_words(text, masked):
             # 每年要年|审吗: two characters that make a word of the synonym list, or a
             # dictionary noun (not 评|上, 考|到: a verb and its complement)
@@ -812,7 +886,9 @@ class FocusChecker:
             start = tokens[h].start
             for i in range(h - 1, -1, -1):
                 between = text[tokens[i].end : start]
-                if len(between) > 1 or (between and not _content_char(between, masked, tokens[i].end)):
+                if len(between) > 1 or (
+                    between and not _content_char(between, masked, tokens[i].end)
+                ):
                     break
                 at = tokens[i].start - 1
                 inside = at >= 0 and _content_char(text[at], masked, at)
@@ -832,7 +908,9 @@ class FocusChecker:
                 group = next(g for g in (1, 2, 3) if m.group(g))
                 for i, token in enumerate(tokens):
                     t = out[i]
-                    if m.start(group) <= token.start < m.end(group) and not (t.strong or t.generic or token.light):
+                    if m.start(group) <= token.start < m.end(group) and not (
+                        t.strong or t.generic or token.light
+                    ):
                         out[i] = dataclasses.replace(t, modifier=True)
         return out
 
@@ -861,9 +939,21 @@ class FocusChecker:
                 forms = (t.word, *self.lexicon.same(t.word))
                 if len(t.word) == 3 and t.word[2] in _KIND_SUFFIX + _BUSINESS_SUFFIX:
                     forms = (*forms, t.word[:2])  # 电池厂: a document that repeats 电池
-                ok = any(whole.count(w) >= times for w in forms) or _names_itself(whole, t.word) or (
-                    len(t.word) >= 4
-                    and supports(t.word, whole, bigram_set(whole), self.lexicon, t.known, t.around, absent)
+                ok = (
+                    any(whole.count(w) >= times for w in forms)
+                    or _names_itself(whole, t.word)
+                    or (
+                        len(t.word) >= 4
+                        and supports(
+                            t.word,
+                            whole,
+                            bigram_set(whole),
+                            self.lexicon,
+                            t.known,
+                            t.around,
+                            absent,
+                        )
+                    )
                 )
             supported.append(ok)
         replaced = [

@@ -121,8 +121,9 @@ _GRADE = re.compile(r"(?<![0-9a-z])([0-9]+[a-z]?|[a-z])(级|类|星级|星|档|�
 
 
 def _swap_grade(previous: str, question: str) -> str | None:
-    """"景区评上4A能奖多少？" → "那5A的呢？": the previous question with its grade of the
+    """ "景区评上4A能奖多少？" → "那5A的呢？": the previous question with its grade of the
     same form (number and letter, letter and class …) replaced by the new one."""
+
     def grades(text: str) -> list[re.Match[str]]:
         # a bare number is no grade (2023年, 3天): a letter or a class word makes one
         return [m for m in _GRADE.finditer(text) if m.group(2) or m.group(1)[-1].isalpha()]

@@ -34,14 +34,14 @@ def _insight(assistant: Assistant, days: int, limit: int) -> dict[str, Any]:
     doubtful_rows = [
         r
         for r in asked
-        if r["answered"] and r.get("confidence") is not None and float(str(r["confidence"])) < threshold
+        if r["answered"]
+        and r.get("confidence") is not None
+        and float(str(r["confidence"])) < threshold
     ]
     doubtful = group_questions(doubtful_rows)[:limit]
     for group in doubtful:
         same = [r for r in doubtful_rows if r["question"] == group.question] or doubtful_rows
-        group.extra["confidence"] = round(
-            min(float(str(r["confidence"])) for r in same), 3
-        )
+        group.extra["confidence"] = round(min(float(str(r["confidence"])) for r in same), 3)
         group.extra["doc_id"] = str(same[0].get("top_doc", ""))
     disliked_rows = assistant.feedback.since(days, "down")
     disliked = group_questions(disliked_rows)[:limit]

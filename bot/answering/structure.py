@@ -21,9 +21,7 @@ _CN_NUMERAL = "一二三四五六七八九十"
 # 第二章 / 第三条 / 第1节 alone: the number of a chapter or an article, which goes with its text
 _ORDINAL = re.compile(r"^第[一二三四五六七八九十百零〇\d]+[章节条款部分编]$")
 # 一、 / 第二章 / （一）: the number of an official Chinese heading
-_CN_NUMBER = (
-    rf"[{_CN_NUMERAL}]{{1,3}}[、.．]|第[{_CN_NUMERAL}百零〇\d]+[章节部分编]|（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\)"
-)
+_CN_NUMBER = rf"[{_CN_NUMERAL}]{{1,3}}[、.．]|第[{_CN_NUMERAL}百零〇\d]+[章节部分编]|（[{_CN_NUMERAL}]{{1,3}}）|\([{_CN_NUMERAL}]{{1,3}}\)"
 # 一、申请条件 / 第二章 支持措施 / （一）申报材料 — short, no sentence punctuation
 _CN_HEADING = re.compile(rf"^(?:{_CN_NUMBER})\s*([^。；;，,！？!?]{{2,30}})$")
 # the number a Markdown heading may carry too (## 二、支持内容, ## 3. 办理流程)
@@ -76,7 +74,7 @@ class Layout:
         return self.lines[s.start : s.end]
 
 
-def _heading(line: str) -> tuple[int, str] | None:
+def heading_of(line: str) -> tuple[int, str] | None:
     """(level, text) when the line is a heading; level 1 is the document title."""
     m = _MD_HEADING.match(line)
     if m:
@@ -89,7 +87,7 @@ def _heading(line: str) -> tuple[int, str] | None:
     return None
 
 
-def _physical_lines(text: str) -> list[str]:
+def physical_lines(text: str) -> list[str]:
     out: list[str] = []
     for raw in text.splitlines():
         if _MD_HEADING.match(raw.strip()):
@@ -112,8 +110,8 @@ def layout(text: str) -> Layout:
     raw_lines: list[tuple[str, int, bool]] = []
     stack: list[tuple[int, str]] = []
     current = -1
-    for text_line in _physical_lines(text):
-        head = _heading(text_line)
+    for text_line in physical_lines(text):
+        head = heading_of(text_line)
         if head is not None:
             level, title = head
             if level == 1:
@@ -124,7 +122,9 @@ def layout(text: str) -> Layout:
             if current >= 0:
                 sections[current] = _close(sections[current], len(raw_lines))
             sections.append(
-                Section(title, " ".join(t for _, t in stack), heading_aspects(title), len(raw_lines), -1)
+                Section(
+                    title, " ".join(t for _, t in stack), heading_aspects(title), len(raw_lines), -1
+                )
             )
             current = len(sections) - 1
             continue

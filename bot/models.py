@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+EXTRA_FIELDS = ("valid_from", "valid_until", "validity_phrase", "benefit", "eligibility")
+
 
 @dataclass(frozen=True)
 class Document:
@@ -19,10 +21,22 @@ class Document:
     url: str = ""
     updated: str = ""
     sample: bool = False
-    kind: str = "document"  # "document" or "faq"
+    kind: str = "document"  # "document", "faq", "service" (a guide) or "policy"
     source_path: str = ""
     # An FAQ entry's other ways of asking its question (matched question-to-question).
     alternatives: tuple[str, ...] = ()
+    # When the document is in force (ISO dates, "" = not stated); `validity_phrase` holds the
+    # words of the text they were read from ("" when the front matter gave them).
+    valid_from: str = ""
+    valid_until: str = ""
+    validity_phrase: str = ""
+    benefit: str = ""  # a policy's one line: what the enterprise gets
+    eligibility: str = ""  # a policy's conditions, canonical JSON (bot/policies/eligibility.py)
+
+    @property
+    def extras(self) -> dict[str, str]:
+        """The kind-specific fields, as stored in the records' `meta` column."""
+        return {k: getattr(self, k) for k in EXTRA_FIELDS if getattr(self, k)}
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,8 @@ class Source:
     contact: str = ""
     updated: str = ""
     sample: bool = False
+    valid_until: str = ""
+    expired: bool = False
 
     def public(self) -> dict[str, object]:
         return {
@@ -75,6 +91,8 @@ class Source:
             "contact": self.contact,
             "updated": self.updated,
             "sample": self.sample,
+            "valid_until": self.valid_until or None,
+            "expired": self.expired,
         }
 
 
@@ -120,3 +138,7 @@ class Answer:
     confidence: float = 0.0
     refusal_reason: str = ""  # why not answered: weak_evidence, not_in_evidence, …
     evidence: Any = None  # bot.answering.extractive.Evidence: what the hit test shows
+    # mode "service": the guide whose fields answered (bot.services.ServiceGuide.public + asked)
+    service: dict[str, Any] | None = None
+    # mode "match": the profile read off the question and the policies matched to it
+    matches: dict[str, Any] | None = None

@@ -6,6 +6,7 @@ swapped in one transaction, so a reader (or an interrupted ingest) never sees ha
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,7 +25,8 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, path TEXT NOT NULL REFERENCES files(path) ON DELETE CASCADE,
     title TEXT, category TEXT, department TEXT, contact TEXT, url TEXT, updated TEXT,
-    sample INTEGER, kind TEXT, text TEXT, alternatives TEXT NOT NULL DEFAULT ''
+    sample INTEGER, kind TEXT, text TEXT, alternatives TEXT NOT NULL DEFAULT '',
+    meta TEXT NOT NULL DEFAULT ''  -- JSON: validity, benefit, eligibility (Document.extras)
 );
 CREATE INDEX IF NOT EXISTS documents_path ON documents(path);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -35,7 +37,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
 
-_DOC_COLS = "doc_id, path, title, category, department, contact, url, updated, sample, kind, text, alternatives"
+_DOC_COLS = "doc_id, path, title, category, department, contact, url, updated, sample, kind, text, alternatives, meta"
 
 
 class RecordStore:
@@ -59,6 +61,8 @@ class RecordStore:
             self._db.execute(
                 "ALTER TABLE documents ADD COLUMN alternatives TEXT NOT NULL DEFAULT ''"
             )
+        if "meta" not in doc_columns:  # validity, benefit and eligibility arrived with policies
+            self._db.execute("ALTER TABLE documents ADD COLUMN meta TEXT NOT NULL DEFAULT ''")
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(files)")}
         if "fingerprint" in columns:
             return
@@ -130,7 +134,7 @@ class RecordStore:
             db.execute("DELETE FROM files WHERE path=?", (path,))
             db.execute("INSERT INTO files(path, fingerprint) VALUES (?, ?)", (path, fingerprint))
             db.executemany(
-                f"INSERT OR REPLACE INTO documents({_DOC_COLS}) VALUES ({','.join('?' * 12)})",
+                f"INSERT OR REPLACE INTO documents({_DOC_COLS}) VALUES ({','.join('?' * 13)})",
                 [
                     (
                         d.doc_id,
@@ -145,6 +149,7 @@ class RecordStore:
                         d.kind,
                         d.text,
                         "\n".join(d.alternatives),
+                        json.dumps(d.extras, ensure_ascii=False) if d.extras else "",
                     )
                     for d in documents
                 ],
@@ -179,6 +184,7 @@ class RecordStore:
                 kind=r[9],
                 text=r[10],
                 alternatives=tuple(a for a in r[11].split("\n") if a),
+                **(json.loads(r[12]) if r[12] else {}),
             )
             for r in rows
         ]

@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    for warning in report.warnings:
+        print(f"warning: {warning.reason}", file=sys.stderr)
     for failure in report.failed:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
     print(report.summary())

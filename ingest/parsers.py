@@ -16,11 +16,15 @@ import yaml
 
 from bot.errors import IngestError, UnsupportedFormatError
 from bot.models import Document
+from bot.policies import eligibility
+from bot.policies.validity import from_text as validity_from_text
+from bot.policies.validity import parse_date
 from ingest.markdown import flatten
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _MD_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
 FAQ_CATEGORY = "常见问题"
+log = logging.getLogger(__name__)
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # it warns per object; we report per file
 
 
@@ -87,6 +91,7 @@ def parse_markdown(path: Path, root: Path) -> list[Document]:
     sample = meta.get("sample", False)
     return [
         Document(
+            **_kind_fields(path, meta),
             doc_id=_as_str(meta.get("id")) or default_doc_id(path, root),
             title=title,
             text=body,
@@ -98,6 +103,62 @@ def parse_markdown(path: Path, root: Path) -> list[Document]:
             sample=sample is True or str(sample).lower() in {"true", "yes", "1"},
         )
     ]
+
+
+_KINDS = ("document", "service", "policy")
+
+
+def _kind_fields(path: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """`kind`, validity, `benefit` and `eligibility` from front matter, checked against DESIGN.md."""
+    kind = _as_str(meta.get("kind")) or "document"
+    if kind not in _KINDS:
+        # another kind (info, notice …) is an ordinary document; the ingest warns of it
+        log.warning(
+            "%s: kind %r is read as a plain document (known: %s)",
+            path.name,
+            kind,
+            ", ".join(_KINDS),
+        )
+        kind = "document"
+    out = {"kind": kind, "benefit": _as_str(meta.get("benefit"))[:200]}
+    for key in ("valid_from", "valid_until"):
+        if meta.get(key) in (None, ""):
+            continue
+        try:
+            out[key] = parse_date(meta[key]).isoformat()
+        except ValueError:
+            raise IngestError(
+                f"{path.name}: {key} must be a date YYYY-MM-DD, not {meta[key]!r}",
+                message_zh=f"{path.name}：{key} 必须是日期（YYYY-MM-DD），现为 {meta[key]!r}",
+            ) from None
+    if out.get("valid_from") and out.get("valid_until") and out["valid_from"] > out["valid_until"]:
+        raise IngestError(
+            f"{path.name}: valid_from is after valid_until",
+            message_zh=f"{path.name}：valid_from（生效日期）晚于 valid_until（失效日期）",
+        )
+    try:
+        out["eligibility"] = eligibility.dumps(eligibility.parse(meta.get("eligibility")))
+    except eligibility.EligibilityError as exc:
+        raise IngestError(
+            f"{path.name}: bad eligibility: {exc.message}",
+            message_zh=f"{path.name}：适用条件（eligibility）有误：{exc.message_zh}",
+        ) from None
+    return out
+
+
+def _with_validity(doc: Document) -> Document:
+    """A term the text states (有效期至2025年12月31日), for documents whose front matter gives none."""
+    if doc.kind == "faq" or doc.valid_from or doc.valid_until:
+        return doc
+    found = validity_from_text(doc.text)
+    if not found:
+        return doc
+    return dataclasses.replace(
+        doc,
+        valid_from=found.valid_from,
+        valid_until=found.valid_until,
+        validity_phrase=found.phrase,
+    )
 
 
 def _title_from_first_line(line: str) -> str:
@@ -315,6 +376,8 @@ def parse_file(path: Path, root: Path) -> list[Document]:
         )
     docs = parser(path, root)
     return [
-        dataclasses.replace(d, source_path=str(path), title=d.title.strip() or d.doc_id)
+        _with_validity(
+            dataclasses.replace(d, source_path=str(path), title=d.title.strip() or d.doc_id)
+        )
         for d in docs
     ]

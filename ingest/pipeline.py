@@ -17,6 +17,7 @@ from tqdm import tqdm
 from bot.errors import IngestError
 from bot.index import KnowledgeIndex
 from bot.models import Chunk, Document
+from bot.services import FIELD_HEADINGS, parse_fields
 from ingest.chunking import ChunkingPolicy, chunk_document
 from ingest.parsers import PARSERS, parse_file
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 EMBED_BATCH = 32
 # Bump when parsing or chunking changes what a file turns into: every file is then parsed
 # again on the next run (passages whose text did not change keep their vectors).
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 # Staff FAQ entries are indexed under this key, as documents faq-<id> (ingest/faqbook.py);
 # no file may use such an id.
 FAQ_ENTRIES_KEY = "faq:entries"
@@ -45,6 +46,9 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[FileFailure] = field(default_factory=list)
+    # indexed, but staff should look: a service guide with no field headings, a term read
+    # off the text (to confirm)
+    warnings: list[FileFailure] = field(default_factory=list)
     documents: int = 0
     chunks: int = 0
     embedded: int = 0
@@ -122,6 +126,33 @@ def _filled(doc: Document, defaults: dict[str, str]) -> Document:
     return dataclasses.replace(doc, **fill) if fill else doc
 
 
+def _warnings(key: str, docs: list[Document]) -> list[FileFailure]:
+    name = Path(key).name
+    out = []
+    for d in docs:
+        if d.kind == "service" and not parse_fields(d.text):
+            out.append(
+                FileFailure(
+                    key,
+                    f"{name}: kind: service, but no section heading names a field"
+                    f" ({'、'.join(h[0] for h in FIELD_HEADINGS.values())} …)",
+                    f"{name}：标为办事指南（kind: service），但没有任何可识别的栏目标题"
+                    f"（如 {'、'.join(h[0] for h in FIELD_HEADINGS.values())}）",
+                )
+            )
+        if d.validity_phrase:
+            out.append(
+                FileFailure(
+                    key,
+                    f"{name}: term read from the text ({d.validity_phrase}): valid until"
+                    f" {d.valid_until or '?'}; confirm it in /admin",
+                    f"{name}：从正文识别到有效期（{d.validity_phrase}），有效期至"
+                    f"{d.valid_until or '未知'}，请在后台确认",
+                )
+            )
+    return out
+
+
 class Ingestor:
     """Brings an index in line with a set of files, re-embedding only what changed."""
 
@@ -173,6 +204,7 @@ class Ingestor:
                     continue
                 docs = [_filled(d, extra) for d in parse_file(path, root)]
                 self._check_ids(key, docs, claimed)
+                report.warnings.extend(_warnings(key, docs))
                 chunks = [c for d in docs for c in chunk_document(d, self.policy)]
                 todo.append(_Parsed(path, fingerprint, docs, chunks))
                 (report.changed if key in known else report.added).append(key)

@@ -17,14 +17,20 @@ from bot.answering.faq import FaqMatch
 from bot.answering.focus import FocusChecker, abbreviation_expansions
 from bot.answering.followup import llm_rewrite, rule_rewrite
 from bot.answering.generation import Generated, GroundedGenerator
+from bot.answering.guides import field_answer
 from bot.answering.lexicon import load_lexicon
+from bot.answering.matching import match_answer
 from bot.config import Settings
 from bot.embedding import Embedder
 from bot.errors import GenerationError
 from bot.feedback import FeedbackStore
 from bot.index import KnowledgeIndex
 from bot.llm import ChatModel
-from bot.models import Answer, Retrieval
+from bot.models import Answer, DocumentHit, Retrieval
+from bot.policies.catalog import Catalog
+from bot.policies.edits import PolicyEdits
+from bot.policies.profile import describes_enterprise, extract
+from bot.policies.validity import chinese_date
 from bot.questionlog import QuestionLog
 from bot.rerank import make_reranker
 from bot.retrieval import HybridRetriever, RetrievalConfig
@@ -43,7 +49,11 @@ REFUSAL_REASONS_ZH = {
     "aspect_not_stated": "引用的文档没有写明所问的方面（时限、收费、地点等）",
     "no_sentence": "没有可引用的句子",
     "llm_declined": "语言模型判断资料不足以回答",
+    "no_policy_matched": "没有条件相符的现行政策",
 }
+# An expired document ranks below a current one of the same kind or category when that one
+# scores at least this share of it: asked about a topic, the policy in force answers.
+CURRENT_PREFERENCE = 0.5
 
 
 @dataclass
@@ -119,6 +129,8 @@ class Assistant:
             max_turns=self.settings.session_turns,
             idle_minutes=self.settings.session_idle_minutes,
         )
+        self.policy_edits = PolicyEdits(self.settings.records_path)
+        self.catalog = Catalog(lambda: self.retriever.documents, self.policy_edits)
 
     # --- one turn, whole answer ------------------------------------------------------
     def ask(
@@ -127,12 +139,16 @@ class Assistant:
         """Answer one question; `answered` is False when the knowledge base does not cover it."""
         sid, history = self._session(session_id)
         standalone = self._standalone(question, history)
+        matched = self._match(question)
+        if matched is not None:
+            return self._finish(question, sid, question, matched)
         faq = self._faq(standalone, category)
         if faq is not None:
             return self._finish(question, sid, standalone, faq)
         found, extractive = self._retrieve(standalone, category)
         answer = extractive
-        if self.generator is not None and extractive.answered:
+        if self._generates(extractive, found):
+            assert self.generator is not None
             try:
                 answer = self._from_generated(
                     self.generator.generate(standalone, found.hits), standalone, found, extractive
@@ -153,16 +169,20 @@ class Assistant:
         """
         sid, history = await anyio.to_thread.run_sync(self._session, session_id)
         standalone = await anyio.to_thread.run_sync(self._standalone, question, history)
-        faq = await anyio.to_thread.run_sync(self._faq, standalone, category)
-        if faq is not None:
-            for piece in _pieces(faq.text):
+        ready = await anyio.to_thread.run_sync(self._match, question)
+        if ready is None:
+            ready = await anyio.to_thread.run_sync(self._faq, standalone, category)
+        if ready is not None:
+            for piece in _pieces(ready.text):
                 yield StreamEvent("delta", {"text": piece})
-            yield StreamEvent("sources", {"sources": [s.public() for s in faq.sources]})
-            yield self._done(await self._finish_async(question, sid, standalone, faq))
+            yield StreamEvent("sources", {"sources": [s.public() for s in ready.sources]})
+            asked = question if ready.mode == "match" else standalone
+            yield self._done(await self._finish_async(question, sid, asked, ready))
             return
         found, extractive = await anyio.to_thread.run_sync(self._retrieve, standalone, category)
         answer = extractive
-        if self.generator is not None and extractive.answered:
+        if self._generates(extractive, found):
+            assert self.generator is not None
             shown = ""
             try:
                 async with aclosing(self.generator.stream(standalone, found.hits)) as items:
@@ -225,9 +245,87 @@ class Assistant:
         check = self.focus.check(self.focus.terms(question), _faq_texts(match))
         return self.answerer.from_faq(match, found, check)
 
+    def _match(self, question: str) -> Answer | None:
+        """Policies for an enterprise that describes itself (我们是…的软件公司，能申请哪些补贴)."""
+        profile = extract(question)
+        if not describes_enterprise(question, profile) or not self.catalog.policies():
+            return None
+        return match_answer(profile, self.catalog, self.settings.hotline)
+
     def _retrieve(self, question: str, category: str | None) -> tuple[Retrieval, Answer]:
-        found = self._search(question, self.settings.top_k, category)
-        return found, self._answer(question, found)
+        found = self._prefer_current(self._search(question, self.settings.top_k, category))
+        return found, self._answer_found(question, found)
+
+    def _answer_found(self, question: str, found: Retrieval) -> Answer:
+        """A guide's asked field when the question asks one, else the extractive answer."""
+        guides = {s.doc_id: s for s in self.catalog.services()}
+        answer = field_answer(question, found, guides, self.focus) if guides else None
+        return self._with_terms(answer or self._answer(question, found))
+
+    def _generates(self, extractive: Answer, found: Retrieval) -> bool:
+        """Whether the LLM words the answer: not for a guide's field (quoted whole) nor for an
+        expired document (the answer must say so first)."""
+        return (
+            self.generator is not None
+            and extractive.answered
+            and extractive.mode == "extractive"
+            and not (extractive.sources and self.catalog.expired(extractive.sources[0].doc_id))
+        )
+
+    def _prefer_current(self, found: Retrieval) -> Retrieval:
+        """Expired documents below the current ones on the same topic (same kind or category)."""
+        hits = list(found.hits)
+        expired = [self.catalog.expired(h.document.doc_id) for h in hits]
+        if not any(expired):
+            return found
+
+        def same_topic(a: DocumentHit, b: DocumentHit) -> bool:
+            da, db = a.document, b.document
+            return (da.kind == db.kind == "policy") or bool(
+                da.category and da.category == db.category
+            )
+
+        order = list(range(len(hits)))
+        for i in [i for i in order if expired[i]]:
+            pos = order.index(i)
+            later = [
+                n
+                for n, j in enumerate(order)
+                if n > pos
+                and not expired[j]
+                and hits[j].score >= CURRENT_PREFERENCE * hits[i].score
+                and same_topic(hits[i], hits[j])
+            ]
+            if later:
+                order.insert(later[-1], order.pop(pos))
+        found.hits = [hits[j] for j in order]
+        return found
+
+    def _with_terms(self, answer: Answer) -> Answer:
+        """Sources carry their validity; an answer citing an expired policy says so first."""
+        for s in answer.sources:
+            term = self.catalog.term(s.doc_id)
+            s.valid_until = term.valid_until
+            s.expired = term.status() == "expired"
+        if not answer.answered or not answer.sources:
+            return answer
+        first = answer.sources[0]
+        term = self.catalog.term(first.doc_id)
+        state = term.status()
+        read = "（此日期由系统从文件正文识别）" if term.source == "text" else ""
+        if state == "expired":
+            answer.text = (
+                f"注意：《{first.title}》已失效——有效期至{chinese_date(term.valid_until)}{read}，"
+                f"已到期，不再作为现行政策执行。以下为原文内容，仅供参考，现行政策请咨询"
+                f"{first.department or '主管部门'}{('（电话 ' + first.contact + '）') if first.contact else ''}：\n"
+                + answer.text
+            )
+        elif state == "pending":
+            answer.text = (
+                f"注意：《{first.title}》自{chinese_date(term.valid_from)}起施行，目前尚未生效{read}。\n"
+                + answer.text
+            )
+        return answer
 
     def _search(self, question: str, k: int, category: str | None = None) -> Retrieval:
         """Retrieval, with the full terms of the question's abbreviations added to its words
@@ -300,6 +398,8 @@ class Assistant:
                 "session_id": answer.session_id,
                 "answer": answer.text,
                 "contact": answer.contact,
+                "service": answer.service,
+                "matches": answer.matches,
             },
         )
 
@@ -309,14 +409,14 @@ class Assistant:
         read: how much of the question's focus and asked aspect the quoted passage covers, which
         section it comes from, each document's relevance (0–100, the best is 100) and term
         coverage (nothing is logged)."""
-        found = self._search(question, k)
+        found = self._prefer_current(self._search(question, k))
         match = self.match_faq(question)
         nearest = match or self.retriever.nearest_faq(question)
         if match:
             check = self.focus.check(self.focus.terms(question), _faq_texts(match))
             answer = self.answerer.from_faq(match, found, check)
         else:
-            answer = self._answer(question, found)
+            answer = self._answer_found(question, found)
         top_score = found.hits[0].score if found.hits else 0.0
         evidence = answer.evidence.public() if answer.evidence is not None else None
         terms = self.focus.terms(question)
@@ -326,9 +426,9 @@ class Assistant:
             "mode": answer.mode,
             "answer": answer.text,
             "refusal_reason": "" if answer.answered else answer.refusal_reason,
-            "refusal_reason_zh": "" if answer.answered else REFUSAL_REASONS_ZH.get(
-                answer.refusal_reason, answer.refusal_reason
-            ),
+            "refusal_reason_zh": ""
+            if answer.answered
+            else REFUSAL_REASONS_ZH.get(answer.refusal_reason, answer.refusal_reason),
             "confidence": round(answer.confidence, 3),
             "evidence": evidence,
             "focus_terms": [
@@ -402,6 +502,7 @@ class Assistant:
         if self.llm is not None:
             self.llm.close()
         self.sessions.close()
+        self.policy_edits.close()
         self.questions.close()
         self.feedback.close()
         self.index.close()

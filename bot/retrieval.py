@@ -179,6 +179,11 @@ class HybridRetriever:
         return snap.bigram_idf.get(term, snap.max_idf)
 
     @property
+    def documents(self) -> dict[str, Document]:
+        """The live documents by id (a new mapping after every refresh)."""
+        return self._snap.documents
+
+    @property
     def document_count(self) -> int:
         return len(self._snap.documents)
 

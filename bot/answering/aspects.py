@@ -61,10 +61,14 @@ _THRESHOLD_PATTERN = (
 _BARE_BENEFIT = re.compile(r"(给|发)?(补贴|补助|奖励|资助)[吗么]")
 # A statistic asked (总投资多少, 人口有多少): the noun stays the question's subject, so it
 # is matched behind the cue, not in it.
-_STATISTIC = "(?:" + "|".join(
-    f"(?<={w})"
-    for w in "总投资 投资额 投资规模 收入 产值 营收 总额 产量 销售额 税收 增加值 生产总值 经济总量 gdp 人口".split()
-) + ")"
+_STATISTIC = (
+    "(?:"
+    + "|".join(
+        f"(?<={w})"
+        for w in "总投资 投资额 投资规模 收入 产值 营收 总额 产量 销售额 税收 增加值 生产总值 经济总量 gdp 人口".split()
+    )
+    + ")"
+)
 _STATISTIC_CUE = r"(是|有|达到|达|约|大概|一共|总共)?(多少|几)"
 # where a statistic is asked (the noun before it is the subject)
 STATISTIC_ASKED = re.compile(_STATISTIC + _STATISTIC_CUE)
@@ -75,7 +79,9 @@ _BENEFIT_NOUN = r"补贴|补助|奖励|奖补|奖金|资助|扶持|支持|优惠
 # benefit noun alone is the topic, not the aspect (租金补贴怎么申请 asks for steps); asked
 # for — 有什么补贴, 补多少 — it is the amount.
 _ASKED: dict[str, str] = {
-    "count": _STATISTIC + _STATISTIC_CUE + r"|(?<!哪)(多少家|(?<!好)几家|多少个(?!工作日|月|小时)|(?<!好)几个(?!工作日|月|小时|星期)|多少项|(?<!好)几项|多少名|多少人|多少栋|几栋|多少座|多少所|多少种|几种|多少批)",
+    "count": _STATISTIC
+    + _STATISTIC_CUE
+    + r"|(?<!哪)(多少家|(?<!好)几家|多少个(?!工作日|月|小时)|(?<!好)几个(?!工作日|月|小时|星期)|多少项|(?<!好)几项|多少名|多少人|多少栋|几栋|多少座|多少所|多少种|几种|多少批)",
     "time": (
         r"多久|多长时间|多少天|几天|几个?工作日|多少个?工作日|多快|最快|时限|办结|要等(?!到)|等多少|"
         r"(?<![这近前头过])几年|多少年|多长期限|期限多长|期限是多久|多长周期|审批周期|几个小时|当天能|当场|立等|能办好(?!的)|办好(?!的)|办下来(?!的)|下证|出证|拿证|"
@@ -98,7 +104,7 @@ _ASKED: dict[str, str] = {
     "phone": r"电话|号码|热线|(?<![钱款])打给(谁|哪)|拨打|手机号|座机",
     "contact": (
         r"找?哪个(科室|处室|部门|单位|科(?![技学研]))|什么科室|找谁|(交|提交|递交|送)(给|到)谁|联系谁|问谁|咨询谁|联系方式|联系人|哪个部门|什么部门|哪个单位|谁负责|谁管|"
-        r"主管部门|对接|找哪"
+        r"主管部门|对接|找哪|(怎么|如何|去哪|找谁|向谁|跟谁)咨询|咨询方式"
     ),
     "materials": (
         r"材料|资料|带什么|带啥|带哪些|准备什么|准备啥|准备哪些|提交什么|交什么|交哪些|证件|"
@@ -110,7 +116,7 @@ _ASKED: dict[str, str] = {
     "steps": (
         r"流程|步骤|程序|手续|怎么申请|如何申请|怎样申请|怎么办理|如何办理|怎样办理|怎么办|"
         r"怎么弄|怎么搞|咋弄|咋办|咋申请|怎么操作|如何操作|怎么报|怎么做|办理方式|申请方式|"
-        r"申报方式|哪几步|几个步骤|几步|(哪些|什么|几个)环节|怎么评|如何评|怎么审|如何审|怎么核|走什么程序|怎么走|怎么入驻|如何入驻|怎么领|如何领取|怎么享受|如何享受|怎么兑现|怎么用|如何使用|怎么使用|怎样使用|怎么加入|如何加入"
+        r"申报方式|哪几步|几个步骤|几步|先(干|做|办|弄)(啥|什么)|怎么个(办法|办|流程)|(哪些|什么|几个)环节|怎么评|如何评|怎么审|如何审|怎么核|走什么程序|怎么走|怎么入驻|如何入驻|怎么领|如何领取|怎么享受|如何享受|怎么兑现|怎么用|如何使用|怎么使用|怎样使用|怎么加入|如何加入"
     ),
     "conditions": (
         r"条件|(有什么|有哪些|有何|有啥|什么|哪些|啥)(硬性|具体|基本|特殊|额外|其他|主要|特别)?要求|要求是什么|门槛|资格(?!证)|符合什么|谁能|谁可以|哪些人|"
@@ -126,8 +132,7 @@ _ASKED: dict[str, str] = {
         r"标准(?=[是为多怎如有吗呢?？，,。]|$)|额度|上限|最高|多少万|比例|给多少|能拿多少|拿多少|多少钱的?(补|奖)|"
         rf"(什么|哪些|啥)(样的)?({_BENEFIT_NOUN})|({_BENEFIT_NOUN})(有哪些|是什么|有什么|有多少)|"
         rf"(有什么|有哪些|有啥|有何)({_BENEFIT_NOUN})|有.{{0,2}}(奖|补贴|补助)[吗么]|(?<![技功性智职效体产储])能补|可以补|"
-        r"(能|可以)?(贷|借)(款)?多少|最多(能|可以)?(贷|借|补|奖|拿|给|领)|"
-        + _BARE_BENEFIT.pattern
+        r"(能|可以)?(贷|借)(款)?多少|最多(能|可以)?(贷|借|补|奖|拿|给|领)|" + _BARE_BENEFIT.pattern
     ),
     "deadline": (
         r"申报时间|申请时间|报名时间|受理时间|申报期|截止|截至|几月|哪个月|期限|"
@@ -239,7 +244,9 @@ def asked_aspects(question: str) -> AskedAspects:
             cues.append(m.group(0))
             start = m.start()
             gaps = sorted(
-                m.span(name) for name, value in m.groupdict().items() if name.startswith("gap") and value
+                m.span(name)
+                for name, value in m.groupdict().items()
+                if name.startswith("gap") and value
             )
             for gap_start, gap_end in gaps:
                 if gap_start > start:
@@ -248,8 +255,10 @@ def asked_aspects(question: str) -> AskedAspects:
             if m.end() > start:
                 spans.append((start, m.end()))
     # "多少钱" with a benefit word is an amount, not a fee: 补贴多少钱
-    if "fee" in found and "amount" in found and not re.search(
-        r"收费|费用|要钱|花钱|掏钱|出钱|交钱|付|免费|工本费", text
+    if (
+        "fee" in found
+        and "amount" in found
+        and not re.search(r"收费|费用|要钱|花钱|掏钱|出钱|交钱|付|免费|工本费", text)
     ):
         found.discard("fee")
     # 几点 / 上班 asks hours; "什么时候能拿到" asks time; a date to apply is a deadline
@@ -259,7 +268,10 @@ def asked_aspects(question: str) -> AskedAspects:
     # 能设置几年 how long a permit lasts
     if "time" in found and (
         _THRESHOLD.search(text)
-        or ("deadline" in found and re.search(r"最晚|最迟|一次|几次|提前|(能|可以)(用|设置|保留|有效|挂|租|住)", text))
+        or (
+            "deadline" in found
+            and re.search(r"最晚|最迟|一次|几次|提前|(能|可以)(用|设置|保留|有效|挂|租|住)", text)
+        )
     ):
         found.discard("time")
     # 也能拿…奖励吗 asks whether one qualifies (and for how much); 区里补贴吗 whether there is any
@@ -274,18 +286,32 @@ def asked_aspects(question: str) -> AskedAspects:
         found.discard("count")
         found.add("conditions")
     # 去哪个窗口交材料 asks where; the materials are what is handed in there
-    if "place" in found and "materials" in found and re.search(r"(交|提交|递交|送)(申请)?材料", text) and not re.search(
-        r"什么材料|哪些材料|材料有哪些|材料清单|带什么|准备什么|交什么|交哪些", text
+    if (
+        "place" in found
+        and "materials" in found
+        and re.search(r"(交|提交|递交|送)(申请)?材料", text)
+        and not re.search(
+            r"什么材料|哪些材料|材料有哪些|材料清单|带什么|准备什么|交什么|交哪些", text
+        )
     ):
         found.discard("materials")
     # 网上能交材料吗 / 材料交给谁 / 最晚哪天交材料 ask how, where and when to hand them in,
     # not what they are
-    if "materials" in found and ({"online", "contact", "place", "deadline"} & found) and re.search(
-        r"(交|提交|递交|上传|送)(申请)?材料|材料.{0,2}(交|提交|递交|送)(给|到)", text
-    ) and not re.search(r"什么材料|哪些材料|材料有哪些|材料清单|带什么|准备什么|交什么|交哪些", text):
+    if (
+        "materials" in found
+        and ({"online", "contact", "place", "deadline"} & found)
+        and re.search(r"(交|提交|递交|上传|送)(申请)?材料|材料.{0,2}(交|提交|递交|送)(给|到)", text)
+        and not re.search(
+            r"什么材料|哪些材料|材料有哪些|材料清单|带什么|准备什么|交什么|交哪些", text
+        )
+    ):
         found.discard("materials")
     # 手续能在网上弄吗 asks whether it can be done online, not what the steps are
-    if "online" in found and "steps" in found and not re.search(r"流程|步骤|程序|几步|环节|怎么|如何|怎样|咋", text):
+    if (
+        "online" in found
+        and "steps" in found
+        and not re.search(r"流程|步骤|程序|几步|环节|怎么|如何|怎样|咋", text)
+    ):
         found.discard("steps")
     # 网上能申请吗 asks whether it can be done online, not who may apply
     if "online" in found and "conditions" in found and not re.search(_CONDITION_WORDS, text):
@@ -301,8 +327,10 @@ def plainly_asked(question: str) -> frozenset[str]:
     asked = asked_aspects(question)
     found = set(asked.aspects)
     bare = [c for c in asked.cues if _BARE_BENEFIT.fullmatch(c)]
-    if bare and "conditions" in found and not any(
-        _ASKED_RE["amount"].search(c) for c in asked.cues if c not in bare
+    if (
+        bare
+        and "conditions" in found
+        and not any(_ASKED_RE["amount"].search(c) for c in asked.cues if c not in bare)
     ):
         found.discard("amount")
     return frozenset(found)
@@ -320,7 +348,11 @@ def heading_aspects(heading: str) -> frozenset[str]:
         out.discard("hours")  # 申报时间 is a date window, not office hours (受理时间 is either)
     if "phone" in out or "contact" in out:
         out.discard("steps")
-    if "amount" in out and re.search(r"对象|范围|条件|资格", heading) and not re.search(r"标准|金额|额度|内容", heading):
+    if (
+        "amount" in out
+        and re.search(r"对象|范围|条件|资格", heading)
+        and not re.search(r"标准|金额|额度|内容", heading)
+    ):
         out.discard("amount")  # 支持对象 is who may apply, not what they get
     return frozenset(out)
 
@@ -354,4 +386,3 @@ def states_plainly(aspect: str, text: str) -> bool:
     if aspect == "amount":
         return bool(_AMOUNT_FIGURE.search(text)) or bool(re.search(r"免租|减半|免费|全额", text))
     return states(aspect, text)
-

@@ -17,7 +17,17 @@ from ingest.faqbook import FaqBook
 from ingest.library import DocumentLibrary
 from web.errors import install_error_handlers
 from web.limits import BodyLimit
-from web.routes import admin, admin_documents, admin_faq, admin_insight, chat, health, pages
+from web.routes import (
+    admin,
+    admin_documents,
+    admin_faq,
+    admin_insight,
+    admin_policies,
+    chat,
+    health,
+    pages,
+    policies,
+)
 from web.security import LoginLimiter
 
 log = logging.getLogger(__name__)
@@ -91,4 +101,6 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.include_router(admin_documents.router)
     app.include_router(admin_faq.router)
     app.include_router(admin_insight.router)
+    app.include_router(policies.router)
+    app.include_router(admin_policies.router)
     return app

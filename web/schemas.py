@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -49,8 +49,16 @@ class SourcePublic(BaseModel):
     score: float
     department: str = ""
     contact: str = Field("", description="The document's contact (phone) for follow-up questions.")
-    updated: str = Field("", description="When the document was last updated (YYYY-MM-DD), if known.")
-    sample: bool = Field(False, description="Illustrative content, not an official document (示例).")
+    updated: str = Field(
+        "", description="When the document was last updated (YYYY-MM-DD), if known."
+    )
+    sample: bool = Field(
+        False, description="Illustrative content, not an official document (示例)."
+    )
+    valid_until: str | None = Field(
+        None, description="The last day the document is in force, if stated."
+    )
+    expired: bool = Field(False, description="The document's term has ended (已失效).")
 
 
 class ChatResponse(BaseModel):
@@ -65,7 +73,17 @@ class ChatResponse(BaseModel):
     )
     mode: str = Field(
         "extractive",
-        description="`faq` when a staff-written FAQ answer matched the question, `llm` when a language model worded the answer, else `extractive`.",
+        description="`faq` when a staff-written FAQ answer matched the question, `llm` when a language model worded the answer, "
+        "`service` when a service guide's field answered it (see `service`), `match` when the question described the "
+        "enterprise and policies were matched to it (see `matches`), else `extractive`.",
+    )
+    service: dict[str, Any] | None = Field(
+        None,
+        description="mode `service`: the guide (as GET /api/services/{id}) and `asked`, the fields quoted.",
+    )
+    matches: dict[str, Any] | None = Field(
+        None,
+        description="mode `match`: `profile` read off the question and `matches` as POST /api/policies/match.",
     )
 
 
@@ -158,3 +176,126 @@ class FaqEntry(FaqIn):
 class HitTestRequest(BaseModel):
     question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS)
     k: int = Field(5, ge=1, le=20, description="How many documents to show.")
+
+
+# --- service guides and policies (DESIGN.md "Service guides", "Policies") ----------------
+MAX_QUALIFICATIONS = 20
+
+
+class Profile(BaseModel):
+    """An enterprise as it describes itself; every field optional, unknown keys refused."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "registered_in": "江岸区",
+                    "industry": "软件和信息技术服务业",
+                    "established": "2023-04-01",
+                    "employees": 30,
+                    "revenue_wan": 800,
+                    "rd_ratio": 0.05,
+                    "qualifications": ["科技型中小企业"],
+                }
+            ]
+        },
+    )
+
+    registered_in: str | None = Field(
+        None, min_length=1, max_length=50, description="The district (江岸区)."
+    )
+    industry: str | None = Field(None, min_length=1, max_length=50)
+    established: str | None = Field(None, description="Founding date, YYYY-MM-DD.")
+    employees: int | None = Field(None, ge=0, le=10_000_000)
+    revenue_wan: float | None = Field(None, ge=0, le=1e9, description="Annual revenue in 万元.")
+    rd_ratio: float | None = Field(
+        None, ge=0, le=1, description="R&D spending / revenue (0.05 = 5%)."
+    )
+    qualifications: list[Annotated[str, Field(min_length=1, max_length=30)]] | None = Field(
+        None,
+        max_length=MAX_QUALIFICATIONS,
+        description="高新技术企业, 专精特新, 科技型中小企业, 规上企业 …",
+    )
+
+    @field_validator("established")
+    @classmethod
+    def _date(cls, value: str | None) -> str | None:
+        import datetime as dt
+        import re
+
+        if value is None:
+            return None
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("established must be a date YYYY-MM-DD / 成立日期格式应为 YYYY-MM-DD")
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"established is not a real date: {value} / 成立日期不存在") from None
+        if day > dt.date.today():
+            raise ValueError("established is in the future / 成立日期晚于今天")
+        if day.year < 1900:
+            raise ValueError("established is before 1900 / 成立日期早于1900年")
+        return value
+
+
+class MatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile: Profile
+
+
+class PolicyMatch(BaseModel):
+    doc_id: str
+    title: str
+    benefit: str
+    valid_until: str | None
+    status: Literal["eligible", "possible", "ineligible"]
+    met: list[str]
+    unmet: list[str]
+    unknown: list[str]
+
+
+class MatchResponse(BaseModel):
+    matches: list[PolicyMatch]
+
+
+class ServicePublic(BaseModel):
+    id: str
+    title: str
+    department: str
+    fields: dict[str, str] = Field(
+        description="materials, steps, time_limit, fee, location, hours, phone, online, conditions, audience, basis"
+    )
+    headings: dict[str, str] = Field(
+        default_factory=dict, description="Each field's heading as the guide writes it."
+    )
+    online_url: str = ""
+    url: str = ""
+    contact: str = ""
+    updated: str = ""
+    sample: bool = False
+
+
+class ServiceList(BaseModel):
+    services: list[ServicePublic]
+
+
+class EligibilityUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    eligibility: list[dict[str, object]] = Field(
+        ...,
+        max_length=28,
+        description="Conditions in the grammar of DESIGN.md; [] removes them all.",
+    )
+
+
+class ValidityReview(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Literal["confirmed", "rejected"]
+    phrase: str = Field(
+        ..., min_length=1, max_length=500, description="The phrase reviewed (as listed)."
+    )

@@ -25,7 +25,12 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["chat"])
 
 
-@router.post("/chat", response_model=ChatResponse, responses={422: {"model": ErrorResponse}})
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    response_model_exclude_unset=True,  # `service` / `matches` only in their modes
+    responses={422: {"model": ErrorResponse}},
+)
 async def chat(body: ChatRequest, assistant: AssistantDep) -> ChatResponse:
     """Answer a question from the knowledge base, with cited sources."""
     answer = await run_in_threadpool(
@@ -38,6 +43,11 @@ async def chat(body: ChatRequest, assistant: AssistantDep) -> ChatResponse:
         session_id=answer.session_id,
         contact=answer.contact,
         mode=answer.mode,
+        **{
+            k: v
+            for k, v in (("service", answer.service), ("matches", answer.matches))
+            if v is not None
+        },
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import AsyncGenerator
@@ -26,7 +27,7 @@ from bot.errors import GenerationError
 from bot.feedback import FeedbackStore
 from bot.index import KnowledgeIndex
 from bot.llm import ChatModel
-from bot.models import Answer, DocumentHit, Retrieval
+from bot.models import Answer, Document, DocumentHit, Retrieval
 from bot.policies.catalog import Catalog
 from bot.policies.edits import PolicyEdits
 from bot.policies.profile import describes_enterprise, extract
@@ -253,14 +254,40 @@ class Assistant:
         return match_answer(profile, self.catalog, self.settings.hotline)
 
     def _retrieve(self, question: str, category: str | None) -> tuple[Retrieval, Answer]:
-        found = self._prefer_current(self._search(question, self.settings.top_k, category))
+        found = self._prefer_current(
+            question, self._search(question, self.settings.top_k, category)
+        )
         return found, self._answer_found(question, found)
 
     def _answer_found(self, question: str, found: Retrieval) -> Answer:
         """A guide's asked field when the question asks one, else the extractive answer."""
         guides = {s.doc_id: s for s in self.catalog.services()}
         answer = field_answer(question, found, guides, self.focus) if guides else None
-        return self._with_terms(answer or self._answer(question, found))
+        return self._with_terms(answer or self._about_expired(question, found))
+
+    def _about_expired(self, question: str, found: Retrieval) -> Answer:
+        """The extractive answer; but when the question is about an expired policy (it ranks
+        first and has more of the question's subject than the document the answer would
+        quote), the answer comes from that policy, so that it is said to have expired."""
+        answer = self._answer(question, found)
+        if not found.hits or not self.catalog.expired(found.hits[0].document.doc_id):
+            return answer
+        top = found.hits[0].document
+        cited = answer.sources[0].doc_id if answer.answered and answer.sources else ""
+        if cited == top.doc_id:
+            return answer
+        terms = self.focus.terms(question)
+
+        def coverage(d: Document) -> float:
+            return self.focus.check(terms, [d.title, d.text], d.text).coverage if terms else 1.0
+
+        other = next((h.document for h in found.hits if h.document.doc_id == cited), None)
+        if other is not None and coverage(other) >= coverage(top) - 1e-9:
+            return answer
+        only = copy.copy(found)
+        only.hits = [h for h in found.hits if h.document.doc_id == top.doc_id]
+        alone = self._answer(question, only)
+        return alone if alone.answered else answer
 
     def _generates(self, extractive: Answer, found: Retrieval) -> bool:
         """Whether the LLM words the answer: not for a guide's field (quoted whole) nor for an
@@ -272,18 +299,27 @@ class Assistant:
             and not (extractive.sources and self.catalog.expired(extractive.sources[0].doc_id))
         )
 
-    def _prefer_current(self, found: Retrieval) -> Retrieval:
-        """Expired documents below the current ones on the same topic (same kind or category)."""
+    def _prefer_current(self, question: str, found: Retrieval) -> Retrieval:
+        """Expired documents below the current ones on the same topic: the same kind or
+        category, and the current one has as much of the question's subject as the expired
+        one (an award does not replace the expired rent subsidy that was asked about)."""
         hits = list(found.hits)
         expired = [self.catalog.expired(h.document.doc_id) for h in hits]
         if not any(expired):
             return found
+        terms = self.focus.terms(question)
+
+        def coverage(hit: DocumentHit) -> float:
+            if not terms:
+                return 1.0
+            d = hit.document
+            return self.focus.check(terms, [d.title, d.text], d.text).coverage
 
         def same_topic(a: DocumentHit, b: DocumentHit) -> bool:
             da, db = a.document, b.document
-            return (da.kind == db.kind == "policy") or bool(
-                da.category and da.category == db.category
-            )
+            return (
+                (da.kind == db.kind == "policy") or bool(da.category and da.category == db.category)
+            ) and coverage(b) >= coverage(a) - 1e-9
 
         order = list(range(len(hits)))
         for i in [i for i in order if expired[i]]:
@@ -409,7 +445,7 @@ class Assistant:
         read: how much of the question's focus and asked aspect the quoted passage covers, which
         section it comes from, each document's relevance (0–100, the best is 100) and term
         coverage (nothing is logged)."""
-        found = self._prefer_current(self._search(question, k))
+        found = self._prefer_current(question, self._search(question, k))
         match = self.match_faq(question)
         nearest = match or self.retriever.nearest_faq(question)
         if match:

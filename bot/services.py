@@ -56,7 +56,9 @@ _URL = re.compile(r"https?://[^\s，。；、）)\]】]+")
 
 def field_of_heading(heading: str) -> str:
     """The field a heading names ('' if none): 三、申请材料 / 所需材料清单 / 办理时限（工作日）."""
-    h = _TRIM.sub("", heading.replace(" ", ""))
+    # 三、申请材料 → 申请材料: the numbering dropped, as parse_fields reads headings
+    numbered = heading_of("## " + heading.strip())
+    h = _TRIM.sub("", (numbered[1] if numbered else heading).replace(" ", ""))
     if h in _NAME_TO_FIELD:
         return _NAME_TO_FIELD[h]
     # a heading that starts with a name and adds a few words (申请材料清单, 办理时限说明)

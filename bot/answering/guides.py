@@ -52,6 +52,10 @@ _FIELD_WORDS = {
     "audience": "对象 范围 主体",
 }
 SCORE_RATIO = 0.6  # a guide below the first hit must score at least this share of it
+# the share of the question's (weighted) subject words the guide must have: on a small
+# knowledge base every word is "generic" and the focus check passes on one shared word
+# (宠物门店房租补贴 asked, a pet-grooming guide's 办理对象 answered)
+MIN_COVERAGE = 0.5
 
 
 def asked_fields(question: str) -> list[str]:
@@ -114,7 +118,7 @@ def field_answer(
                 if t.word not in cues and not (set(asked_fields(t.word)) & set(fields))
             ]
             check = focus.check(terms, [guide.title, hit.document.text], hit.document.text)
-            if not check.passed:
+            if not check.passed or (terms and check.coverage < MIN_COVERAGE):
                 continue
         return _answer(guide, present, hit, found, rank, [t.word for t in terms] if focus else [])
     return None

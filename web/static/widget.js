@@ -66,6 +66,31 @@
     ".source h3{margin:0 0 4px;font-size:14px}" +
     ".source p{margin:4px 0}" +
     ".source .dept{color:#555}" +
+    ".card{border:1px solid #cdd7f0;border-radius:8px;overflow:hidden;margin:2px 0}" +
+    ".card-head{background:#eef3fd;padding:7px 10px}" +
+    ".card-title{border:none;background:none;padding:0;font-size:14px;font-weight:600;color:#1a4fb5;text-align:left;cursor:pointer;text-decoration:underline}" +
+    ".card-dept{display:block;font-size:12px;color:#555}" +
+    ".row{display:grid;grid-template-columns:72px 1fr;gap:8px;padding:6px 10px;border-top:1px solid #eef0f3}" +
+    ".row .label{color:#555;font-size:13px;font-weight:600}" +
+    ".row .value p{margin:0 0 2px}.row .list{margin:0;padding-left:20px}" +
+    ".row.asked{background:#fffdf3}" +
+    ".card details{border-top:1px solid #eef0f3}.card summary{padding:6px 10px;cursor:pointer;color:#1a4fb5;font-size:13px}" +
+    ".card-foot{display:flex;flex-wrap:wrap;gap:8px;align-items:center;padding:7px 10px;border-top:1px solid #eef0f3;font-size:13px}" +
+    ".online{background:var(--c);color:#fff;border-radius:14px;padding:2px 12px;text-decoration:none}" +
+    ".expired{background:#fde7e9;color:#b00020}" +
+    ".tool{background:rgba(255,255,255,.18);border:1px solid rgba(255,255,255,.7);color:#fff;border-radius:14px;padding:2px 10px;font-size:13px;cursor:pointer;margin-left:auto;margin-right:8px}" +
+    ".mform{padding:0;border:none;background:none;display:grid;grid-template-columns:92px 1fr;gap:6px 8px;align-items:center;font-size:13px}" +
+    ".mform input[type=text],.mform input[type=number],.mform input[type=date]{width:100%;border:1px solid #ccc;border-radius:6px;padding:4px 6px;font-size:13px}" +
+    ".mform .quals{display:flex;flex-wrap:wrap;gap:2px 10px}.mform .quals label{white-space:nowrap}" +
+    ".mform .actions{grid-column:1/3;display:flex;gap:8px;margin-top:4px}" +
+    ".mform .hint{grid-column:1/3;color:#777;font-size:12px}" +
+    ".mform .error{grid-column:1/3}" +
+    ".go{background:var(--c);color:#fff;border:none;border-radius:6px;padding:5px 14px;cursor:pointer;font-size:13px}" +
+    ".policy{border:1px solid #e3e5e8;border-radius:8px;padding:6px 9px;margin:6px 0;background:#fff}" +
+    ".policy h4{margin:0;font-size:14px;font-weight:600}.policy p{margin:2px 0;font-size:13px}.policy .benefit{color:#8a5a00}.policy .valid{color:#777;font-size:12px}" +
+    ".policy ul{margin:2px 0;padding-left:18px;font-size:13px}" +
+    ".policy .met li::marker{content:'✓ ';color:#1e7b34}.policy .unknown li::marker{content:'? ';color:#8a5a00}.policy .unmet li::marker{content:'✗ ';color:#b00020}" +
+    ".group{margin:8px 0 2px;font-weight:600;font-size:13px}" +
     "form{display:flex;gap:8px;padding:10px;border-top:1px solid #e3e5e8;background:#fff}" +
     "textarea{flex:1;resize:none;height:44px;border:1px solid #ccc;border-radius:8px;padding:10px;font-size:15px}" +
     ".send{background:var(--c);color:#fff;border:none;border-radius:8px;padding:0 16px;font-size:15px;cursor:pointer}" +
@@ -135,8 +160,12 @@
   var send = el("button", { class: "send", type: "submit", text: "发送" });
   var form = el("form", { "aria-label": "提问" }, [input, send]);
   var closeBtn = el("button", { class: "close", type: "button", "aria-label": "关闭对话", text: "×" });
+  var matchBtn = el("button", {
+    class: "tool", type: "button", text: "政策匹配", "aria-label": "政策匹配：填写企业情况，查看可申请的政策",
+    onclick: function () { showMatchForm(); }
+  });
   var panel = el("section", { class: "panel", id: "ja-panel", role: "dialog", "aria-label": cfg.title }, [
-    el("header", null, [el("h2", { text: cfg.title }), cfg.page ? null : closeBtn]),
+    el("header", null, [el("h2", { text: cfg.title }), matchBtn, cfg.page ? null : closeBtn]),
     log, suggestions, source, form
   ]);
   if (!cfg.page) panel.setAttribute("hidden", "");
@@ -239,9 +268,20 @@
 
   function renderAnswer(node, msg) {
     node.textContent = "";
-    var body = el("div", { class: "text" });
-    renderText(body, String(msg.text || ""), msg);
-    node.appendChild(body);
+    if (msg.service && msg.done && !msg.error) {
+      node.appendChild(serviceCard(msg.service, msg));
+    } else {
+      var body = el("div", { class: "text" });
+      renderText(body, String(msg.text || ""), msg);
+      node.appendChild(body);
+    }
+    if (msg.matchForm) node.appendChild(matchForm(msg, node));
+    if (msg.results) node.appendChild(matchResults(msg.results));
+    if (msg.mode === "match" && msg.done && !msg.error) {
+      node.appendChild(el("button", {
+        class: "rate", type: "button", text: "填写「政策匹配」表单，结果更准", onclick: function () { showMatchForm(); }
+      }));
+    }
     node.classList.toggle("refused", msg.answered === false);
     if (msg.answered === false && msg.contact) {
       var contactLine = el("div", { class: "contact", text: "建议咨询：" });
@@ -254,7 +294,7 @@
         class: "retry", type: "button", text: "重试", onclick: function () { retry(msg, node); }
       }));
     }
-    if (msg.done && !msg.error) node.appendChild(ratingBar(msg));
+    if (msg.done && !msg.error && !msg.noRate) node.appendChild(ratingBar(msg));
   }
 
   function ratingBar(msg) {
@@ -270,11 +310,177 @@
     return bar;
   }
 
+  // --- a service guide as a card: the asked fields first, the rest folded -------------------
+  var FIELD_ORDER = ["audience", "conditions", "materials", "steps", "time_limit", "fee", "location",
+    "hours", "phone", "online", "basis"];
+  function fieldRow(svc, name, asked) {
+    var labels = svc.labels || {};
+    var value = el("div", { class: "value" });
+    renderText(value, String((svc.fields || {})[name] || ""), { sources: [] });
+    return el("div", { class: "row" + (asked ? " asked" : ""), role: "group", "aria-label": labels[name] || name }, [
+      el("div", { class: "label", text: labels[name] || name }), value
+    ]);
+  }
+  function serviceCard(svc, msg) {
+    var fields = svc.fields || {};
+    var asked = (Array.isArray(svc.asked) ? svc.asked : []).filter(function (f) { return f in fields; });
+    var rest = FIELD_ORDER.filter(function (f) { return f in fields && asked.indexOf(f) < 0; });
+    var src = msg.sources && msg.sources[0];
+    var title = el("button", {
+      class: "card-title", type: "button", text: svc.title || "办事指南", "aria-label": "查看来源：" + (svc.title || ""),
+      onclick: function () { if (src) showSource(src); }
+    });
+    var head = el("div", { class: "card-head" }, [title]);
+    if (svc.sample) head.appendChild(el("span", { class: "badge", text: "示例", title: "示例资料，非正式文件" }));
+    if (svc.department) head.appendChild(el("span", { class: "card-dept", text: svc.department }));
+    var card = el("div", { class: "card service", role: "group", "aria-label": "办事指南：" + (svc.title || "") }, [head]);
+    asked.forEach(function (f) { card.appendChild(fieldRow(svc, f, true)); });
+    if (rest.length) {
+      var more = el("details", null, [el("summary", { text: (asked.length ? "完整办事指南（另有" + rest.length + "项）" : "办事指南") })]);
+      rest.forEach(function (f) { more.appendChild(fieldRow(svc, f, false)); });
+      if (!asked.length) more.setAttribute("open", "");
+      card.appendChild(more);
+    }
+    var foot = el("div", { class: "card-foot" });
+    if (svc.online_url && /^https?:\/\//i.test(svc.online_url)) {
+      foot.appendChild(el("a", { class: "online", href: svc.online_url, target: "_blank", rel: "noopener noreferrer", text: "网上办理" }));
+    }
+    if (svc.contact) {
+      var tel = el("span", { text: "咨询：" });
+      phones(tel, svc.contact);
+      foot.appendChild(tel);
+    }
+    if (foot.childNodes.length) card.appendChild(foot);
+    return card;
+  }
+
+  // --- 政策匹配: a short profile form, the same API the backends call ---------------------------
+  var QUALS = ["高新技术企业", "科技型中小企业", "专精特新", "专精特新小巨人", "规上企业"];
+  function showMatchForm() {
+    open();
+    suggestions.setAttribute("hidden", "");
+    var msg = { role: "bot", text: "填写企业情况（都可不填，填得越全越准），查看可以申请的政策：", sources: [], done: true, matchForm: true, noRate: true };
+    var node = addMessage(msg);
+    var first = node.querySelector("input");
+    if (first) first.focus();
+  }
+  function matchForm(msg, node) {
+    var ids = "ja-m-" + Math.random().toString(36).slice(2, 8);
+    function field(label, input) {
+      input.id = ids + "-" + input.name;
+      return [el("label", { for: input.id, text: label }), input];
+    }
+    var district = el("input", { type: "text", name: "registered_in", value: "江岸区", maxlength: "50" });
+    var industry = el("input", { type: "text", name: "industry", placeholder: "如 软件和信息技术服务业", maxlength: "50" });
+    var established = el("input", { type: "date", name: "established", max: new Date().toISOString().slice(0, 10) });
+    var employees = el("input", { type: "number", name: "employees", min: "0", step: "1", placeholder: "人" });
+    var revenue = el("input", { type: "number", name: "revenue_wan", min: "0", step: "any", placeholder: "万元" });
+    var rd = el("input", { type: "number", name: "rd_ratio", min: "0", max: "100", step: "any", placeholder: "%" });
+    var quals = el("div", { class: "quals", role: "group", "aria-label": "企业资质" });
+    QUALS.forEach(function (q) {
+      quals.appendChild(el("label", null, [el("input", { type: "checkbox", value: q }), document.createTextNode(q)]));
+    });
+    var error = el("div", { class: "error", role: "alert" });
+    var go = el("button", { class: "go", type: "submit", text: "开始匹配" });
+    var form = el("form", { class: "mform", "aria-label": "政策匹配" },
+      [].concat(field("注册地", district), field("所属行业", industry), field("成立日期", established),
+        field("员工人数", employees), field("年营业收入", revenue), field("研发投入占比", rd),
+        [el("span", { text: "企业资质" }), quals, error,
+         el("div", { class: "hint", text: "结果按政策文件所列条件自动匹配，能否享受以主管部门审核为准。" }),
+         el("div", { class: "actions" }, [go])]));
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      error.textContent = "";
+      var profile = {};
+      function num(input, key, scale, whole) {
+        if (input.value === "") return true;
+        var v = Number(input.value);
+        if (!isFinite(v) || v < 0 || (whole && Math.floor(v) !== v)) {
+          error.textContent = "请检查：" + input.previousSibling.textContent;
+          input.focus();
+          return false;
+        }
+        profile[key] = whole ? v : v * scale;
+        return true;
+      }
+      if (district.value.trim()) profile.registered_in = district.value.trim();
+      if (industry.value.trim()) profile.industry = industry.value.trim();
+      if (established.value) profile.established = established.value;
+      if (!num(employees, "employees", 1, true) || !num(revenue, "revenue_wan", 1, false) ||
+          !num(rd, "rd_ratio", 0.01, false)) return;
+      var held = Array.prototype.filter.call(quals.querySelectorAll("input"), function (c) { return c.checked; })
+        .map(function (c) { return c.value; });
+      if (held.length) profile.qualifications = held;
+      go.disabled = true;
+      fetch(cfg.api + "/api/policies/match", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ profile: profile })
+      }).then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (body) {
+          if (!res.ok) {
+            var e = body && body.error;
+            throw new Error((e && (e.message_zh || e.message)) || "HTTP " + res.status);
+          }
+          return body;
+        });
+      }).then(function (body) {
+        var matches = Array.isArray(body.matches) ? body.matches : [];
+        var n = matches.filter(function (m) { return m.status === "eligible"; }).length;
+        var p = matches.filter(function (m) { return m.status === "possible"; }).length;
+        var result = {
+          role: "bot", done: true, answered: true, noRate: true, results: matches, sources: [],
+          text: matches.length ? "匹配结果：符合条件 " + n + " 项，可能符合 " + p + " 项（需补充或核实信息）。" : "知识库中暂无可匹配的有效政策。"
+        };
+        state.messages.push(result);
+        save();
+        addMessage(result);
+      }).catch(function (err) {
+        error.textContent = "匹配失败：" + (err && err.message ? err.message : "网络开小差了，请稍后重试");
+      }).then(function () { go.disabled = false; });
+    });
+    return form;
+  }
+  function conditionList(cls, title, items) {
+    if (!items || !items.length) return null;
+    var list = el("ul", { class: cls, "aria-label": title });
+    items.forEach(function (t) { list.appendChild(el("li", { text: String(t) })); });
+    return list;
+  }
+  function policyItem(m) {
+    var head = el("h4", { text: m.title || m.doc_id });
+    var item = el("div", { class: "policy " + (m.status || "") }, [head]);
+    if (m.benefit) item.appendChild(el("p", { class: "benefit", text: m.benefit }));
+    if (m.valid_until) item.appendChild(el("p", { class: "valid", text: "有效期至 " + m.valid_until }));
+    [conditionList("met", "已满足", m.met), conditionList("unknown", "待核实", m.unknown),
+     conditionList("unmet", "不满足", m.unmet)].forEach(function (l) { if (l) item.appendChild(l); });
+    return item;
+  }
+  function matchResults(matches) {
+    var box = el("div", { class: "results" });
+    [["eligible", "符合条件"], ["possible", "可能符合（需核实标“?”的条件）"], ["ineligible", "暂不符合"]].forEach(function (g) {
+      var rows = matches.filter(function (m) { return m.status === g[0]; });
+      if (!rows.length) return;
+      var title = g[1] + "（" + rows.length + "）";
+      if (g[0] === "ineligible") {
+        var more = el("details", null, [el("summary", { class: "group", text: title })]);
+        rows.forEach(function (m) { more.appendChild(policyItem(m)); });
+        box.appendChild(more);
+      } else {
+        box.appendChild(el("div", { class: "group", text: title }));
+        rows.forEach(function (m) { box.appendChild(policyItem(m)); });
+      }
+    });
+    return box;
+  }
+
   function showSource(src) {
     source.textContent = "";
     var head = el("h3", { text: src.title || "来源" });
     if (src.sample) head.appendChild(el("span", { class: "badge", text: "示例", title: "示例资料，非正式文件" }));
+    if (src.expired) head.appendChild(el("span", { class: "badge expired", text: "已失效", title: "该政策已过有效期" }));
     source.appendChild(head);
+    if (src.valid_until) {
+      source.appendChild(el("p", { class: src.expired ? "dept error" : "dept", text: (src.expired ? "已于 " : "有效期至 ") + src.valid_until + (src.expired ? " 到期失效" : "") }));
+    }
     var facts = [src.department, src.section, src.updated ? "更新于 " + src.updated : ""].filter(Boolean);
     if (facts.length) source.appendChild(el("p", { class: "dept", text: facts.join(" · ") }));
     if (src.snippet) {
@@ -380,6 +586,7 @@
       msg.answered = payload.answered;
       msg.contact = payload.contact || "";
       msg.mode = payload.mode;
+      msg.service = payload.service || null;
       if (typeof payload.answer === "string") msg.text = payload.answer;
       if (payload.session_id) state.session_id = payload.session_id;
     } else if (name === "error") {

@@ -67,14 +67,14 @@ def _same(key: str, got: object, want: object) -> bool:
 
 
 def main() -> int:
+    global CORPUS
     parser = argparse.ArgumentParser()
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--split", default="all", choices=["dev", "holdout", "all"])
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/jiangan-bench-guides"))
     parser.add_argument("--show-failures", action="store_true")
     args = parser.parse_args()
-    global CORPUS
-    CORPUS = args.corpus.resolve()
+    CORPUS = (args.corpus or CORPUS).resolve()
     settings = Settings(data_dir=args.data_dir, question_log_days=0, session_turns=0)
     index = KnowledgeIndex.open(settings)
     report = Ingestor(index, progress=False).run([CORPUS / "docs"])

@@ -141,6 +141,20 @@ def parse_fields(text: str) -> dict[str, ServiceField]:
     return out
 
 
+def other_headings(text: str) -> list[str]:
+    """Headings at the level of the guide's fields that name no field (申清材料, 收费情况说明书):
+    shown to staff, so that a typo in a heading is caught. All headings below the title
+    when no field was found."""
+    heads = [h for h in map(heading_of, physical_lines(text)) if h is not None and h[0] > 1]
+    levels = [level for level, title in heads if field_of_heading(title)]
+    top = min(levels) if levels else None
+    out: list[str] = []
+    for level, title in heads:
+        if (top is None or level <= top) and not field_of_heading(title) and title not in out:
+            out.append(title)
+    return out
+
+
 def guide(doc: Document) -> ServiceGuide:
     return ServiceGuide(
         doc.doc_id,

@@ -285,10 +285,10 @@ class ServiceList(BaseModel):
 class EligibilityUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    eligibility: list[dict[str, object]] = Field(
+    eligibility: list[dict[str, object]] | Annotated[str, Field(max_length=5000)] = Field(
         ...,
-        max_length=28,
-        description="Conditions in the grammar of DESIGN.md; [] removes them all.",
+        description="Conditions in the grammar of DESIGN.md, as a list or as the YAML text a "
+        "document's front matter holds under `eligibility:`; [] removes them all.",
     )
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import yaml
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
 from bot.errors import InvalidInputError, NotFoundError
 from bot.policies import eligibility
-from bot.services import FIELD_LABELS, FIELDS
+from bot.services import FIELD_LABELS, FIELDS, other_headings
 from web.deps import AssistantDep
 from web.schemas import EligibilityUpdate, ErrorResponse, ValidityReview
 from web.security import Editor
@@ -27,12 +28,14 @@ EXPIRING_DAYS = 30
 async def services(user: Editor, assistant: AssistantDep) -> dict[str, Any]:
     """Each guide's fields as parsed from its headings, and the fields it lacks (a typo shows)."""
     guides = await run_in_threadpool(assistant.catalog.services)
+    texts = {d.doc_id: d.text for d in assistant.retriever.documents.values()}
     return {
         "labels": FIELD_LABELS,
         "services": [
             {
                 **g.public(),
                 "missing": [f for f in FIELDS if f not in g.fields],
+                "other_headings": other_headings(texts[g.doc_id]) if g.doc_id in texts else [],
             }
             for g in guides
         ],
@@ -92,8 +95,20 @@ async def set_conditions(
 ) -> dict[str, Any]:
     """Replace a policy's conditions (checked against the grammar; 422 says what is wrong)."""
     _policy_doc(assistant, doc_id)
+    raw: object = body.eligibility
+    if isinstance(raw, str):
+        try:
+            raw = yaml.safe_load(raw) if raw.strip() else []
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 0
+            raise InvalidInputError(
+                "eligibility: not valid YAML" + (f" (line {line})" if line else ""),
+                message_zh="申请条件不是有效的 YAML" + (f"（第 {line} 行）" if line else ""),
+            ) from None
+        raw = [] if raw is None else raw
     try:
-        conditions = eligibility.parse(body.eligibility)
+        conditions = eligibility.parse(raw)
     except eligibility.EligibilityError as exc:
         raise InvalidInputError(exc.message, message_zh=exc.message_zh) from None
     stored = eligibility.dumps(conditions)

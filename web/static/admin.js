@@ -23,6 +23,8 @@
     create_user: "创建账号", delete_user: "删除账号",
     restore: "恢复删除", recovered: "重启后补完", interrupted: "重启后撤销",
     faq_create: "新增问答", faq_update: "修改问答", faq_delete: "删除问答",
+    policy_conditions_edit: "修改申请条件", policy_conditions_reset: "恢复文件中的条件",
+    validity_confirmed: "确认有效期", validity_rejected: "驳回有效期",
   };
   const ROLES = { admin: "管理员", editor: "编辑" };
   const ADMIN_VIEWS = ["audit", "settings"];
@@ -260,6 +262,7 @@
     documents: loadDocuments,
     faq: loadFaqs,
     insight: loadInsight,
+    policies: loadPolicies,
     "hit-test": () => $("#hit-form").elements.question.focus(),
     audit: loadAudit,
     settings: loadSettingsView,
@@ -732,6 +735,160 @@
     loadFaqs();
   }
 
+
+  // --- service guides and policies -----------------------------------------------------
+
+  const TERM_STATUS = { current: ["有效", "yes"], expired: ["已失效", "no"], pending: ["未生效", "deployed"] };
+  const TERM_SOURCE = { front_matter: "文件头", text: "正文识别（待确认）", text_confirmed: "正文识别（已确认）", text_rejected: "已驳回" };
+
+  function termText(from, until) {
+    if (from && until) return from + " 至 " + until;
+    if (until) return "至 " + until;
+    if (from) return from + " 起";
+    return "";
+  }
+
+  function statusBadge(status) {
+    const s = TERM_STATUS[status];
+    return s ? badge(s[0], s[1]) : badge("长期有效", "");
+  }
+
+  async function loadPolicies() {
+    const [data, services] = await Promise.all([attempt("GET", "/policies"), attempt("GET", "/services")]);
+    if (data) renderPolicies(data);
+    if (services) renderServices(services);
+  }
+
+  function renderPolicies(data) {
+    const expiring = data.expiring || [];
+    $("#expiring-note").textContent = "（" + data.expiring_days + " 天内，" + expiring.length + " 项）";
+    fillTable($("#expiring-table"), expiring.map((row) => el("tr", { "data-expiring": row.doc_id }, [
+      td(el("span", {}, [el("strong", { text: row.title }), el("div", { class: "file", text: row.doc_id })])),
+      td(row.valid_until),
+      td(el("span", {}, [badge(row.days_left === 0 ? "今天到期" : row.days_left + " 天", row.days_left <= 7 ? "no" : "deployed")])),
+      td(TERM_SOURCE[row.source] || row.source),
+    ])), "30 天内没有到期的政策");
+
+    fillTable($("#validity-table"), (data.to_confirm || []).map((row) => el("tr", { "data-validity": row.doc_id }, [
+      td(el("span", {}, [el("strong", { text: row.title }), el("div", { class: "file", text: row.doc_id })])),
+      td("「" + row.phrase + "」"),
+      td(el("span", {}, [
+        document.createTextNode(termText(row.valid_from, row.valid_until) || "—"), " ", statusBadge(row.status),
+      ])),
+      td(TERM_SOURCE[row.source] || row.source),
+      td(el("span", {}, [
+        row.source === "text_confirmed" ? null : button("确认", () => reviewValidity(row, "confirmed"), "primary"),
+        row.source === "text_rejected" ? null : button("驳回", () => reviewValidity(row, "rejected"), "danger"),
+      ]), "actions"),
+    ])), "没有需要确认的有效期");
+
+    const policies = data.policies || [];
+    const without = data.without_conditions || [];
+    $("#policies-note").textContent = "（共 " + policies.length + " 项" + (without.length ? "，" + without.length + " 项没有申请条件，不参与匹配" : "") + "）";
+    const rows = [];
+    policies.forEach((p) => {
+      rows.push(el("tr", { "data-policy": p.doc_id }, [
+        td(el("span", {}, [el("strong", { text: p.title }), el("div", { class: "file", text: p.doc_id + (p.department ? " · " + p.department : "") })])),
+        td(p.benefit),
+        td(el("span", {}, [
+          document.createTextNode(termText(p.valid_from, p.valid_until) || "未写明"), " ", statusBadge(p.status),
+        ])),
+        td(p.conditions.length
+          ? el("div", {}, [plainList(p.conditions), p.conditions_source === "staff" ? badge("已人工修改", "deployed") : null])
+          : badge("没有申请条件", "no")),
+        td(el("span", {}, [
+          button("编辑条件", () => openConditions(p)),
+          p.conditions_source === "staff" ? button("恢复文件中的条件", () => resetConditions(p)) : null,
+        ]), "actions"),
+      ]));
+      if (state.editingPolicy === p.doc_id) rows.push(conditionsRow(p));
+    });
+    fillTable($("#policy-table"), rows, "还没有政策文件（kind: policy）");
+  }
+
+  function renderServices(data) {
+    const labels = data.labels || {};
+    const guides = data.services || [];
+    const gaps = guides.filter((g) => Object.keys(g.fields || {}).length === 0).length;
+    $("#services-note").textContent = "（共 " + guides.length + " 项" + (gaps ? "，" + gaps + " 项一个字段也没有识别出，请检查小标题" : "") + "）";
+    fillTable($("#service-table"), guides.map((g) => el("tr", { "data-service": g.id }, [
+      td(el("span", {}, [el("strong", { text: g.title }), el("div", { class: "file", text: g.id + (g.department ? " · " + g.department : "") })])),
+      td(Object.keys(g.fields || {}).length
+        ? el("dl", { class: "fields" }, [].concat(...Object.keys(g.fields).map((f) => [
+          el("dt", { text: (labels[f] || f) + (g.headings && g.headings[f] && g.headings[f] !== labels[f] ? "（" + g.headings[f] + "）" : "") }),
+          el("dd", {}, [truncatable(g.fields[f], 80)]),
+        ])))
+        : badge("未识别出字段", "no")),
+      td(el("div", {}, [
+        g.missing && g.missing.length ? el("span", { class: "missing" }, g.missing.map((f) => badge(labels[f] || f, "deployed"))) : badge("齐全", "yes"),
+        g.other_headings && g.other_headings.length
+          ? el("p", { class: "hint other-headings", text: "未识别的小标题：" + g.other_headings.join("、") + "（若是字段，请改用标准名称）" })
+          : null,
+      ])),
+      td(g.online_url ? el("a", { href: /^https?:\/\//i.test(g.online_url) ? g.online_url : "#", target: "_blank", rel: "noopener noreferrer", text: "链接" }) : ""),
+    ])), "还没有办事指南（kind: service）");
+  }
+
+  function openConditions(p) {
+    state.editingPolicy = p.doc_id;
+    state.policyDraft = { doc: p.doc_id, text: toYaml(p.eligibility) };
+    loadPolicies();
+  }
+
+  /** Conditions as the YAML lines a document's front matter holds under `eligibility:`. */
+  function toYaml(conditions) {
+    return (conditions || []).map((c) => {
+      const key = Object.keys(c)[0];
+      const v = c[key];
+      const flow = (x) => Array.isArray(x) ? "[" + x.join(", ") + "]"
+        : (x && typeof x === "object") ? "{" + Object.keys(x).map((k) => k + ": " + flow(x[k])).join(", ") + "}"
+          : String(x);
+      return "- " + key + ": " + flow(v);
+    }).join("\n");
+  }
+
+  function conditionsRow(p) {
+    const area = el("textarea", {
+      class: "mono", rows: 8, "aria-label": "申请条件（YAML）", spellcheck: "false",
+      placeholder: "- registered_in: 江岸区\n- established_years: {max: 5}\n- qualifications: {any: [高新技术企业, 科技型中小企业]}",
+    });
+    area.value = state.policyDraft && state.policyDraft.doc === p.doc_id ? state.policyDraft.text : toYaml(p.eligibility);
+    area.addEventListener("input", () => { state.policyDraft = { doc: p.doc_id, text: area.value }; });
+    const error = el("p", { class: "error", role: "alert" });
+    const save = button("保存条件", async () => {
+      save.disabled = true;
+      try {
+        await api("PUT", "/policies/" + segment(p.doc_id) + "/eligibility", { eligibility: area.value });
+        state.editingPolicy = null;
+        state.policyDraft = null;
+        notify("申请条件已保存：" + p.title);
+        loadPolicies();
+      } catch (e) {
+        if (e.status !== 401) error.textContent = e.message;
+      } finally {
+        save.disabled = false;
+      }
+    }, "primary");
+    const cancel = button("取消", () => { state.editingPolicy = null; state.policyDraft = null; loadPolicies(); });
+    return el("tr", { class: "versions", "data-conditions-of": p.doc_id }, [el("td", { colspan: 5 }, [
+      el("label", { class: "block" }, ["申请条件（每行一条，各条须同时满足；语法见 DESIGN.md「Policies」：registered_in、established_years、industry、qualifications、employees、revenue_wan、rd_ratio）", area]),
+      error,
+      el("div", { class: "row" }, [save, cancel]),
+    ])]);
+  }
+
+  async function resetConditions(p) {
+    if (!confirm("恢复《" + p.title + "》文件中写明的申请条件？人工修改将被丢弃。")) return;
+    if (await attempt("DELETE", "/policies/" + segment(p.doc_id) + "/eligibility")) notify("已恢复文件中的条件：" + p.title);
+    loadPolicies();
+  }
+
+  async function reviewValidity(row, verdict) {
+    const done = await attempt("POST", "/validity/" + segment(row.doc_id), { verdict: verdict, phrase: row.phrase });
+    if (done) notify((verdict === "confirmed" ? "已确认有效期：" : "已驳回识别的有效期：") + row.title);
+    loadPolicies();
+  }
+
   // --- unanswered questions and feedback ---------------------------------------------
 
   async function loadInsight() {
@@ -1054,6 +1211,7 @@
     $("#insight-form").addEventListener("submit", (e) => { e.preventDefault(); loadInsight(); });
     $("#hit-form").addEventListener("submit", onHitTest);
     $("#audit-reload").addEventListener("click", loadAudit);
+    $("#policies-reload").addEventListener("click", loadPolicies);
     $("#user-form").addEventListener("submit", onCreateUser);
     try {
       showApp(await api("GET", "/me"));

@@ -115,6 +115,15 @@ _QUALIFICATIONS = (
 ).split()
 _QUALIFICATION = re.compile("(" + "|".join(_QUALIFICATIONS) + ")")
 _NEGATED = re.compile(r"(?:不是|还不是|并非|没有|没|未|尚未|还没|不属于)[^，。,；]{0,4}$")
+# 高企、专精特新都不是 / 高企证书到期没续: negated after the name, in the same clause
+_NEGATED_AFTER = re.compile(
+    r"^[^，。,；！？]{0,8}?(?:都不是|也不是|不是|都没有|也没有|没评上|没评|没续|没有续|"
+    r"(?<![没未不])(?:到期|过期)|被取消|已取消|被撤销|失效)"
+)
+# a district named anywhere (我们是江岸区做商贸的, 武昌区的软件企业): when no phrase says where
+_KNOWN_DISTRICT = re.compile("(" + "|".join(sorted(_DISTRICTS, key=len, reverse=True)) + ")区")
+# 咨询一下 / 咨询个事: the verb, not the consulting industry
+_VERB_USE = {"咨询": re.compile(r"^(?:一下|下|个|问|：|:|，|,)")}
 
 
 def _wan(value: str, unit: str) -> float | None:
@@ -130,6 +139,10 @@ def extract(text: str, today: dt.date | None = None) -> dict[str, Any]:
     today = today or dt.date.today()
     profile: dict[str, Any] = {}
     m = _PLACE.search(text)
+    if m is None:
+        known = _KNOWN_DISTRICT.search(text)
+        if known:
+            profile["registered_in"] = known.group(1) + "区"
     if m:
         if m.group(5):
             name, suffix = m.group(5), "区"
@@ -137,10 +150,13 @@ def extract(text: str, today: dt.date | None = None) -> dict[str, Any]:
             name, suffix = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         if name not in _NOT_PLACE and not any(name.endswith(w) for w in _NOT_PLACE if len(w) > 1):
             profile["registered_in"] = name + suffix
-    m = _INDUSTRY.search(text)
-    if m:
+    for m in _INDUSTRY.finditer(text):
         word = m.group(1)
+        verb = _VERB_USE.get(word)
+        if verb is not None and verb.match(text[m.end() :]):
+            continue
         profile["industry"] = _INDUSTRY_WORDS.get(word, word)
+        break
     m = _FOUNDED.search(text)
     if m:
         if m.group(5):
@@ -188,17 +204,21 @@ def extract(text: str, today: dt.date | None = None) -> dict[str, Any]:
         if pct is not None and 0 <= pct <= 100:
             profile["rd_ratio"] = round(pct / 100, 4)
     held: list[str] = []
+    denied: set[str] = set()
     said = False
     for m in _QUALIFICATION.finditer(text):
         said = True
-        if _NEGATED.search(text[max(0, m.start() - 8) : m.start()]):
-            continue
         name = qualification(m.group(1))
         name = "规上企业" if name == "规模以上" else name
+        if _NEGATED.search(text[max(0, m.start() - 8) : m.start()]) or _NEGATED_AFTER.match(
+            text[m.end() :]
+        ):
+            denied.add(name)  # said not to hold it anywhere: not held
+            continue
         if name not in held:
             held.append(name)
     if said:
-        profile["qualifications"] = held
+        profile["qualifications"] = [q for q in held if q not in denied]
     return profile
 
 

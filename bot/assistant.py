@@ -54,6 +54,7 @@ REFUSAL_REASONS_ZH = {
 }
 # An expired document ranks below a current one of the same kind or category when that one
 # scores at least this share of it: asked about a topic, the policy in force answers.
+NOTICE_TITLE_CHARS = 20  # longer titles are named by their citation in the expiry notice
 CURRENT_PREFERENCE = 0.5
 
 
@@ -348,17 +349,24 @@ class Assistant:
         first = answer.sources[0]
         term = self.catalog.term(first.doc_id)
         state = term.status()
-        read = "（此日期由系统从文件正文识别）" if term.source == "text" else ""
+        # a long official title is in the citation card already; the notice stays one line
+        name = f"《{first.title}》" if len(first.title) <= NOTICE_TITLE_CHARS else "该文件[1]"
         if state == "expired":
+            until = chinese_date(term.valid_until)
+            said = (
+                f"据正文，有效期至{until}，待工作人员确认"
+                if term.source == "text"
+                else f"有效期至{until}，已到期"
+            )
+            contact = f"（电话 {first.contact}）" if first.contact else ""
             answer.text = (
-                f"注意：《{first.title}》已失效——有效期至{chinese_date(term.valid_until)}{read}，"
-                f"已到期，不再作为现行政策执行。以下为原文内容，仅供参考，现行政策请咨询"
-                f"{first.department or '主管部门'}{('（电话 ' + first.contact + '）') if first.contact else ''}：\n"
-                + answer.text
+                f"注意：{name}已失效（{said}），以下仅供参考；现行政策请咨询"
+                f"{first.department or '主管部门'}{contact}：\n" + answer.text
             )
         elif state == "pending":
+            read = "（据正文所载，待工作人员确认）" if term.source == "text" else ""
             answer.text = (
-                f"注意：《{first.title}》自{chinese_date(term.valid_from)}起施行，目前尚未生效{read}。\n"
+                f"注意：{name}自{chinese_date(term.valid_from)}起施行，目前尚未生效{read}。\n"
                 + answer.text
             )
         return answer

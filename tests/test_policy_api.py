@@ -115,7 +115,7 @@ def test_expired_by_text_is_said_with_its_date(client: TestClient) -> None:
     assert answer["sources"][0]["expired"] and answer["sources"][0]["valid_until"] == "2024-12-31"
     text = answer["answer"]
     assert "已失效" in text and "2024年12月31日" in text
-    assert "正文识别" in text  # a date read off the text says so until staff confirm it
+    assert "待工作人员确认" in text  # a date read off the text says so until staff confirm it
     assert "20%" in text  # the content is still shown, after the warning
 
 
@@ -312,7 +312,7 @@ def test_staff_confirm_or_reject_a_term_read_off_the_text(client: TestClient) ->
     # confirmed after all: expired again
     assert _review(client, "exhibit", "confirmed", phrase["exhibit"]).status_code == 200
     answer = _ask(client, "会展活动补贴是多少？")
-    assert "已失效" in answer["answer"] and "正文识别" not in answer["answer"]
+    assert "已失效" in answer["answer"] and "待工作人员确认" not in answer["answer"]
     # a stale phrase, a document without a term read off its text, a bad verdict
     assert _review(client, "exhibit", "confirmed", "有效期至2030年1月1日").status_code == 422
     assert _review(client, "software-growth", "confirmed", "x").status_code == 404

@@ -54,7 +54,9 @@ REFUSAL_REASONS_ZH = {
 }
 # An expired document ranks below a current one of the same kind or category when that one
 # scores at least this share of it: asked about a topic, the policy in force answers.
-NOTICE_TITLE_CHARS = 20  # longer titles are named by their citation in the expiry notice
+NOTICE_TITLE_CHARS = 20
+# reasons of the ordinary gate that no guide's field overrides
+_NOT_ANSWERABLE = frozenset({"empty_index", "unknown_terms", "other_place"})  # longer titles are named by their citation in the expiry notice
 CURRENT_PREFERENCE = 0.5
 
 
@@ -263,7 +265,9 @@ class Assistant:
     def _answer_found(self, question: str, found: Retrieval) -> Answer:
         """A guide's asked field when the question asks one, else the extractive answer."""
         guides = {s.doc_id: s for s in self.catalog.services()}
-        answer = field_answer(question, found, guides, self.focus) if guides else None
+        # the gate of the ordinary path first: 上海浦东新区的人才公寓 is not 江岸's guide
+        gated = self.answerer.uncovered_reason(question, found) in _NOT_ANSWERABLE
+        answer = field_answer(question, found, guides, self.focus) if guides and not gated else None
         return self._with_terms(answer or self._about_expired(question, found))
 
     def _about_expired(self, question: str, found: Retrieval) -> Answer:

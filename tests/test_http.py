@@ -30,8 +30,14 @@ def test_chat_answers_with_cited_sources(client: TestClient) -> None:
     res = client.post("/api/chat", json={"question": "人才公寓怎么申请？", "session_id": None})
     assert res.status_code == 200
     body = res.json()
-    assert set(body) == {"answer", "answered", "sources", "session_id", "mode", "contact"}
-    assert body["mode"] == "extractive"
+    base = {"answer", "answered", "sources", "session_id", "mode", "contact"}
+    # the bundled talent-apartment document is a service guide: its 办理流程 answers, and
+    # the guide rides along for the widget's card (only in this mode)
+    assert body["mode"] == "service" and set(body) == base | {"service"}
+    assert body["service"]["id"] == body["sources"][0]["doc_id"] == "talent-apartment"
+    assert body["service"]["asked"] == ["steps"]
+    plain = client.post("/api/chat", json={"question": "人才公寓的租金怎么算？"}).json()
+    assert plain["mode"] == "extractive" and set(plain) == base
     assert body["answered"] is True and body["session_id"]
     assert body["sources"], body
     for source in body["sources"]:

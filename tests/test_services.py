@@ -274,6 +274,12 @@ GUIDES = {  # doc id → (name in questions, who applies)
 }
 
 
+def test_a_guide_never_answers_for_another_place(client: TestClient) -> None:
+    # the ordinary gate runs first: 上海's food licence is not this district's guide
+    other = _ask(client, "上海浦东新区的食品经营许可要带啥材料？")
+    assert not other["answered"] and other["mode"] != "service"
+
+
 @pytest.mark.parametrize("doc_id", list(GUIDES))
 @pytest.mark.parametrize("field", list(QUESTIONS))
 def test_each_field_answered_from_a_colloquial_question(

@@ -108,8 +108,10 @@ def field_answer(
         if hit.score < SCORE_RATIO * top:
             continue
         present = _present(guide, fields)
-        if not present:
-            return None  # the guide the question is about does not say it: no neighbour's field
+        if len(present) < len(fields):
+            # the guide the question is about does not say (all of) it: no neighbour's
+            # field, and no half answer (企业开办全流程要多久 with no 办理时限: the ordinary path)
+            return None
         if focus is not None:
             cues = {w for f in fields for w in _FIELD_WORDS.get(f, "").split()}
             terms = [

@@ -331,6 +331,12 @@
       onclick: function () { if (src) showSource(src); }
     });
     var head = el("div", { class: "card-head" }, [title]);
+    if (src) {
+      head.appendChild(el("button", {
+        class: "cite", type: "button", text: "[1]", "aria-label": "查看来源 1：" + (src.title || ""),
+        onclick: function () { showSource(src); }
+      }));
+    }
     if (svc.sample) head.appendChild(el("span", { class: "badge", text: "示例", title: "示例资料，非正式文件" }));
     if (svc.department) head.appendChild(el("span", { class: "card-dept", text: svc.department }));
     var card = el("div", { class: "card service", role: "group", "aria-label": "办事指南：" + (svc.title || "") }, [head]);

@@ -66,6 +66,16 @@ def _as_str(value: Any) -> str:
     return str(value).strip()
 
 
+def _impossible_date(front_matter: str) -> tuple[str, str]:
+    """The key and value of the front matter's first date that does not exist."""
+    for m in re.finditer(r"^\s*([\w-]+)\s*:\s*(\d{4}-\d{1,2}-\d{1,2})\s*$", front_matter, re.M):
+        try:
+            dt.date.fromisoformat(m.group(2))
+        except ValueError:
+            return m.group(1), m.group(2)
+    return "front matter", "?"
+
+
 def parse_markdown(path: Path, root: Path) -> list[Document]:
     text = _read_text(path)
     meta: dict[str, Any] = {}
@@ -77,6 +87,12 @@ def parse_markdown(path: Path, root: Path) -> list[Document]:
             raise IngestError(
                 f"{path.name}: bad front matter: {exc}",
                 message_zh=f"{path.name}：文件头（front matter）格式错误",
+            ) from exc
+        except ValueError as exc:  # YAML read 2023-02-30 as a date and could not build it
+            key, value = _impossible_date(match.group(1))
+            raise IngestError(
+                f"{path.name}: {key}: {value} is not a real date",
+                message_zh=f"{path.name}：{key} 的日期 {value} 不存在",
             ) from exc
         if not isinstance(loaded, dict):
             raise IngestError(

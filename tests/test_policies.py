@@ -7,6 +7,7 @@ test_policy_api.py.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -329,3 +330,18 @@ def test_a_description_that_asks_is_a_match_question() -> None:
     assert not describes_enterprise(fact, extract(fact, TODAY))
     ask = "能申请哪些补贴？"
     assert not describes_enterprise(ask, extract(ask, TODAY))
+
+
+def test_an_unquoted_impossible_date_is_named(tmp_path: Path) -> None:
+    from bot.errors import IngestError
+    from ingest.parsers import parse_markdown
+
+    doc = tmp_path / "bad-date.md"
+    doc.write_text(
+        "---\nid: bad-date\nkind: policy\nvalid_until: 2023-02-30\n---\n# 补贴办法\n正文。\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(IngestError) as caught:
+        parse_markdown(doc, tmp_path)
+    assert "valid_until" in str(caught.value) and "2023-02-30" in str(caught.value)
+    assert "不存在" in caught.value.message_zh

@@ -256,3 +256,23 @@ def test_over_long_passwords_are_refused(client: TestClient) -> None:
         "/api/admin/users", json={"username": "long", "password": "密" * 30, "role": "editor"}
     )
     assert res.status_code == 422 and "72" in res.json()["error"]["message"]
+
+
+def test_a_chunked_body_is_limited_too(client: TestClient) -> None:
+    """No Content-Length (Transfer-Encoding: chunked): the bytes received are counted."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"question": "'
+        for _ in range(40):
+            yield b"x" * 65536  # 2.5 MB in all, past the 1 MB limit
+        yield b'"}'
+
+    res = client.post("/api/chat", content=chunks(), headers={"content-type": "application/json"})
+    assert res.status_code == 413 and res.json()["error"]["code"] == "too_large"
+    # a small chunked body still works
+    ok = client.post(
+        "/api/chat",
+        content=iter([b'{"question": "', "人才公寓怎么申请".encode(), b'"}']),
+        headers={"content-type": "application/json"},
+    )
+    assert ok.status_code == 200 and ok.json()["answer"]

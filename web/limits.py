@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UPLOAD_PREFIX = "/api/admin/documents"
 
 
 class BodyLimit:
-    """413 for bodies over the limit, 411 for uploads that do not say their length."""
+    """413 for bodies over the limit, 411 for uploads that do not say their length.
+
+    The limit holds however the body is framed: a declared `Content-Length` over it is
+    refused before reading, and the bytes actually received are counted too (a
+    `Transfer-Encoding: chunked` body says no length), stopping the request at the limit.
+    """
 
     def __init__(self, app: ASGIApp, limit: int, upload_limit: int) -> None:
         self.app, self.limit, self.upload_limit = app, limit, upload_limit
@@ -32,15 +37,56 @@ class BodyLimit:
                 )
                 return
             if length is not None and (not length.isdigit() or int(length) > limit):
-                await _refuse(
-                    send,
-                    413,
-                    "too_large",
-                    f"request body larger than {limit // (1024 * 1024) or 1} MB",
-                    "请求内容过大",
-                )
+                await _too_large(send, limit)
                 return
+            await self._counted(scope, receive, send, limit)
+            return
         await self.app(scope, receive, send)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Count the bytes as they arrive; past the limit the body ends there for the app
+        (nothing more is read) and whatever it answers is replaced by the 413."""
+        received = 0
+        over = False
+        replaced = False
+        started = False  # the app answered before the body ran over: its answer stands
+
+        async def counting_receive() -> Message:
+            nonlocal received, over
+            if over:
+                return {"type": "http.request", "body": b"", "more_body": False}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal replaced, started
+            if over and not started:
+                if not replaced and message["type"] == "http.response.start":
+                    replaced = True
+                    await _too_large(send, limit)
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
+        if over and not replaced and not started:
+            await _too_large(send, limit)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    await _refuse(
+        send,
+        413,
+        "too_large",
+        f"request body larger than {limit // (1024 * 1024) or 1} MB",
+        "请求内容过大",
+    )
 
 
 async def _refuse(send: Send, status: int, code: str, message: str, message_zh: str) -> None:

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+_WEB_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+
+
+def web_url(url: str) -> str:
+    """The URL when it is an http(s) address, else '' (a `javascript:` or `data:` link in a
+    document's front matter never reaches a page)."""
+    url = (url or "").strip()
+    return url if _WEB_URL.match(url) else ""
+
 
 EXTRA_FIELDS = ("valid_from", "valid_until", "validity_phrase", "benefit", "eligibility")
 
@@ -85,7 +96,7 @@ class Source:
             "title": self.title,
             "section": self.section,
             "snippet": self.snippet,
-            "url": self.url,
+            "url": web_url(self.url),
             "score": round(self.score, 4),
             "department": self.department,
             "contact": self.contact,

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.answering.structure import heading_of, physical_lines
-from bot.models import Document
+from bot.models import Document, web_url
 
 # field → the headings that name it (DESIGN.md); first the contract's, then common variants
 FIELD_HEADINGS: dict[str, tuple[str, ...]] = {
@@ -91,7 +91,7 @@ class ServiceGuide:
     def online_url(self) -> str:
         f = self.fields.get("online")
         m = _URL.search(f.text) if f else None
-        return m.group(0) if m else self.url
+        return m.group(0) if m else web_url(self.url)
 
     def public(self) -> dict[str, object]:
         return {
@@ -101,7 +101,7 @@ class ServiceGuide:
             "fields": {name: f.text for name, f in self.fields.items()},
             "headings": {name: f.heading for name, f in self.fields.items()},
             "online_url": self.online_url,
-            "url": self.url,
+            "url": web_url(self.url),
             "contact": self.contact,
             "updated": self.updated,
             "sample": self.sample,

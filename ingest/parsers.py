@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from bot.errors import IngestError, UnsupportedFormatError
-from bot.models import Document
+from bot.models import Document, web_url
 from bot.policies import eligibility
 from bot.policies.validity import from_text as validity_from_text
 from bot.policies.validity import parse_date
@@ -114,7 +114,7 @@ def parse_markdown(path: Path, root: Path) -> list[Document]:
             category=_as_str(meta.get("category")),
             department=_as_str(meta.get("department")),
             contact=_as_str(meta.get("contact")),
-            url=_as_str(meta.get("url")),
+            url=web_url(_as_str(meta.get("url"))),
             updated=_as_str(meta.get("updated")),
             sample=sample is True or str(sample).lower() in {"true", "yes", "1"},
         )
@@ -329,7 +329,7 @@ def _faq_documents(path: Path, root: Path, rows: list[list[Any]]) -> list[Docume
                 category=cells[col["category"]] if "category" in col else FAQ_CATEGORY,
                 department=cells[col["department"]] if "department" in col else "",
                 contact=cells[col["contact"]] if "contact" in col else "",
-                url=cells[col["url"]] if "url" in col else "",
+                url=web_url(cells[col["url"]]) if "url" in col else "",
                 kind="faq",
                 alternatives=split_alternatives(cells[alt]) if alt is not None else (),
             )

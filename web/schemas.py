@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_QUESTION_CHARS = 1000
+
+
+def visible(text: str) -> str:
+    """The text without invisible characters — zero-width spaces and joiners, BOMs, bidi
+    overrides, control characters (line breaks and tabs kept) — which carry no meaning,
+    can disguise a question and make one of only them look non-empty."""
+    return "".join(
+        ch
+        for ch in text
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs")
+    )
 
 
 class ChatRequest(BaseModel):
@@ -30,7 +42,7 @@ class ChatRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _question_length(cls, value: str) -> str:
-        value = value.strip()
+        value = visible(value).strip()
         if not value:
             raise ValueError("question must not be empty / 问题不能为空")
         if len(value) > MAX_QUESTION_CHARS:

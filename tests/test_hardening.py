@@ -1,0 +1,57 @@
+"""What a probe found (issue #13, point 7), each checked where it used to fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.models import Source, web_url
+from ingest.parsers import parse_markdown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.cookie)",
+        " JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox",
+        "//evil.example/x",
+        "https://ok.example/a b",
+    ],
+)
+def test_only_web_urls_leave_a_document(tmp_path: Path, url: str) -> None:
+    doc = tmp_path / "a.md"
+    doc.write_text(
+        f"---\nid: a\ntitle: 标题\nurl: '{url}'\n---\n# 标题\n正文。\n", encoding="utf-8"
+    )
+    assert parse_markdown(doc, tmp_path)[0].url == ""
+    source = Source(doc_id="a", title="标题", section="", snippet="", url=url, score=1.0)
+    assert source.public()["url"] == ""
+
+
+def test_web_urls_are_kept() -> None:
+    assert web_url(" https://zwfw.example.gov.cn/a?b=1 ") == "https://zwfw.example.gov.cn/a?b=1"
+    assert web_url("http://127.0.0.1:8000/x") == "http://127.0.0.1:8000/x"
+
+
+@pytest.mark.parametrize(
+    "question", ["\u200b\u200b", "\ufeff \u200d", "\u202e\u2066\u2069", "\x00\x07", "\u00ad\u2060"]
+)
+def test_a_question_of_invisible_characters_is_empty(question: str, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from bot.config import Settings
+    from web.app import create_app
+
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data"))) as client:
+        res = client.post("/api/chat", json={"question": question})
+        assert res.status_code == 422 and "问题不能为空" in res.json()["error"]["message_zh"]
+
+
+def test_invisible_characters_are_dropped_from_a_question() -> None:
+    from web.schemas import ChatRequest
+
+    spoofed = ChatRequest(question="人才\u200b公寓\u202e怎么申请\ufeff")
+    assert spoofed.question == "人才公寓怎么申请"

@@ -55,3 +55,23 @@ def test_invisible_characters_are_dropped_from_a_question() -> None:
 
     spoofed = ChatRequest(question="人才\u200b公寓\u202e怎么申请\ufeff")
     assert spoofed.question == "人才公寓怎么申请"
+
+
+def test_redirects_are_relative_and_json_is_not_sniffed(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from bot.config import Settings
+    from web.app import create_app
+
+    app = create_app(Settings(data_dir=tmp_path / "data"))
+    with TestClient(app, base_url="http://evil.example") as client:
+        for path in ("/admin/", "/chat/"):
+            res = client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+            assert res.status_code in (307, 308), path
+            assert res.headers["location"] == path.rstrip("/")  # not http://evil.example/…
+        for res in (
+            client.get("/healthz"),
+            client.post("/api/chat", json={"question": ""}),
+            client.get("/api/nowhere"),
+        ):
+            assert res.headers["x-content-type-options"] == "nosniff"

@@ -16,7 +16,7 @@ from bot.staff import StaffStore
 from ingest.faqbook import FaqBook
 from ingest.library import DocumentLibrary
 from web.errors import install_error_handlers
-from web.limits import BodyLimit
+from web.limits import BodyLimit, NoSniff
 from web.routes import (
     admin,
     admin_documents,
@@ -76,6 +76,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         description="Answers enterprise questions from the 江岸区 knowledge base, citing its sources.",
         version="0.1.0",
         lifespan=lifespan,
+        # no automatic /path/ → /path redirect: Starlette builds it from the Host header
+        # (Host: evil.example sent /admin/ to evil.example); the pages redirect relatively
+        redirect_slashes=False,
     )
     app.state.settings = settings
     # Browsers may call the API from the allowed district sites, this server and localhost.
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         limit=1024 * 1024,
         upload_limit=(10 * settings.upload_max_mb + 1) * 1024 * 1024,
     )
+    app.add_middleware(NoSniff)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(chat.router)

@@ -79,6 +79,29 @@ class BodyLimit:
             await _too_large(send, limit)
 
 
+class NoSniff:
+    """`X-Content-Type-Options: nosniff` on every response (a JSON body is never run as a
+    script or rendered as a page by a browser that guesses types)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                if not any(k.lower() == b"x-content-type-options" for k, _ in headers):
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_header)
+
+
 async def _too_large(send: Send, limit: int) -> None:
     await _refuse(
         send,

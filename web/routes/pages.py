@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from bot.config import Settings
 
@@ -68,6 +68,13 @@ async def admin_page() -> HTMLResponse:
     """The staff pages: documents, FAQ, unanswered questions, hit test and audit log."""
     html = (STATIC / "admin.html").read_text(encoding="utf-8")
     return HTMLResponse(html, headers=_ADMIN_HEADERS)
+
+
+@router.get("/admin/", include_in_schema=False)
+@router.get("/chat/", include_in_schema=False)
+async def without_slash(request: Request) -> Response:
+    """A relative redirect (never built from the Host header)."""
+    return Response(status_code=308, headers={"Location": request.url.path.rstrip("/")})
 
 
 @router.get("/admin/admin.js", include_in_schema=False)

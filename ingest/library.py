@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import time
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,6 +51,18 @@ CREATE TABLE IF NOT EXISTS library_files (
 """
 META_FIELDS = ("category", "department", "contact")
 _ZIPPED = {".docx", ".xlsx"}
+_TEXT = {".md", ".markdown", ".txt", ".html", ".htm", ".csv"}
+# the first bytes of binary formats: a picture named .md is not text to index
+_BINARY_MAGIC = (
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x7fELF",
+    b"\xd0\xcf\x11\xe0",
+    b"RIFF",
+)
 MAX_NAME_BYTES = 180  # room for the "N-SHA12" version prefix and temp-file dots
 MAX_UNZIPPED = 50 * 1024 * 1024  # XML this large already costs parsers gigabytes
 
@@ -153,6 +166,12 @@ class DocumentLibrary(SQLiteTable):
 
     # --- checks ------------------------------------------------------------------------
     def _checked_name(self, filename: str) -> str:
+        if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in filename):
+            # evil.md\x00.pdf, a right-to-left override that shows gpj.md as md.jpg …
+            raise InvalidInputError(
+                "the file name holds control or invisible characters",
+                message_zh="文件名含有控制字符或不可见字符，请改名后再上传",
+            )
         name = Path(filename.replace("\\", "/")).name.strip()
         if not name or name.startswith("."):
             raise InvalidInputError("a file name is needed", message_zh="缺少文件名")
@@ -177,7 +196,17 @@ class DocumentLibrary(SQLiteTable):
                 f"{name}: larger than {self.max_bytes // (1024 * 1024)} MB",
                 message_zh=f"{name}：文件超过 {self.max_bytes // (1024 * 1024)} MB",
             )
-        if Path(name).suffix.lower() in _ZIPPED:
+        suffix = Path(name).suffix.lower()
+        if suffix in _TEXT and (data.startswith(_BINARY_MAGIC) or b"\x00" in data[:8192]):
+            raise InvalidInputError(
+                f"{name}: the content is not text (binary data named {suffix})",
+                message_zh=f"{name}：文件内容不是文本（扩展名为 {suffix}，内容却是二进制数据）",
+            )
+        if suffix == ".pdf" and b"%PDF" not in data[:1024]:
+            raise InvalidInputError(
+                f"{name}: not a PDF file", message_zh=f"{name}：不是有效的 PDF 文件"
+            )
+        if suffix in _ZIPPED:
             try:
                 unzipped = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
             except zipfile.BadZipFile:
@@ -236,7 +265,13 @@ class DocumentLibrary(SQLiteTable):
             yield
         except BotError as exc:
             if not isinstance(exc, ParseRejected):
-                self.audit.record(user, action, target, None, None, exc.message_zh)
+                shown = "".join(  # a NUL or an override in the name is shown, not acted on
+                    ch
+                    if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+                    else f"\\u{ord(ch):04x}"
+                    for ch in target
+                )
+                self.audit.record(user, action, shown, None, None, exc.message_zh)
             raise
 
     def rollback(self, doc_id: str, version: int, user: str) -> Uploaded:

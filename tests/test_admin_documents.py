@@ -276,3 +276,45 @@ def test_a_chunked_body_is_limited_too(client: TestClient) -> None:
         headers={"content-type": "application/json"},
     )
     assert ok.status_code == 200 and ok.json()["answer"]
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("evil.md\x00.pdf", b"# x\n"),  # was a 500
+        ("\u202egpj.md", b"# x\n"),  # shows as "dm.jpg"
+        ("a\u200bb.md", b"# x\n"),
+        ("picture.md", PNG),  # was indexed as text
+        ("notes.txt", b"abc\x00\x00\x01binary"),
+        ("fake.pdf", b"# not a pdf\n"),
+    ],
+)
+def test_hostile_names_and_contents_are_refused_and_audited(
+    client: TestClient, name: str, data: bytes
+) -> None:
+    # the multipart body by hand: a client library would percent-encode the NUL
+    boundary = "hostile-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    res = client.post(
+        "/api/admin/documents",
+        content=body,
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert res.status_code == 422, res.text
+    error = res.json()["error"]
+    assert error["code"] == "invalid_request" and error["message_zh"]
+    if not name.isprintable():
+        assert "控制字符或不可见字符" in error["message_zh"]
+    audit = client.get("/api/admin/audit").json()
+    assert audit[0]["action"] == "upload_rejected"
+    assert "\x00" not in audit[0]["target"] and "\u202e" not in audit[0]["target"]

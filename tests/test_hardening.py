@@ -75,3 +75,29 @@ def test_redirects_are_relative_and_json_is_not_sniffed(tmp_path: Path) -> None:
             client.get("/api/nowhere"),
         ):
             assert res.headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_anonymous_upload_is_refused_before_its_body_is_read(
+    tmp_path: Path, embedder: object
+) -> None:
+    """Headers announcing 150 MB, then nothing: the 401 comes at once (it used to wait for,
+    read and spool the whole body first)."""
+    import socket
+
+    from bot.assistant import Assistant
+    from bot.config import Settings
+    from tests.test_widget import LiveServer
+
+    settings = Settings(data_dir=tmp_path / "data", upload_max_mb=20)
+    bot = Assistant(settings, embedder=embedder)  # type: ignore[arg-type]
+    with LiveServer(settings, bot) as live, socket.create_connection(("127.0.0.1", live.port)) as s:
+        s.settimeout(5)
+        s.sendall(
+            b"POST /api/admin/documents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: multipart/form-data; boundary=x\r\n"
+            + f"Content-Length: {150 * 1024 * 1024}\r\n\r\n".encode()
+            + b"--x\r\n"
+        )
+        reply = s.recv(4096).decode("utf-8", "replace")
+    bot.close()
+    assert reply.startswith("HTTP/1.1 401") and "unauthorized" in reply

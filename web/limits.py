@@ -39,6 +39,16 @@ class BodyLimit:
             if length is not None and (not length.isdigit() or int(length) > limit):
                 await _too_large(send, limit)
                 return
+            if upload and not _signed_in(scope):
+                # an anonymous upload is refused before a byte of it is read or spooled
+                await _refuse(
+                    send,
+                    401,
+                    "unauthorized",
+                    "log in first (Authorization: Bearer <token>)",
+                    "请先登录",
+                )
+                return
             await self._counted(scope, receive, send, limit)
             return
         await self.app(scope, receive, send)
@@ -77,6 +87,19 @@ class BodyLimit:
         await self.app(scope, counting_receive, guarded_send)
         if over and not replaced and not started:
             await _too_large(send, limit)
+
+
+def _signed_in(scope: Scope) -> bool:
+    """Whether the request carries a valid staff token (header or cookie)."""
+    from starlette.requests import HTTPConnection
+
+    from web.security import token_of
+
+    staff = getattr(getattr(scope.get("app"), "state", None), "staff", None)
+    if staff is None:
+        return True  # not this app's wiring: leave it to the route
+    token = token_of(HTTPConnection(scope))
+    return bool(token) and staff.user_for(token) is not None
 
 
 class NoSniff:

@@ -8,6 +8,7 @@ from collections import defaultdict, deque
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
 from bot.errors import AuthError, ForbiddenError, RateLimitedError
 from bot.staff import StaffStore, StaffUser
@@ -60,7 +61,7 @@ class LoginLimiter:
                 del self._failures[key]
 
 
-def token_of(request: Request) -> str | None:
+def token_of(request: HTTPConnection) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None

@@ -373,7 +373,7 @@ def test_editor_has_no_audit_log(page: Page, server: LiveServer) -> None:
         assert page.request.get(server.url + "/api/admin/" + view).status == 403
     assert page.request.get(server.url + "/api/admin/users").status == 403
     # a session that ends (here: logged out elsewhere) brings back the log-in form
-    page.request.post(server.url + "/api/admin/logout")
+    page.request.post(server.url + "/api/admin/logout", headers={"Origin": server.url})
     page.locator(".tabs [data-view=documents]").click()
     page.get_by_text("登录已过期，请重新登录").wait_for()
     assert page.errors == []  # type: ignore[attr-defined]

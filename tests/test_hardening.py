@@ -101,3 +101,40 @@ def test_an_anonymous_upload_is_refused_before_its_body_is_read(
         reply = s.recv(4096).decode("utf-8", "replace")
     bot.close()
     assert reply.startswith("HTTP/1.1 401") and "unauthorized" in reply
+
+
+def test_cookie_signed_changes_must_come_from_the_own_pages(tmp_path: Path) -> None:
+    """SameSite=Strict still sends the cookie from a sibling origin of the same site."""
+    from fastapi.testclient import TestClient
+
+    from bot.config import Settings
+    from web.app import create_app
+
+    settings = Settings(data_dir=tmp_path / "data", admin_user="root", admin_password="pw-2026-x")
+    with TestClient(create_app(settings)) as client:
+        token = client.post(
+            "/api/admin/login", json={"username": "root", "password": "pw-2026-x"}
+        ).json()["token"]
+        client.cookies.set("jiangan_admin", token)
+        entry = {"question": "测试问题", "answer": "测试回答。"}
+        own = "http://testserver"
+        for headers in (
+            {"Origin": "https://news.jiangan.example"},  # a sibling site's page
+            {"Sec-Fetch-Site": "same-site", "Origin": own},  # the browser says where it came from
+            {"Referer": "https://news.jiangan.example/a"},
+            {},  # a cookie with nothing to say where the request came from
+        ):
+            res = client.post("/api/admin/faq", json=entry, headers=headers)
+            assert res.status_code == 403, headers
+            assert "请求来源不符" in res.json()["error"]["message_zh"]
+        assert client.get("/api/admin/faq").status_code == 200  # reading is not a change
+        ok = client.post("/api/admin/faq", json=entry, headers={"Sec-Fetch-Site": "same-origin"})
+        assert ok.status_code in (200, 201)
+        client.cookies.clear()
+        # a bearer token is not ambient: no origin check
+        bearer = client.post(
+            "/api/admin/faq",
+            json={**entry, "question": "另一个问题"},
+            headers={"Authorization": f"Bearer {token}", "Origin": "https://other.example"},
+        )
+        assert bearer.status_code in (200, 201)

@@ -72,11 +72,36 @@ def get_staff_store(request: Request) -> StaffStore:
     return request.app.state.staff  # type: ignore[no-any-return]
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def same_origin(request: HTTPConnection) -> bool:
+    """Whether a browser request comes from this server's own pages: `Sec-Fetch-Site:
+    same-origin`, else an `Origin` (or, without one, a `Referer`) equal to the server's
+    origin. SameSite=Strict cookies still go with requests from sibling origins of the
+    same site (a page on another subdomain), so the cookie alone proves nothing."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin == own
+    referer = request.headers.get("referer", "")
+    return referer == own or referer.startswith(own + "/")
+
+
 def current_staff(request: Request) -> StaffUser:
     token = token_of(request)
     user = get_staff_store(request).user_for(token) if token else None
     if user is None:
         raise AuthError("log in first (Authorization: Bearer <token>)", message_zh="请先登录")
+    by_cookie = not request.headers.get("authorization", "").lower().startswith("bearer ")
+    if by_cookie and request.method not in _SAFE_METHODS and not same_origin(request):
+        raise ForbiddenError(
+            "a change signed in by cookie must come from this server's own pages",
+            message_zh="请求来源不符：请在本站管理页面中操作",
+        )
     return user
 
 

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         "",
         description="Comma-separated site origins (https://www.jiangan.gov.cn) whose pages may call the API and frame /chat; the server's own origin and localhost always may.",
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed; empty: none, the peer address is the client (a forged header changes nothing).",
+    )
     admin_user: str = Field("", description="Created as an admin at start-up if missing.")
     admin_password: str = Field("", description="Password for `BOT_ADMIN_USER` (≥ 8 characters).")
     admin_token_hours: float = Field(12.0, gt=0, description="Staff log-ins last this long.")

@@ -138,3 +138,56 @@ def test_cookie_signed_changes_must_come_from_the_own_pages(tmp_path: Path) -> N
             headers={"Authorization": f"Bearer {token}", "Origin": "https://other.example"},
         )
         assert bearer.status_code in (200, 201)
+
+
+def _serve(settings: object) -> tuple[object, object, str]:
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from web.__main__ import server_config
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(server_config(settings, "127.0.0.1", port, log_level="error"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("trusted", ["", "127.0.0.1"])
+def test_forwarded_for_is_believed_only_from_trusted_proxies(tmp_path: Path, trusted: str) -> None:
+    import httpx
+
+    from bot.config import Settings
+
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        admin_user="root",
+        admin_password="right-pass-2026",
+        trusted_proxies=trusted,
+    )
+    server, thread, url = _serve(settings)
+    try:
+        codes = [
+            httpx.post(
+                url + "/api/admin/login",
+                json={"username": "root", "password": f"wrong-{n}"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},  # a new address every time
+            ).status_code
+            for n in range(6)
+        ]
+    finally:
+        server.should_exit = True  # type: ignore[attr-defined]
+        thread.join(timeout=10)  # type: ignore[attr-defined]
+    if trusted:  # behind a configured proxy each address is its own client
+        assert codes == [401] * 6
+    else:  # forged headers change nothing: the sixth guess from this peer is refused
+        assert codes[:5] == [401] * 5 and codes[5] == 429

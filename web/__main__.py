@@ -11,6 +11,7 @@ import getpass
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -47,6 +48,22 @@ def create_admin(argv: list[str]) -> int:
     return 0
 
 
+def server_config(settings: Settings, host: str, port: int, **extra: Any) -> uvicorn.Config:
+    """How the app is served: proxy headers believed only from `BOT_TRUSTED_PROXIES`
+    (uvicorn's own default trusts 127.0.0.1, so anything local could forge a client address
+    and slip past the log-in limit)."""
+    trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    return uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=extra.pop("log_level", "info"),
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or [],
+        **extra,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["create-admin"]:
@@ -64,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(args.data_dir)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        uvicorn.Server(server_config(settings, args.host, args.port)).run()
     except BotError as exc:
         print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
         return 2

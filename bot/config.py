@@ -72,6 +72,10 @@ class Settings(BaseSettings):
         "",
         description="Comma-separated addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed; empty: none, the peer address is the client (a forged header changes nothing).",
     )
+    api_docs: bool = Field(
+        False,
+        description="Serve the interactive API docs at /docs and /redoc (they load Swagger UI / ReDoc from a CDN); /openapi.json is always served.",
+    )
     admin_user: str = Field("", description="Created as an admin at start-up if missing.")
     admin_password: str = Field("", description="Password for `BOT_ADMIN_USER` (≥ 8 characters).")
     admin_token_hours: float = Field(12.0, gt=0, description="Staff log-ins last this long.")

@@ -79,6 +79,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         # no automatic /path/ → /path redirect: Starlette builds it from the Host header
         # (Host: evil.example sent /admin/ to evil.example); the pages redirect relatively
         redirect_slashes=False,
+        # the interactive docs load their JavaScript from a CDN without an integrity hash:
+        # off unless asked for (BOT_API_DOCS); the schema itself is always at /openapi.json
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     app.state.settings = settings
     # Browsers may call the API from the allowed district sites, this server and localhost.

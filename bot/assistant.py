@@ -212,8 +212,8 @@ class Assistant:
 
     # --- steps ---------------------------------------------------------------------
     def _session(self, session_id: str | None) -> tuple[str, list[Turn]]:
-        if not SessionStore.valid_id(session_id):
-            return SessionStore.new_id(), []
+        if not self.sessions.valid_id(session_id):
+            return self.sessions.new_id(), []
         assert session_id is not None
         return session_id, self.sessions.history(session_id)
 

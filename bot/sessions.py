@@ -6,7 +6,10 @@ turns are kept, which is all a follow-up question needs.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -22,8 +25,9 @@ CREATE TABLE IF NOT EXISTS session_turns (
     PRIMARY KEY (session_id, turn)
 );
 CREATE INDEX IF NOT EXISTS session_turns_at ON session_turns(at);
+CREATE TABLE IF NOT EXISTS session_key (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL);
 """
-_VALID_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_ISSUED = re.compile(r"^([0-9a-f]{32})\.([0-9a-f]{16})$")
 
 
 @dataclass(frozen=True)
@@ -42,14 +46,25 @@ class SessionStore(SQLiteTable):
         super().__init__(path, _SCHEMA)
         self.max_turns = max_turns
         self.idle_s = idle_minutes * 60
+        with self._lock:  # one key per records database, shared by every process using it
+            self._db.execute(
+                "INSERT OR IGNORE INTO session_key VALUES (1, ?)", (secrets.token_bytes(32),)
+            )
+            (self._key,) = self._db.execute("SELECT secret FROM session_key").fetchone()
 
-    @staticmethod
-    def new_id() -> str:
-        return uuid.uuid4().hex
+    def _sign(self, nonce: str) -> str:
+        return hmac.new(self._key, nonce.encode(), hashlib.sha256).hexdigest()[:16]
 
-    @staticmethod
-    def valid_id(session_id: str | None) -> bool:
-        return bool(session_id and _VALID_ID.match(session_id))
+    def new_id(self) -> str:
+        """A session id only this server can issue (random, signed)."""
+        nonce = uuid.uuid4().hex
+        return f"{nonce}.{self._sign(nonce)}"
+
+    def valid_id(self, session_id: str | None) -> bool:
+        """Whether the id is one this server issued: a client-chosen id ("abc-123", someone
+        else's guessable name) is not adopted; the client gets a new one instead."""
+        m = _ISSUED.match(session_id or "")
+        return m is not None and hmac.compare_digest(m.group(2), self._sign(m.group(1)))
 
     def history(self, session_id: str, now: float | None = None) -> list[Turn]:
         """The kept turns of a live session, oldest first ([] when unknown or expired)."""

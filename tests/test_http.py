@@ -47,11 +47,18 @@ def test_chat_answers_with_cited_sources(client: TestClient) -> None:
     assert "公寓" in body["sources"][0]["title"] + body["sources"][0]["snippet"]
 
 
-def test_session_id_is_echoed(client: TestClient) -> None:
-    body = client.post(
+def test_session_ids_are_issued_by_the_server(client: TestClient) -> None:
+    chosen = client.post(
         "/api/chat", json={"question": "企业开办要多久", "session_id": "abc-123"}
     ).json()
-    assert body["session_id"] == "abc-123"
+    issued = chosen["session_id"]
+    assert issued != "abc-123" and len(issued) == 49  # a client-chosen id is not adopted
+    forged = issued[:-1] + ("0" if issued[-1] != "0" else "1")  # a tampered signature
+    assert client.post(
+        "/api/chat", json={"question": "企业开办要多久", "session_id": forged}
+    ).json()["session_id"] not in (forged, issued)
+    again = client.post("/api/chat", json={"question": "要带什么材料", "session_id": issued})
+    assert again.json()["session_id"] == issued  # a server-issued id is kept
 
 
 def test_out_of_scope_is_not_answered(client: TestClient) -> None:

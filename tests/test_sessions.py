@@ -90,3 +90,12 @@ def test_a_conversation_over_http(kb_settings: Settings, embedder: Embedder) -> 
     # without the conversation the same words are not about apartments
     assert fresh["session_id"] != first["session_id"]
     assert not fresh["sources"] or "公寓" not in fresh["sources"][0]["title"]
+
+
+def test_issued_ids_hold_across_processes_and_chosen_ones_do_not(tmp_path: Path) -> None:
+    path = tmp_path / "records.sqlite3"
+    one, two = SessionStore(path), SessionStore(path)  # two processes on one records file
+    issued = one.new_id()
+    assert one.valid_id(issued) and two.valid_id(issued)
+    assert not one.valid_id("abc-123") and not one.valid_id(None)
+    assert not SessionStore(tmp_path / "other.sqlite3").valid_id(issued)  # another deployment

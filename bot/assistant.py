@@ -52,11 +52,11 @@ REFUSAL_REASONS_ZH = {
     "llm_declined": "语言模型判断资料不足以回答",
     "no_policy_matched": "没有条件相符的现行政策",
 }
+NOTICE_TITLE_CHARS = 20  # longer titles are named by their citation in the expiry notice
+# reasons of the ordinary gate that no guide's field overrides
+_NOT_ANSWERABLE = frozenset({"empty_index", "unknown_terms", "other_place"})
 # An expired document ranks below a current one of the same kind or category when that one
 # scores at least this share of it: asked about a topic, the policy in force answers.
-NOTICE_TITLE_CHARS = 20
-# reasons of the ordinary gate that no guide's field overrides
-_NOT_ANSWERABLE = frozenset({"empty_index", "unknown_terms", "other_place"})  # longer titles are named by their citation in the expiry notice
 CURRENT_PREFERENCE = 0.5
 
 

@@ -19,6 +19,12 @@ from bot.places import home_places
 from bot.rerank import CrossEncoderReranker
 from bot.text import bigram_set, normalize, split_sentences, strip_question_words
 
+# a longer question is embedded by its first 100 characters: the embedder costs about
+# 0.75 ms a character (a pasted 1,000-character "question" took 1.7 s of CPU, twice: for the
+# passages and for the FAQ), and a question's head carries what a vector can say about it
+# (the longest of the 624 ncp questions has 86 characters)
+QUESTION_EMBED_CHARS = 100
+
 
 @dataclass(frozen=True)
 class RetrievalConfig:
@@ -354,7 +360,7 @@ class HybridRetriever:
     def _dense(self, question: str, snap: _Snapshot, category: str | None) -> dict[int, float]:
         if self.config.dense_weight <= 0:
             return {}
-        vector = self.index.embedder.embed_question(question)
+        vector = self.index.embedder.embed_question(question[:QUESTION_EMBED_CHARS])
         where = {"category": category} if category else None
         found = self.index.vectors.search(vector, self.config.dense_candidates, where)
         return {snap.chunk_pos[cid]: sim for cid, sim in found if cid in snap.chunk_pos}

@@ -191,3 +191,28 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(tmp_path: Path, tru
         assert codes == [401] * 6
     else:  # forged headers change nothing: the sixth guess from this peer is refused
         assert codes[:5] == [401] * 5 and codes[5] == 429
+
+
+def test_a_long_question_costs_a_bounded_embedding(assistant: object, monkeypatch: object) -> None:
+    """The embedder's cost grows with the text (a 1,000-character question took 2–3 s of
+    CPU): a question is embedded by its first 100 characters, for passages and FAQ alike."""
+    import random
+
+    from bot.assistant import Assistant
+
+    assert isinstance(assistant, Assistant)
+    embedder = assistant.index.embedder
+    seen: list[int] = []
+    original = embedder.embed_question
+
+    def recording(text: str) -> object:
+        seen.append(len(text))
+        return original(text)
+
+    monkeypatch.setattr(embedder, "embed_question", recording)  # type: ignore[attr-defined]
+    random.seed(7)
+    question = "".join(chr(random.randint(0x4E00, 0x9FA5)) for _ in range(1000))
+    answer = assistant.ask(question)
+    assert seen and max(seen) <= 100 and not answer.answered
+    seen.clear()
+    assert assistant.ask("人才公寓怎么申请？").answered and seen and max(seen) <= 20

@@ -151,6 +151,9 @@ class FaqMatch:
         return (self.similarity + self.overlap) / 2
 
 
+FAQ_EMBED_CHARS = 100  # as bot.retrieval.QUESTION_EMBED_CHARS: the embedder's cost is per character
+
+
 class FaqMatcher:
     """Holds the embedded phrasings of the live FAQ entries (rebuilt on refresh)."""
 
@@ -244,7 +247,7 @@ class FaqMatcher:
         if not key or not self._entries:
             return []
         grams = bigram_set(key)
-        sims = self._matrix @ self.embedder.embed_question(key)
+        sims = self._matrix @ self.embedder.embed_question(key[:FAQ_EMBED_CHARS])
         return [
             FaqMatch(doc, phrasing, float(sims[i]), 1.0 if key == self._keys[i] else dice(grams, g))
             for i, ((doc, phrasing), g) in enumerate(zip(self._entries, self._grams, strict=True))

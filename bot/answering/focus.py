@@ -330,7 +330,17 @@ def _unglue(word: str, cut: bool = False) -> str:
 
 
 def focus_tokens(question: str) -> list[_Token]:
-    """The question's content words, in order, without repeats."""
+    """The question's content words, in order, without repeats (the tokens are frozen; one
+    question is read by the FAQ matcher, the retriever and the answerer: done once)."""
+    return list(_focus_tokens(question))
+
+
+@lru_cache(maxsize=512)
+def _focus_tokens(question: str) -> tuple[_Token, ...]:
+    return tuple(_read_tokens(question))
+
+
+def _read_tokens(question: str) -> list[_Token]:
     text = normalize(question)
     masked = _mask(text)
     out: list[_Token] = []

@@ -68,6 +68,21 @@ class Settings(BaseSettings):
         "",
         description="Comma-separated site origins (https://www.jiangan.gov.cn) whose pages may call the API and frame /chat; the server's own origin and localhost always may.",
     )
+    max_inflight: int = Field(
+        0,
+        ge=0,
+        le=1024,
+        description="Answers computed at once (chat and stream together); 0: twice the CPU cores. Past it a request waits up to `BOT_QUEUE_WAIT_MS` for a free place among `BOT_MAX_QUEUE` waiting, else gets 503 with Retry-After at once.",
+    )
+    max_queue: int = Field(
+        -1,
+        ge=-1,
+        le=4096,
+        description="Requests that may wait for a free place; -1: as many as `BOT_MAX_INFLIGHT`.",
+    )
+    queue_wait_ms: int = Field(
+        500, ge=0, le=60_000, description="How long a waiting request may wait before its 503."
+    )
     trusted_proxies: str = Field(
         "",
         description="Comma-separated addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed; empty: none, the peer address is the client (a forged header changes nothing).",

@@ -97,6 +97,17 @@ class RateLimitedError(BotError):
         self.retry_after = retry_after
 
 
+class OverloadedError(BotError):
+    """More answers in progress than the server computes at once; try again (HTTP 503)."""
+
+    code = "overloaded"
+    message_zh = "当前咨询人数较多，请稍后再试"
+
+    def __init__(self, message: str, *, retry_after: int, message_zh: str | None = None) -> None:
+        super().__init__(message, message_zh=message_zh)
+        self.retry_after = retry_after
+
+
 class NotFoundError(BotError):
     """The thing asked for does not exist (HTTP 404)."""
 

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.staff import StaffStore
 from ingest.faqbook import FaqBook
 from ingest.library import DocumentLibrary
+from web.admission import Admission
 from web.errors import install_error_handlers
 from web.limits import BodyLimit, NoSniff
 from web.routes import (
@@ -43,6 +44,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         app.state.assistant = assistant or Assistant(settings)
         app.state.staff = StaffStore(settings.records_path, settings.admin_token_hours)
         app.state.login_limiter = LoginLimiter()
+        app.state.admission = Admission(
+            settings.max_inflight, settings.max_queue, settings.queue_wait_ms
+        )
         app.state.audit = AuditLog(settings.records_path)
         app.state.library = DocumentLibrary(
             settings.data_dir,

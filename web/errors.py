@@ -19,6 +19,7 @@ from bot.errors import (
     IngestError,
     InvalidInputError,
     NotFoundError,
+    OverloadedError,
     RateLimitedError,
     StorageError,
     TooLargeError,
@@ -76,6 +77,7 @@ _STATUS: list[tuple[type[BotError], int]] = [  # first match wins: subclasses fi
     (ConflictError, 409),
     (InvalidInputError, 422),
     (RateLimitedError, 429),
+    (OverloadedError, 503),
     (IngestError, 422),  # a document the ingest could not take (bad file, an id in use)
     (StorageError, 507),
     (ConfigurationError, 503),
@@ -85,12 +87,14 @@ _STATUS: list[tuple[type[BotError], int]] = [  # first match wins: subclasses fi
 
 async def _bot(_: Request, exc: BotError) -> JSONResponse:
     status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
-    if status >= 500:
+    if isinstance(exc, OverloadedError):
+        log.warning("%s: %s", exc.code, exc.message)  # the service protecting itself
+    elif status >= 500:
         log.error("%s: %s", exc.code, exc.message)
     response = _error(status, exc.code, exc.message, exc.message_zh)
     if isinstance(exc, AuthError):
         response.headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, RateLimitedError):
+    if isinstance(exc, RateLimitedError | OverloadedError):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 

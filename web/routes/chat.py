@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from bot.errors import BotError
+from bot.errors import BotError, OverloadedError
 from web.deps import AssistantDep
 from web.schemas import (
     ChatRequest,
@@ -31,11 +33,15 @@ router = APIRouter(prefix="/api", tags=["chat"])
     response_model_exclude_unset=True,  # `service` / `matches` only in their modes
     responses={422: {"model": ErrorResponse}},
 )
-async def chat(body: ChatRequest, assistant: AssistantDep) -> ChatResponse:
-    """Answer a question from the knowledge base, with cited sources."""
-    answer = await run_in_threadpool(
-        assistant.ask, body.question, session_id=body.session_id, category=body.category
-    )
+async def chat(body: ChatRequest, assistant: AssistantDep, request: Request) -> ChatResponse:
+    """Answer a question from the knowledge base, with cited sources (503 with Retry-After
+    when more are being answered than the server computes at once)."""
+    async with request.app.state.admission.slot():
+        if await request.is_disconnected():  # the client went away while it waited
+            raise OverloadedError("client gone", retry_after=1)
+        answer = await run_in_threadpool(
+            assistant.ask, body.question, session_id=body.session_id, category=body.category
+        )
     return ChatResponse(
         answer=answer.text,
         answered=answer.answered,
@@ -87,8 +93,14 @@ def _event(name: str, data: dict[str, object]) -> str:
         422: {"model": ErrorResponse},
     },
 )
-async def chat_stream(body: ChatRequest, assistant: AssistantDep) -> StreamingResponse:
-    """The same answer as `/api/chat`, streamed as Server-Sent Events."""
+async def chat_stream(
+    body: ChatRequest, assistant: AssistantDep, request: Request
+) -> StreamingResponse:
+    """The same answer as `/api/chat`, streamed as Server-Sent Events (it holds one of the
+    places for answers until the stream ends; none free: 503 before the stream starts)."""
+    admission = request.app.state.admission
+    slot = admission.slot()
+    await slot.__aenter__()  # raises OverloadedError (503) before any header is sent
 
     async def events() -> AsyncIterator[str]:
         try:
@@ -112,8 +124,24 @@ async def chat_stream(body: ChatRequest, assistant: AssistantDep) -> StreamingRe
                 },
             )
 
-    return StreamingResponse(
+    return _HoldingResponse(
+        slot,
         events(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+class _HoldingResponse(StreamingResponse):
+    """A stream that gives its place for answers back when it ends — finished, failed, or
+    cut off by a client that went away (even before its first event)."""
+
+    def __init__(self, slot: Any, content: AsyncIterator[str], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._slot = slot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._slot.__aexit__(None, None, None)

@@ -1,0 +1,58 @@
+"""Bounded work: at most `max_inflight` answers computed at once, a short queue, then 503.
+
+A request past the queue is refused at once (503, Retry-After) instead of waiting in an
+unbounded line that makes every client slow; a waiting request whose client went away gives
+its place up without being computed. Per process (shared limits come with the scale-out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+
+from bot.errors import OverloadedError
+
+
+class Admission:
+    def __init__(self, max_inflight: int = 0, max_queue: int = -1, wait_ms: int = 500) -> None:
+        self.max_inflight = max_inflight or 2 * (os.cpu_count() or 1)
+        self.max_queue = self.max_inflight if max_queue < 0 else max_queue
+        self.wait_s = wait_ms / 1000
+        self.inflight = 0
+        self.waiting = 0
+        self.rejected = 0
+        self._free = asyncio.Condition()
+
+    def _refuse(self) -> OverloadedError:
+        self.rejected += 1
+        return OverloadedError(
+            f"too many questions at once ({self.inflight} being answered); retry shortly",
+            retry_after=1,
+        )
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one of the places for the duration of an answer (or raise OverloadedError)."""
+        async with self._free:
+            if self.inflight >= self.max_inflight:
+                if self.waiting >= self.max_queue or self.wait_s <= 0:
+                    raise self._refuse()
+                self.waiting += 1
+                try:
+                    await asyncio.wait_for(
+                        self._free.wait_for(lambda: self.inflight < self.max_inflight),
+                        self.wait_s,
+                    )
+                except TimeoutError:
+                    raise self._refuse() from None
+                finally:
+                    self.waiting -= 1
+            self.inflight += 1
+        try:
+            yield
+        finally:
+            async with self._free:
+                self.inflight -= 1
+                self._free.notify()

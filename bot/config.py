@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         0,
         ge=0,
         le=1024,
-        description="Answers computed at once (chat and stream together); 0: twice the CPU cores. Past it a request waits up to `BOT_QUEUE_WAIT_MS` for a free place among `BOT_MAX_QUEUE` waiting, else gets 503 with Retry-After at once.",
+        description="Answers computed at once (chat and stream together); 0: one per CPU core. Past it a request waits up to `BOT_QUEUE_WAIT_MS` for a free place among `BOT_MAX_QUEUE` waiting, else gets 503 with Retry-After at once.",
     )
     max_queue: int = Field(
         -1,

@@ -17,7 +17,9 @@ from bot.errors import OverloadedError
 
 class Admission:
     def __init__(self, max_inflight: int = 0, max_queue: int = -1, wait_ms: int = 500) -> None:
-        self.max_inflight = max_inflight or 2 * (os.cpu_count() or 1)
+        # one per core: more threads only contend for the GIL and starve the event loop that
+        # must answer the 503s (2 cores, 50 clients: 503 p95 2.3 s with 4 places, 0.17 s with 2)
+        self.max_inflight = max_inflight or (os.cpu_count() or 1)
         self.max_queue = self.max_inflight if max_queue < 0 else max_queue
         self.wait_s = wait_ms / 1000
         self.inflight = 0

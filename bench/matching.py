@@ -39,6 +39,7 @@ import httpx  # noqa: E402
 from bot.assistant import Assistant  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.index import KnowledgeIndex  # noqa: E402
+from bot.policies import eligibility  # noqa: E402
 from ingest.pipeline import Ingestor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,15 +74,7 @@ QUALIFICATIONS = [
     "技术先进型服务企业",
 ]
 PROFILE_QUALIFICATIONS = QUALIFICATIONS + ["高企", "国高", "小巨人", "科小", "规模以上企业"]
-KINDS = (
-    "registered_in",
-    "established_years",
-    "industry",
-    "qualifications",
-    "employees",
-    "revenue_wan",
-    "rd_ratio",
-)
+KINDS = eligibility.KEYS
 
 
 def _bounds(rng: random.Random, low: float, high: float, digits: int | None) -> dict[str, Any]:

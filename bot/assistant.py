@@ -18,7 +18,7 @@ from bot.answering.faq import FaqMatch
 from bot.answering.focus import FocusChecker, abbreviation_expansions
 from bot.answering.followup import llm_rewrite, rule_rewrite
 from bot.answering.generation import Generated, GroundedGenerator
-from bot.answering.guides import field_answer
+from bot.answering.guides import asked_fields, field_answer
 from bot.answering.lexicon import load_lexicon
 from bot.answering.matching import match_answer
 from bot.config import Settings
@@ -264,10 +264,13 @@ class Assistant:
 
     def _answer_found(self, question: str, found: Retrieval) -> Answer:
         """A guide's asked field when the question asks one, else the extractive answer."""
-        guides = {s.doc_id: s for s in self.catalog.services()}
-        # the gate of the ordinary path first: 上海浦东新区的人才公寓 is not 江岸's guide
-        gated = self.answerer.uncovered_reason(question, found) in _NOT_ANSWERABLE
-        answer = field_answer(question, found, guides, self.focus) if guides and not gated else None
+        answer = None
+        fields = asked_fields(question)
+        guides = {s.doc_id: s for s in self.catalog.services()} if fields else {}
+        # the gate of the ordinary path first (上海浦东新区的人才公寓 is not 江岸's guide); only
+        # for a question that asks a guide's field, as the ordinary path runs it again
+        if guides and self.answerer.uncovered_reason(question, found) not in _NOT_ANSWERABLE:
+            answer = field_answer(question, found, guides, self.focus, fields)
         return self._with_terms(answer or self._about_expired(question, found))
 
     def _about_expired(self, question: str, found: Retrieval) -> Answer:
@@ -314,11 +317,15 @@ class Assistant:
             return found
         terms = self.focus.terms(question)
 
+        covered: dict[str, float] = {}  # each document checked once
+
         def coverage(hit: DocumentHit) -> float:
-            if not terms:
-                return 1.0
             d = hit.document
-            return self.focus.check(terms, [d.title, d.text], d.text).coverage
+            if d.doc_id not in covered:
+                covered[d.doc_id] = (
+                    self.focus.check(terms, [d.title, d.text], d.text).coverage if terms else 1.0
+                )
+            return covered[d.doc_id]
 
         def same_topic(a: DocumentHit, b: DocumentHit) -> bool:
             da, db = a.document, b.document

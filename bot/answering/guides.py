@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 
 from bot.answering.aspects import asked_aspects
-from bot.answering.extractive import Evidence
+from bot.answering.extractive import Evidence, ExtractiveAnswerer
 from bot.answering.focus import FocusChecker
-from bot.models import Answer, DocumentHit, Retrieval, Source
+from bot.models import Answer, DocumentHit, Retrieval
 from bot.services import FIELD_LABELS, FIELDS, ServiceGuide
 from bot.text import normalize
 
@@ -146,36 +146,12 @@ def _answer(
         parts.append(f"{field.heading}：\n{field.text}" if len(present) > 1 else field.text)
     text = "\n".join(parts) + "[1]"
     doc = hit.document
-    cited = Source(
-        doc_id=doc.doc_id,
-        title=doc.title,
+    cited = ExtractiveAnswerer._source(
+        hit,
+        cited_text=guide.fields[present[0]].text,
         section="、".join(guide.fields[f].heading for f in present),
-        snippet=" ".join(guide.fields[present[0]].text.split())[:120],
-        url=doc.url,
-        score=hit.score,
-        category=doc.category,
-        department=doc.department,
-        contact=doc.contact,
-        updated=doc.updated,
-        sample=doc.sample,
     )
-    further = [
-        Source(
-            doc_id=h.document.doc_id,
-            title=h.document.title,
-            section=h.chunks[0].section if h.chunks else "",
-            snippet=" ".join((h.chunks[0].text if h.chunks else h.document.text).split())[:120],
-            url=h.document.url,
-            score=h.score,
-            category=h.document.category,
-            department=h.document.department,
-            contact=h.document.contact,
-            updated=h.document.updated,
-            sample=h.document.sample,
-        )
-        for i, h in enumerate(found.hits)
-        if i != rank
-    ]
+    further = [ExtractiveAnswerer._source(h) for i, h in enumerate(found.hits) if i != rank]
     return Answer(
         text=text,
         answered=True,

@@ -12,21 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-_CN_DIGITS = {
-    "〇": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
+from bot.policies.profile import number
+
 _DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 _DATE_ISO = r"(\d{4})[-./](\d{1,2})[-./](\d{1,2})"
 _ANY_DATE = rf"(?:{_DATE}|{_DATE_ISO})"
@@ -63,16 +50,9 @@ class Validity:
 
 
 def _number(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    if text == "十":
-        return 10
-    if text.startswith("十"):
-        return 10 + _CN_DIGITS.get(text[1:], 0)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return _CN_DIGITS.get(tens, 0) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
-    return _CN_DIGITS.get(text, 0)
+    """3 · 三 · 十二 → 3, 3, 12 (0 when it is no number)."""
+    n = number(text)
+    return int(n) if n is not None else 0
 
 
 def _date(groups: tuple[str | None, ...]) -> dt.date | None:

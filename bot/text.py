@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -75,6 +76,13 @@ QUERY_STOP_PHRASES = (
 _STOP_RE = re.compile("|".join(sorted(map(re.escape, QUERY_STOP_PHRASES), key=len, reverse=True)))
 
 
+# The same texts (a document's title and body, a chunk, the question) are normalised and
+# cut into n-grams many times per answer; these caches make the repeats free. Bounded, and
+# keyed by the text itself, so nothing needs clearing when the knowledge base changes.
+_MEMO = 16384
+
+
+@functools.lru_cache(maxsize=_MEMO)
 def normalize(text: str) -> str:
     """NFKC (full-width → half-width), lower case, collapsed white space."""
     text = unicodedata.normalize("NFKC", text).lower()
@@ -116,6 +124,11 @@ def sections(text: str) -> list[tuple[str, str]]:
 
 def char_ngrams(text: str, *, unigrams: bool = True, bigrams: bool = True) -> list[str]:
     """Character unigrams and bigrams inside CJK runs; ASCII words and numbers whole."""
+    return list(_char_ngrams(text, unigrams, bigrams))
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _char_ngrams(text: str, unigrams: bool, bigrams: bool) -> tuple[str, ...]:
     tokens: list[str] = []
     for run in _RUN.findall(normalize(text)):
         if not ("\u3400" <= run[0] <= "\ufaff"):
@@ -125,7 +138,7 @@ def char_ngrams(text: str, *, unigrams: bool = True, bigrams: bool = True) -> li
             tokens.extend(run)
         if bigrams:
             tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return tokens
+    return tuple(tokens)
 
 
 def word_tokens(text: str) -> list[str]:
@@ -154,7 +167,12 @@ def tokenize(text: str, mode: str = "bigram") -> list[str]:
 
 def bigram_set(text: str) -> set[str]:
     """Distinct CJK bigrams (and ASCII words) — the unit of overlap and coverage checks."""
-    return set(char_ngrams(text, unigrams=False))
+    return set(_bigram_set(text))
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _bigram_set(text: str) -> frozenset[str]:
+    return frozenset(_char_ngrams(text, False, True))
 
 
 def join_sentences(sentences: Iterable[str]) -> str:

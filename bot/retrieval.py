@@ -47,6 +47,11 @@ class RetrievalConfig:
     adaptive_power: float = 4.0
     rrf_k: int = 60
     dense_candidates: int = 60
+    # Lexical coverage of the best document at which the question is not embedded (None:
+    # always embed). At 0.9 the dense weight is 0.5 × 0.1⁴ = 5e-5, far below the gap
+    # between two neighbouring lexical ranks; it must stay above the answer gate's
+    # min_coverage (0.6), which then decides without the similarity.
+    words_decide: float | None = 0.9
     chunks_per_hit: int = 3
     # With a cross-encoder configured (BOT_RERANKER), this many fused candidates are re-scored.
     rerank_candidates: int = 20
@@ -70,6 +75,11 @@ class _Snapshot:
     home_places: frozenset[str]
     max_idf: float
     faq: FaqMatcher
+    # The live chunks' vectors, one row per chunk (zero where a chunk has none): searched
+    # exactly with one matrix product, which on knowledge bases of this size (thousands of
+    # chunks) costs far less than a call into the vector store.
+    chunk_vectors: np.ndarray
+    chunk_category: np.ndarray  # each chunk's document category
     # Per document: title and text normalised (what focus words are looked up in).
     doc_norm: list[str]
     share_cache: dict[str, float]
@@ -92,6 +102,8 @@ class HybridRetriever:
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._phrasing_vectors: dict[str, np.ndarray] = {}  # FAQ phrasings, kept across refreshes
+        # chunk vectors by chunk id, kept across refreshes (a chunk id names its content)
+        self._chunk_vectors: dict[str, np.ndarray] = {}
         self._snap = self._build()
 
     def refresh(self) -> None:
@@ -118,6 +130,10 @@ class HybridRetriever:
             df.update(grams)
         n = max(len(docs), 1)
         return _Snapshot(
+            chunk_vectors=self._load_vectors(chunks),
+            chunk_category=np.array(
+                [docs[pos[c.doc_id]].category or "" for c in chunks], dtype=object
+            ),
             documents={d.doc_id: d for d in docs},
             doc_order=[d.doc_id for d in docs],
             doc_pos={d.doc_id: i for i, d in enumerate(docs)},
@@ -141,6 +157,22 @@ class HybridRetriever:
             share_cache={},
             titles=[normalize(d.title) for d in docs if d.kind != "faq"],
         )
+
+    def _load_vectors(self, chunks: list[Chunk]) -> np.ndarray:
+        """The chunks' vectors as a matrix, read from the vector store only for chunks not
+        seen in an earlier build."""
+        known = self._chunk_vectors
+        missing = [c.chunk_id for c in chunks if c.chunk_id not in known]
+        if missing:
+            known.update(self.index.vectors.vectors(missing))
+        live = {c.chunk_id for c in chunks}
+        for gone in [cid for cid in known if cid not in live]:
+            del known[gone]
+        dim = self.index.embedder.dim
+        none = np.full(dim, np.nan, dtype=np.float32)  # a chunk without a vector never ranks
+        if not chunks:
+            return np.zeros((0, dim), dtype=np.float32)
+        return np.stack([known.get(c.chunk_id, none) for c in chunks])
 
     def match_faq(
         self,
@@ -218,7 +250,6 @@ class HybridRetriever:
 
         chunk_scores = snap.chunk_lex.scores(topic)
         doc_scores = snap.doc_lex.scores(topic)
-        dense = self._dense(question, snap, category)
         query_bigrams = bigram_set(topic)
         lexical = self._lexical(query_bigrams, doc_scores, chunk_scores, snap, allowed)
         doc_ranking = sorted((d for d in lexical if lexical[d] > 0), key=lambda d: -lexical[d])
@@ -230,6 +261,12 @@ class HybridRetriever:
             else 0.0
         )
         dense_weight = cfg.dense_weight * (1.0 - lexical_coverage) ** cfg.adaptive_power
+        # The words decide alone when a document holds (nearly) all of them: the dense
+        # weight is then too small to move any document's rank, and the gate does not need
+        # the similarity either (coverage above its threshold answers), so the question is
+        # not embedded at all — the embedding is most of an answer's cost.
+        skip = cfg.words_decide is not None and lexical_coverage >= cfg.words_decide
+        dense = {} if skip else self._dense(question, snap, category)
 
         fused: dict[str, float] = defaultdict(float)
         for weight, ranking in (
@@ -360,10 +397,15 @@ class HybridRetriever:
     def _dense(self, question: str, snap: _Snapshot, category: str | None) -> dict[int, float]:
         if self.config.dense_weight <= 0:
             return {}
+        if not len(snap.chunk_vectors):
+            return {}
         vector = self.index.embedder.embed_question(question[:QUESTION_EMBED_CHARS])
-        where = {"category": category} if category else None
-        found = self.index.vectors.search(vector, self.config.dense_candidates, where)
-        return {snap.chunk_pos[cid]: sim for cid, sim in found if cid in snap.chunk_pos}
+        sims = snap.chunk_vectors @ vector  # cosine: every vector is L2-normalised
+        if category:
+            sims = np.where(snap.chunk_category == category, sims, -np.inf)
+        n = min(self.config.dense_candidates, len(sims))
+        best = np.argpartition(-sims, n - 1)[:n]
+        return {int(i): float(sims[i]) for i in best if np.isfinite(sims[i])}
 
     @staticmethod
     def _docs_from_dense(dense: dict[int, float], snap: _Snapshot) -> list[str]:

@@ -22,7 +22,7 @@ from bot.answering.guides import asked_fields, field_answer
 from bot.answering.lexicon import load_lexicon
 from bot.answering.matching import match_answer
 from bot.config import Settings
-from bot.embedding import Embedder
+from bot.embedding import Embedder, ServingEmbedder, make_embedder
 from bot.errors import GenerationError
 from bot.feedback import FeedbackStore
 from bot.index import KnowledgeIndex
@@ -95,7 +95,8 @@ class Assistant:
         llm: ChatModel | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.index = KnowledgeIndex.open(self.settings, embedder)
+        self.embedder = ServingEmbedder(embedder or make_embedder(self.settings.embedding))
+        self.index = KnowledgeIndex.open(self.settings, self.embedder)
         self.index.check_embedder()
         self.retriever = HybridRetriever(
             self.index, retrieval, reranker=make_reranker(self.settings.reranker)
@@ -561,3 +562,4 @@ class Assistant:
         self.questions.close()
         self.feedback.close()
         self.index.close()
+        self.embedder.close()

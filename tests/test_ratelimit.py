@@ -382,3 +382,24 @@ def test_redis_down_at_start_is_a_warning_not_a_failure(
         assert any("unreachable" in r.getMessage() for r in caplog.records)
         codes = [client.post("/api/chat", json=QUESTION).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]  # counted per process meanwhile
+
+
+def test_the_widget_says_why_it_was_refused(browser: Any, tmp_path: Path, kb: _Counting) -> None:
+    """In real Chromium: the second question past a limit of one a minute shows the server's
+    「提问过于频繁，请 N 秒后再试」, not a network error."""
+    from tests.test_widget import LiveServer
+
+    with LiveServer(_settings(tmp_path, rate_limit_chat="1/minute"), kb) as live:
+        context = browser.new_context(locale="zh-CN")
+        page = context.new_page()
+        page.goto(live.url + "/chat")
+        for question in ("人才公寓怎么申请？", "人才公寓要什么材料？"):
+            page.locator("textarea").fill(question)
+            page.keyboard.press("Enter")
+            if question.endswith("申请？"):
+                page.locator("button[aria-label='有帮助']").first.wait_for(timeout=30_000)
+        page.locator("button.retry").wait_for(timeout=30_000)
+        said = page.locator(".msg.bot").nth(2).inner_text()
+        context.close()
+    assert "提问过于频繁" in said and "秒后再试" in said, said
+    assert "网络开小差" not in said

@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install serve ingest test lint browser bench clean
+.PHONY: install serve ingest test lint browser redis bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,11 @@ lint: $(STAMP)
 browser:
 	sh scripts/install-browser.sh
 
-test: lint browser
+# redis-server for the shared rate-limit counters' tests (Debian package; the tests start it).
+redis:
+	sh scripts/install-redis.sh
+
+test: lint browser redis
 	$(PY) -m pytest
 
 clean:

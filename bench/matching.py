@@ -292,7 +292,12 @@ def main() -> int:
 
     # (b) over HTTP, a real `python -m web` server
     port = _free_port()
-    env = {**os.environ, "BOT_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "BOT_DATA_DIR": str(data_dir),
+        "HF_HUB_OFFLINE": "1",
+        "BOT_RATE_LIMIT_CHAT": "off",  # measure the service, not the per-client limit
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "web", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,

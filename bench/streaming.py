@@ -83,7 +83,7 @@ def main() -> int:
     questions = questions[: args.limit] if args.limit else questions
     fake = FakeOpenAI().start()
     fake.reply = lambda request: ANSWER
-    base = Settings(data_dir=args.data_dir)
+    base = Settings(data_dir=args.data_dir, rate_limit_chat="off")  # the service, not the limit
     modes = {
         "extractive": base,
         "llm (fake, instant)": base.model_copy(

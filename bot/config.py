@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from limits import RateLimitItem, parse_many
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _parse_rates(spec: str) -> list[RateLimitItem]:
+    """`30/minute;500/hour` → two limits; `off` or empty → none."""
+    spec = spec.strip()
+    return [] if spec.lower() in ("", "off", "none") else parse_many(spec)
 
 
 class Settings(BaseSettings):
@@ -87,6 +94,14 @@ class Settings(BaseSettings):
         "",
         description="Comma-separated addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed; empty: none, the peer address is the client (a forged header changes nothing).",
     )
+    rate_limit_chat: str = Field(
+        "30/minute",
+        description="Questions per client to /api/chat and /api/chat/stream together, as `limits` rates (`30/minute`, several: `30/minute;500/hour`); `off` or empty: no limit. A client is a signed-in staff member, a WeChat user, else an address. Past it: 429 with Retry-After.",
+    )
+    redis_url: str = Field(
+        "",
+        description="`redis://host:6379/0`: rate-limit counters kept in Redis, shared by every process and replica; empty: counted in each process's memory.",
+    )
     api_docs: bool = Field(
         False,
         description="Serve the interactive API docs at /docs and /redoc (they load Swagger UI / ReDoc from a CDN); /openapi.json is always served.",
@@ -103,6 +118,25 @@ class Settings(BaseSettings):
         "",
         description="Optional cross-encoder `st:/path/to/model` that reorders the best candidates; empty: off.",
     )
+
+    @field_validator("rate_limit_chat")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        _parse_rates(value)  # a wrong rate stops the start (naming the setting), not a question
+        return value.strip()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("redis://", "rediss://", "redis+unix://")):
+            raise ValueError("expected redis://host:port/db, rediss://… or redis+unix:///path")
+        return value
+
+    @property
+    def chat_rate_limits(self) -> list[RateLimitItem]:
+        """`BOT_RATE_LIMIT_CHAT` as `limits` items; none when it is `off` or empty."""
+        return _parse_rates(self.rate_limit_chat)
 
     @property
     def origins(self) -> list[str]:

@@ -12,6 +12,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# the suite asks hundreds of questions from one client address; tests of the limit itself
+# (tests/test_ratelimit.py) set their own small one through Settings
+os.environ["BOT_RATE_LIMIT_CHAT"] = "1000000/minute"
 
 from fastapi.testclient import TestClient  # noqa: E402
 

@@ -18,6 +18,7 @@ from ingest.library import DocumentLibrary
 from web.admission import Admission
 from web.errors import install_error_handlers
 from web.limits import BodyLimit, NoSniff
+from web.ratelimit import ChatRateLimit
 from web.routes import (
     admin,
     admin_documents,
@@ -47,6 +48,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         app.state.admission = Admission(
             settings.max_inflight, settings.max_queue, settings.queue_wait_ms
         )
+        app.state.chat_rate_limit = ChatRateLimit(settings.chat_rate_limits, settings.redis_url)
+        await app.state.chat_rate_limit.start()
         app.state.audit = AuditLog(settings.records_path)
         app.state.library = DocumentLibrary(
             settings.data_dir,
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             app.state.library.close()
             app.state.faq.close()
             app.state.audit.close()
+            await app.state.chat_rate_limit.aclose()
             if own:
                 await app.state.assistant.aclose()
 

@@ -7,13 +7,14 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from bot.errors import BotError, OverloadedError
 from web.deps import AssistantDep
+from web.ratelimit import limit_chat
 from web.schemas import (
     ChatRequest,
     ChatResponse,
@@ -31,11 +32,13 @@ router = APIRouter(prefix="/api", tags=["chat"])
     "/chat",
     response_model=ChatResponse,
     response_model_exclude_unset=True,  # `service` / `matches` only in their modes
-    responses={422: {"model": ErrorResponse}},
+    responses={422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+    dependencies=[Depends(limit_chat)],  # counted before admission and before any answer
 )
 async def chat(body: ChatRequest, assistant: AssistantDep, request: Request) -> ChatResponse:
-    """Answer a question from the knowledge base, with cited sources (503 with Retry-After
-    when more are being answered than the server computes at once)."""
+    """Answer a question from the knowledge base, with cited sources (429 with Retry-After
+    past the client's rate limit; 503 with Retry-After when more are being answered than the
+    server computes at once)."""
     async with request.app.state.admission.slot():
         if await request.is_disconnected():  # the client went away while it waited
             raise OverloadedError("client gone", retry_after=1)
@@ -91,13 +94,16 @@ def _event(name: str, data: dict[str, object]) -> str:
             "far (the LLM failed mid-answer and the extractive answer follows).",
         },
         422: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
     },
+    dependencies=[Depends(limit_chat)],  # the same counter as /api/chat, before any header
 )
 async def chat_stream(
     body: ChatRequest, assistant: AssistantDep, request: Request
 ) -> StreamingResponse:
     """The same answer as `/api/chat`, streamed as Server-Sent Events (it holds one of the
-    places for answers until the stream ends; none free: 503 before the stream starts)."""
+    places for answers until the stream ends; none free: 503 before the stream starts; past
+    the client's rate limit: 429, also before it starts)."""
     admission = request.app.state.admission
     slot = admission.slot()
     await slot.__aenter__()  # raises OverloadedError (503) before any header is sent

@@ -546,7 +546,7 @@
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ question: msg.question, session_id: state.session_id || null })
     }).then(function (res) {
-      if (!res.ok || !res.body) throw new Error("HTTP " + res.status);
+      if (!res.ok || !res.body) return refused(res);
       var reader = res.body.getReader();
       var decoder = new TextDecoder();
       var buffer = "";
@@ -566,13 +566,22 @@
       return pump();
     }).then(function () {
       if (!msg.done) throw new Error("incomplete answer");
-    }).catch(function () {
-      msg.error = "网络开小差了，暂时无法回答。";
+    }).catch(function (err) {
+      // the server's own words when it refused (429 too many questions, 503 busy), else ours
+      msg.error = (err && err.said) || "网络开小差了，暂时无法回答。";
       msg.done = false;
       renderAnswer(node, msg);
     }).then(function () {
       send.disabled = false;
       save();
+    });
+  }
+
+  function refused(res) {
+    return res.json().catch(function () { return null; }).then(function (body) {
+      var err = new Error("HTTP " + res.status);
+      err.said = body && body.error && body.error.message_zh;
+      throw err;
     });
   }
 

@@ -1,0 +1,194 @@
+"""Per-client rate limits on the chat routes (issue #13, point 3).
+
+`BOT_RATE_LIMIT_CHAT` (e.g. `30/minute;500/hour`) is counted per client over a moving window
+by the `limits` library: in this process's memory, or in Redis (`BOT_REDIS_URL`) so that every
+process and replica shares one counter per client. Chat and stream share it. Past it, 429 with
+`Retry-After`. Redis unreachable: this process counts on its own until Redis answers again (a
+warning is logged once per outage); a request is never refused or failed because of Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import math
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from fastapi import Request
+from limits import RateLimitItem
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+
+from bot.errors import RateLimitedError
+from web.security import token_of
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "jiangan-chat"  # part of every counter's key (Redis may be shared with others)
+REDIS_TIMEOUT_S = 0.5  # a Redis that does not answer in this long counts as down
+REDIS_RETRY_S = 5.0  # after a failure, try Redis again this much later (not on every request)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:32]
+
+
+def _address(host: str) -> str:
+    """An IPv4 address as it is; an IPv6 one by its /64 (one subscriber's whole network,
+    which a client can cycle through at will)."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host or "unknown"
+    if ip.version == 6:
+        mapped = ip.ipv4_mapped  # ::ffff:1.2.3.4 is the IPv4 client 1.2.3.4
+        return str(mapped) if mapped else str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def client_key(request: Request) -> str:
+    """Who is asking: a signed-in staff member (by a hash of the token, never the token), a
+    WeChat user (`request.state.openid`, set by the WeChat channel once it authenticates
+    one), else the client address as uvicorn reports it — which honours X-Forwarded-For only
+    from `BOT_TRUSTED_PROXIES`. A token that is not a valid log-in counts as no token, so
+    inventing tokens does not buy fresh counters."""
+    token = token_of(request)
+    if token and request.app.state.staff.user_for(token) is not None:
+        return "staff:" + _digest(token)
+    openid = getattr(request.state, "openid", None)
+    if openid:
+        return "openid:" + _digest(str(openid))
+    return "addr:" + _address(request.client.host if request.client else "")
+
+
+def _redacted(url: str) -> str:
+    """The Redis URL without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (
+        f":{parts.port}" if parts.port else ""
+    )
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class ChatRateLimit:
+    """Counts questions per client; `check` raises RateLimitedError (429) past the limit."""
+
+    def __init__(self, items: list[RateLimitItem], redis_url: str = "") -> None:
+        self.items = items
+        self.redis_url = redis_url
+        self.refused = 0
+        self._local = MovingWindowRateLimiter(MemoryStorage())
+        self._redis: RedisStorage | None = None
+        self._shared: MovingWindowRateLimiter | None = None
+        if redis_url and self.items:
+            options: dict[str, Any] = {
+                "socket_timeout": REDIS_TIMEOUT_S,
+                "socket_connect_timeout": REDIS_TIMEOUT_S,
+                "retry_on_timeout": False,
+            }
+            self._redis = RedisStorage(
+                "async+" + redis_url,
+                wrap_exceptions=True,
+                implementation="redispy",
+                **options,
+            )
+            self._shared = MovingWindowRateLimiter(self._redis)
+        self._retry_redis_at = 0.0
+        self._redis_down = False
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.items)
+
+    async def start(self) -> None:
+        """Say at start-up where the counters live (and whether Redis answers)."""
+        if not self.items:
+            log.info("chat rate limit: off")
+        elif self._redis is None:
+            log.info("chat rate limit %s per client, counted per process", self._spec)
+        elif await self._ping():
+            log.info(
+                "chat rate limit %s per client, shared in Redis at %s",
+                self._spec,
+                _redacted(self.redis_url),
+            )
+
+    async def aclose(self) -> None:
+        """Close the Redis connections (the redis-py client behind `limits`' bridge)."""
+        client = getattr(self._redis.bridge, "storage", None) if self._redis else None
+        if client is not None:
+            await client.aclose()
+
+    @property
+    def _spec(self) -> str:
+        return "; ".join(str(item) for item in self.items)
+
+    async def check(self, key: str) -> None:
+        """Count one question for `key`, or refuse it when a limit is reached."""
+        for item in self.items:
+            retry_after = await self._hit(item, key)
+            if retry_after:
+                self.refused += 1
+                raise RateLimitedError(
+                    f"too many questions ({item}); try again in {retry_after} s",
+                    retry_after=retry_after,
+                    message_zh=f"提问过于频繁，请 {retry_after} 秒后再试",
+                )
+
+    async def _hit(self, item: RateLimitItem, key: str) -> int:
+        """0 when the question counts within `item`, else the seconds until one frees up."""
+        if self._shared is not None and time.monotonic() >= self._retry_redis_at:
+            try:
+                if await self._shared.hit(item, NAMESPACE, key):
+                    self._redis_up()
+                    return 0
+                stats = await self._shared.get_window_stats(item, NAMESPACE, key)
+                self._redis_up()
+                return max(1, math.ceil(stats.reset_time - time.time()))
+            except StorageError as exc:
+                self._redis_failed(exc.storage_error)
+        if await self._local.hit(item, NAMESPACE, key):
+            return 0
+        stats = await self._local.get_window_stats(item, NAMESPACE, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def _ping(self) -> bool:
+        assert self._redis is not None
+        try:
+            if await self._redis.check():
+                return True
+            error: Exception = ConnectionError("no answer to PING")
+        except Exception as exc:  # whatever the client raises, the limit must not fail start-up
+            error = exc
+        self._redis_failed(error)
+        return False
+
+    def _redis_failed(self, error: BaseException) -> None:
+        self._retry_redis_at = time.monotonic() + REDIS_RETRY_S
+        if not self._redis_down:
+            self._redis_down = True
+            log.warning(
+                "chat rate limit: Redis at %s unreachable (%s: %s); counting per process "
+                "until it answers again",
+                _redacted(self.redis_url),
+                type(error).__name__,
+                error,
+            )
+
+    def _redis_up(self) -> None:
+        if self._redis_down:
+            self._redis_down = False
+            log.info("chat rate limit: Redis at %s answers again", _redacted(self.redis_url))
+
+
+async def limit_chat(request: Request) -> None:
+    """Dependency of the chat routes: count the question before anything else is done."""
+    limit: ChatRateLimit = request.app.state.chat_rate_limit
+    if limit.enabled:
+        await limit.check(client_key(request))

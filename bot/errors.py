@@ -142,3 +142,16 @@ class RecordsUnavailableError(StorageError):
         super().__init__(message, message_zh=message_zh)
         self.retry_after = retry_after
 
+
+class ShuttingDownError(BotError):
+    """The server is draining before it stops; another replica, or this one restarted, will
+    answer (HTTP 503)."""
+
+    code = "shutting_down"
+    message_zh = "服务正在重启，请稍后再试"
+
+    def __init__(
+        self, message: str, *, retry_after: int = 5, message_zh: str | None = None
+    ) -> None:
+        super().__init__(message, message_zh=message_zh)
+        self.retry_after = retry_after

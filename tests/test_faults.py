@@ -1,16 +1,20 @@
-"""Faults (issue 13 point 6): the records store failing and coming back while the server runs."""
+"""Faults (issue 13 point 6): the records store failing and coming back while the server runs,
+and SIGTERM with a stream open — both against a real `python -m web` process."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,6 +23,7 @@ import pytest
 from bot.assistant import Assistant
 from bot.config import Settings
 from bot.embedding import Embedder
+from tests.fake_openai import FakeOpenAI, running
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "企业开办全流程需要多长时间？"
@@ -165,3 +170,69 @@ def test_a_question_is_logged_only_with_its_session_turn(
         assert _rows(data_dir) == (1, 1)
     finally:
         bot.close()
+
+
+def _events(lines: Iterator[str]) -> Iterator[tuple[str, dict]]:
+    name = ""
+    for line in lines:
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield name, json.loads(line.removeprefix("data: "))
+
+
+@pytest.fixture()
+def slow_llm() -> Iterator[FakeOpenAI]:
+    with running() as fake:
+        fake.chunk_chars, fake.chunk_delay = 2, 0.2
+        fake.reply = lambda r: "企业开办全程网上办理，材料齐全当天办结[1]。" * 3  # ≈ 6 s of stream
+        yield fake
+
+
+def test_sigterm_lets_an_open_stream_finish_and_refuses_new_requests(
+    data_dir: Path, slow_llm: FakeOpenAI
+) -> None:
+    server = Server(
+        data_dir,
+        BOT_LLM_BASE_URL=slow_llm.base_url,
+        BOT_LLM_MODEL="fake-chat",
+        BOT_LLM_TIMEOUT_S="60",
+        BOT_SHUTDOWN_GRACE_S="60",
+    )
+    try:
+        with (
+            httpx.Client(base_url=server.url, timeout=60) as streaming,
+            httpx.Client(base_url=server.url, timeout=60) as other,
+        ):
+            assert other.get("/healthz").status_code == 200  # a kept-alive connection
+            with streaming.stream("POST", "/api/chat/stream", json={"question": QUESTION}) as res:
+                assert res.status_code == 200
+                events = _events(res.iter_lines())
+                first = next(events)
+                assert first[0] == "delta"
+                server.proc.send_signal(signal.SIGTERM)
+                time.sleep(0.5)  # the signal is handled on the server's next tick (0.1 s)
+                assert slow_llm.finished_streams == 0  # the LLM is still writing
+
+                # while it drains: the load balancer is told, new requests are refused
+                health = other.get("/healthz")
+                assert health.status_code == 503 and health.json()["status"] == "draining"
+                refused = other.post("/api/chat", json={"question": QUESTION})
+                assert refused.status_code == 503
+                assert refused.json()["error"]["code"] == "shutting_down"
+                assert refused.json()["error"]["message_zh"]
+                assert int(refused.headers["Retry-After"]) > 0
+                assert refused.headers["Connection"] == "close"
+
+                rest = list(events)
+            assert slow_llm.finished_streams == 1
+            name, done = rest[-1]
+            assert name == "done" and done["mode"] == "llm" and done["answered"] is True
+            assert done["answer"].startswith("企业开办全程网上办理")
+        assert server.proc.wait(60) == 0
+    finally:
+        server.stop()
+    # the streamed turn was committed before the records were closed
+    assert _count(data_dir, "question_log", "question=?", QUESTION) == 1
+    assert _count(data_dir, "session_turns", "session_id=?", done["session_id"]) == 1
+    assert not (data_dir / "records.sqlite3-wal").exists()  # the last connection closed cleanly

@@ -23,6 +23,7 @@ from bot.errors import (
     OverloadedError,
     RateLimitedError,
     RecordsUnavailableError,
+    ShuttingDownError,
     StorageError,
     TooLargeError,
     UnsupportedFormatError,
@@ -81,6 +82,7 @@ _STATUS: list[tuple[type[BotError], int]] = [  # first match wins: subclasses fi
     (InvalidInputError, 422),
     (RateLimitedError, 429),
     (OverloadedError, 503),
+    (ShuttingDownError, 503),
     (IngestError, 422),  # a document the ingest could not take (bad file, an id in use)
     (RecordsUnavailableError, 503),  # the records file refuses writes: temporary, retry
     (StorageError, 507),
@@ -103,7 +105,7 @@ def error_response(exc: BotError) -> JSONResponse:
 
 async def _bot(_: Request, exc: BotError) -> JSONResponse:
     response = error_response(exc)
-    if isinstance(exc, OverloadedError):
+    if isinstance(exc, OverloadedError | ShuttingDownError):
         log.warning("%s: %s", exc.code, exc.message)  # the service protecting itself
     elif response.status_code >= 500:
         log.error("%s: %s", exc.code, exc.message)

@@ -36,6 +36,7 @@ from bot.questionlog import QuestionLog
 from bot.rerank import make_reranker
 from bot.retrieval import HybridRetriever, RetrievalConfig
 from bot.sessions import SessionStore, Turn
+from bot.sqlite import RecordsHealth
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -125,14 +126,18 @@ class Assistant:
             if self.llm
             else "extractive (no BOT_LLM_BASE_URL / BOT_LLM_MODEL)",
         )
+        self.records_health = RecordsHealth(self.settings.records_path)
         self.feedback = FeedbackStore(self.settings.records_path)
         self.questions = QuestionLog(
-            self.settings.records_path, retention_days=self.settings.question_log_days
+            self.settings.records_path,
+            retention_days=self.settings.question_log_days,
+            health=self.records_health,
         )
         self.sessions = SessionStore(
             self.settings.records_path,
             max_turns=self.settings.session_turns,
             idle_minutes=self.settings.session_idle_minutes,
+            health=self.records_health,
         )
         self.policy_edits = PolicyEdits(self.settings.records_path)
         self.catalog = Catalog(lambda: self.retriever.documents, self.policy_edits)
@@ -415,28 +420,32 @@ class Assistant:
     def _finish(self, question: str, sid: str, standalone: str, answer: Answer) -> Answer:
         answer.session_id = sid
         answer.question = standalone
-        if self.settings.question_log_days:
-            self.questions.add(
-                question,
-                standalone,
-                answer.answered,
-                answer.mode,
-                answer.sources[0].doc_id if answer.sources else "",
-                sid,
-                confidence=round(answer.confidence, 3) if answer.answered else None,
-                reason=answer.refusal_reason,
-            )
-        if self.settings.session_turns:
-            self.sessions.append(
-                sid,
-                Turn(
+        # the question-log row and the session turn: both kept or neither (RecordsUnavailableError)
+        with self.sessions.transaction() as db:
+            if self.settings.question_log_days:
+                self.questions.write(
+                    db,
                     question,
                     standalone,
-                    answer.text,
                     answer.answered,
-                    tuple(s.doc_id for s in answer.sources),
-                ),
-            )
+                    answer.mode,
+                    answer.sources[0].doc_id if answer.sources else "",
+                    sid,
+                    confidence=round(answer.confidence, 3) if answer.answered else None,
+                    reason=answer.refusal_reason,
+                )
+            if self.settings.session_turns:
+                self.sessions.write(
+                    db,
+                    sid,
+                    Turn(
+                        question,
+                        standalone,
+                        answer.text,
+                        answer.answered,
+                        tuple(s.doc_id for s in answer.sources),
+                    ),
+                )
         return answer
 
     async def _finish_async(

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
         False,
         description="Serve the interactive API docs at /docs and /redoc (they load Swagger UI / ReDoc from a CDN); /openapi.json is always served.",
     )
+    shutdown_grace_s: float = Field(
+        20.0,
+        ge=0,
+        le=3600,
+        description="On SIGTERM `python -m web` drains: answers and streams in progress may finish for this long while new requests get 503 `shutting_down` and /healthz says `draining`; then it exits 0.",
+    )
     admin_user: str = Field("", description="Created as an admin at start-up if missing.")
     admin_password: str = Field("", description="Password for `BOT_ADMIN_USER` (≥ 8 characters).")
     admin_token_hours: float = Field(12.0, gt=0, description="Staff log-ins last this long.")

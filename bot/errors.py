@@ -127,3 +127,31 @@ class StorageError(BotError):
 
     code = "storage_error"
     message_zh = "服务器存储空间不足或不可写，请联系管理员"
+
+
+class RecordsUnavailableError(StorageError):
+    """The records file cannot take writes now (read-only, disk full, I/O error, locked too
+    long): nothing was written; try again once it can (HTTP 503)."""
+
+    code = "storage_unavailable"
+    message_zh = "服务记录存储暂时不可写，请稍后再试"
+
+    def __init__(
+        self, message: str, *, retry_after: int = 5, message_zh: str | None = None
+    ) -> None:
+        super().__init__(message, message_zh=message_zh)
+        self.retry_after = retry_after
+
+
+class ShuttingDownError(BotError):
+    """The server is draining before it stops; another replica, or this one restarted, will
+    answer (HTTP 503)."""
+
+    code = "shutting_down"
+    message_zh = "服务正在重启，请稍后再试"
+
+    def __init__(
+        self, message: str, *, retry_after: int = 5, message_zh: str | None = None
+    ) -> None:
+        super().__init__(message, message_zh=message_zh)
+        self.retry_after = retry_after

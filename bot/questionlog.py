@@ -6,10 +6,11 @@ carry personal details, and old ones say little about today's knowledge base.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
-from bot.sqlite import SQLiteTable
+from bot.sqlite import RecordsHealth, SQLiteTable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS question_log (
@@ -28,8 +29,10 @@ DAY = 86400.0
 
 
 class QuestionLog(SQLiteTable):
-    def __init__(self, path: Path, retention_days: float = 180.0) -> None:
-        super().__init__(path, _SCHEMA)
+    def __init__(
+        self, path: Path, retention_days: float = 180.0, health: RecordsHealth | None = None
+    ) -> None:
+        super().__init__(path, _SCHEMA, health)
         self.retention_s = retention_days * DAY
         with self._lock:
             have = {row[1] for row in self._db.execute("PRAGMA table_info(question_log)")}
@@ -49,24 +52,51 @@ class QuestionLog(SQLiteTable):
         confidence: float | None = None,
         reason: str = "",
     ) -> None:
-        now = time.time() if now is None else now
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO question_log (at, session_id, question, standalone, answered, mode,"
-                " top_doc, confidence, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    now,
-                    session_id,
-                    question,
-                    standalone,
-                    int(answered),
-                    mode,
-                    top_doc,
-                    confidence,
-                    reason,
-                ),
+        with self.transaction() as db:
+            self.write(
+                db,
+                question,
+                standalone,
+                answered,
+                mode,
+                top_doc,
+                session_id,
+                now,
+                confidence,
+                reason,
             )
-            self._db.execute("DELETE FROM question_log WHERE at < ?", (now - self.retention_s,))
+
+    def write(
+        self,
+        db: sqlite3.Connection,
+        question: str,
+        standalone: str,
+        answered: bool,
+        mode: str,
+        top_doc: str = "",
+        session_id: str = "",
+        now: float | None = None,
+        confidence: float | None = None,
+        reason: str = "",
+    ) -> None:
+        """Log a question inside the caller's transaction `db`."""
+        now = time.time() if now is None else now
+        db.execute(
+            "INSERT INTO question_log (at, session_id, question, standalone, answered, mode,"
+            " top_doc, confidence, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                now,
+                session_id,
+                question,
+                standalone,
+                int(answered),
+                mode,
+                top_doc,
+                confidence,
+                reason,
+            ),
+        )
+        db.execute("DELETE FROM question_log WHERE at < ?", (now - self.retention_s,))
 
     def since(self, days: float, now: float | None = None) -> list[dict[str, object]]:
         """Questions of the last `days` days, newest first."""

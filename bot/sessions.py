@@ -10,12 +10,13 @@ import hashlib
 import hmac
 import re
 import secrets
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.sqlite import SQLiteTable
+from bot.sqlite import RecordsHealth, SQLiteTable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS session_turns (
@@ -42,8 +43,14 @@ class Turn:
 class SessionStore(SQLiteTable):
     """Thread-safe; one SQLite connection shared by the request threads."""
 
-    def __init__(self, path: Path, max_turns: int = 6, idle_minutes: float = 30.0) -> None:
-        super().__init__(path, _SCHEMA)
+    def __init__(
+        self,
+        path: Path,
+        max_turns: int = 6,
+        idle_minutes: float = 30.0,
+        health: RecordsHealth | None = None,
+    ) -> None:
+        super().__init__(path, _SCHEMA, health)
         self.max_turns = max_turns
         self.idle_s = idle_minutes * 60
         with self._lock:  # one key per records database, shared by every process using it
@@ -82,39 +89,37 @@ class SessionStore(SQLiteTable):
         ]
 
     def append(self, session_id: str, turn: Turn, now: float | None = None) -> None:
+        with self.transaction() as db:
+            self.write(db, session_id, turn, now)
+
+    def write(
+        self, db: sqlite3.Connection, session_id: str, turn: Turn, now: float | None = None
+    ) -> None:
+        """Add a turn inside the caller's transaction `db` (with the question-log row it goes
+        with: both are kept or neither)."""
         now = time.time() if now is None else now
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                (last,) = self._db.execute(
-                    "SELECT COALESCE(MAX(turn), 0) FROM session_turns WHERE session_id=?",
-                    (session_id,),
-                ).fetchone()
-                self._db.execute(
-                    "INSERT INTO session_turns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        session_id,
-                        last + 1,
-                        turn.question,
-                        turn.standalone,
-                        turn.answer,
-                        int(turn.answered),
-                        "\n".join(turn.doc_ids),
-                        now,
-                    ),
-                )
-                # the whole session stays alive with its newest turn
-                self._db.execute(
-                    "UPDATE session_turns SET at=? WHERE session_id=?", (now, session_id)
-                )
-                self._db.execute(
-                    "DELETE FROM session_turns WHERE session_id=? AND turn<=?",
-                    (session_id, last + 1 - max(self.max_turns, 1)),
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        (last,) = db.execute(
+            "SELECT COALESCE(MAX(turn), 0) FROM session_turns WHERE session_id=?", (session_id,)
+        ).fetchone()
+        db.execute(
+            "INSERT INTO session_turns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                session_id,
+                last + 1,
+                turn.question,
+                turn.standalone,
+                turn.answer,
+                int(turn.answered),
+                "\n".join(turn.doc_ids),
+                now,
+            ),
+        )
+        # the whole session stays alive with its newest turn
+        db.execute("UPDATE session_turns SET at=? WHERE session_id=?", (now, session_id))
+        db.execute(
+            "DELETE FROM session_turns WHERE session_id=? AND turn<=?",
+            (session_id, last + 1 - max(self.max_turns, 1)),
+        )
 
     def _expire(self, now: float) -> None:
         self._db.execute("DELETE FROM session_turns WHERE at < ?", (now - self.idle_s,))

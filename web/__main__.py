@@ -9,16 +9,23 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import signal
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, cast
 
 import uvicorn
+from fastapi import FastAPI
 
 from bot.config import Settings, load_settings
 from bot.errors import BotError, ConflictError
 from bot.staff import ROLES, StaffStore
 from web.app import create_app
+from web.drain import Drain
+
+log = logging.getLogger(__name__)
 
 
 def create_admin(argv: list[str]) -> int:
@@ -64,6 +71,36 @@ def server_config(settings: Settings, host: str, port: int, **extra: Any) -> uvi
     )
 
 
+class DrainingServer(uvicorn.Server):
+    """uvicorn whose first SIGTERM (or Ctrl-C) drains instead of stopping (see web/drain.py):
+    the server stops once no request is in progress or `grace_s` is over, and the process
+    exits 0. A second signal stops at once, as plain uvicorn does."""
+
+    def __init__(self, config: uvicorn.Config, drain: Drain, grace_s: float) -> None:
+        super().__init__(config)
+        self.drain = drain
+        self.grace_s = grace_s
+        self._deadline: float | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._deadline is not None:
+            super().handle_exit(sig, frame)
+            return
+        # in a signal handler: only set flags (logging could deadlock); on_tick does the rest
+        self._deadline = time.monotonic() + self.grace_s
+        self.drain.begin()
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._deadline is not None and not self.should_exit:
+            if counter % 10 == 0:
+                log.info("draining: %d request(s) in progress", self.drain.inflight)
+            if self.drain.idle or time.monotonic() >= self._deadline:
+                if not self.drain.idle:
+                    log.warning("grace period over: %d request(s) cut off", self.drain.inflight)
+                self.should_exit = True
+        return await super().on_tick(counter)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["create-admin"]:
@@ -80,8 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings(args.data_dir)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if hasattr(signal, "SIGXFSZ"):  # past a file size limit a write fails (EFBIG), not the process
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    # the drain has let requests finish: what is left when uvicorn stops is cut off at once
+    config = server_config(settings, args.host, args.port, timeout_graceful_shutdown=1)
+    drain = cast(FastAPI, config.app).state.drain
     try:
-        uvicorn.Server(server_config(settings, args.host, args.port)).run()
+        DrainingServer(config, drain, settings.shutdown_grace_s).run()
     except BotError as exc:
         print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ from bot.staff import StaffStore
 from ingest.faqbook import FaqBook
 from ingest.library import DocumentLibrary
 from web.admission import Admission
+from web.drain import Drain, DrainGate
 from web.errors import install_error_handlers
 from web.limits import BodyLimit, NoSniff
 from web.ratelimit import ChatRateLimit
@@ -93,6 +94,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         redoc_url="/redoc" if settings.api_docs else None,
     )
     app.state.settings = settings
+    app.state.drain = Drain()
+    # innermost: counts what the routes run (a stream until its end); its 503 gets CORS headers
+    app.add_middleware(DrainGate, drain=app.state.drain)
     # Browsers may call the API from the allowed district sites, this server and localhost.
     app.add_middleware(
         CORSMiddleware,

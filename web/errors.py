@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,10 +22,13 @@ from bot.errors import (
     NotFoundError,
     OverloadedError,
     RateLimitedError,
+    RecordsUnavailableError,
+    ShuttingDownError,
     StorageError,
     TooLargeError,
     UnsupportedFormatError,
 )
+from bot.sqlite import unwritable
 
 log = logging.getLogger(__name__)
 
@@ -78,25 +82,47 @@ _STATUS: list[tuple[type[BotError], int]] = [  # first match wins: subclasses fi
     (InvalidInputError, 422),
     (RateLimitedError, 429),
     (OverloadedError, 503),
+    (ShuttingDownError, 503),
     (IngestError, 422),  # a document the ingest could not take (bad file, an id in use)
+    (RecordsUnavailableError, 503),  # the records file refuses writes: temporary, retry
     (StorageError, 507),
     (ConfigurationError, 503),
     (IndexMismatchError, 503),
 ]
 
 
-async def _bot(_: Request, exc: BotError) -> JSONResponse:
+def error_response(exc: BotError) -> JSONResponse:
+    """The JSON error `exc` leaves as: its status, and Retry-After when it says when."""
     status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
-    if isinstance(exc, OverloadedError):
-        log.warning("%s: %s", exc.code, exc.message)  # the service protecting itself
-    elif status >= 500:
-        log.error("%s: %s", exc.code, exc.message)
     response = _error(status, exc.code, exc.message, exc.message_zh)
     if isinstance(exc, AuthError):
         response.headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, RateLimitedError | OverloadedError):
-        response.headers["Retry-After"] = str(exc.retry_after)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+async def _bot(_: Request, exc: BotError) -> JSONResponse:
+    response = error_response(exc)
+    if isinstance(exc, OverloadedError | ShuttingDownError):
+        log.warning("%s: %s", exc.code, exc.message)  # the service protecting itself
+    elif response.status_code >= 500:
+        log.error("%s: %s", exc.code, exc.message)
+    return response
+
+
+async def _sqlite(request: Request, exc: sqlite3.Error) -> JSONResponse:
+    """A store that wrote outside `SQLiteTable.transaction` (staff, audit, feedback …) met a
+    file that refuses writes: the same 503 as chat, and the records marked failing."""
+    if not unwritable(exc):
+        return await _unexpected(request, exc)
+    assistant = getattr(request.app.state, "assistant", None)
+    if assistant is not None:
+        assistant.records_health.failed(exc)
+    return await _bot(
+        request, RecordsUnavailableError(f"the records store cannot be written: {exc}")
+    )
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -108,4 +134,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(BotError, _bot)  # type: ignore[arg-type]
+    app.add_exception_handler(sqlite3.Error, _sqlite)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

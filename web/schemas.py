@@ -141,9 +141,12 @@ class RollbackRequest(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: str
+    status: str = Field(description="`ok`; 503 with `degraded` (see `failing`) or `draining`")
     documents: int
     chunks: int
+    failing: list[str] | None = Field(
+        None, description="Parts that do not work, e.g. `records` (only when there are some)"
+    )
 
 
 class ErrorBody(BaseModel):

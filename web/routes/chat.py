@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from bot.assistant import Assistant
 from bot.errors import BotError, OverloadedError
 from web.deps import AssistantDep
 from web.ratelimit import limit_chat
@@ -38,7 +39,8 @@ router = APIRouter(prefix="/api", tags=["chat"])
 async def chat(body: ChatRequest, assistant: AssistantDep, request: Request) -> ChatResponse:
     """Answer a question from the knowledge base, with cited sources (429 with Retry-After
     past the client's rate limit; 503 with Retry-After when more are being answered than the
-    server computes at once)."""
+    server computes at once, or while the records store cannot be written)."""
+    await _records_writable(assistant)
     async with request.app.state.admission.slot():
         if await request.is_disconnected():  # the client went away while it waited
             raise OverloadedError("client gone", retry_after=1)
@@ -79,6 +81,13 @@ async def feedback(body: FeedbackRequest, assistant: AssistantDep) -> FeedbackRe
     return FeedbackResponse(id=entry)
 
 
+async def _records_writable(assistant: Assistant) -> None:
+    """503 at once while the records store is failing (probed when a probe is due): the
+    answer could not be kept, and a half-kept one would be worse."""
+    if not assistant.records_health.ok:
+        await run_in_threadpool(assistant.records_health.require)
+
+
 def _event(name: str, data: dict[str, object]) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -104,6 +113,7 @@ async def chat_stream(
     """The same answer as `/api/chat`, streamed as Server-Sent Events (it holds one of the
     places for answers until the stream ends; none free: 503 before the stream starts; past
     the client's rate limit: 429, also before it starts)."""
+    await _records_writable(assistant)
     admission = request.app.state.admission
     slot = admission.slot()
     await slot.__aenter__()  # raises OverloadedError (503) before any header is sent

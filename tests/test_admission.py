@@ -37,11 +37,12 @@ def test_the_queue_is_short_and_the_refusal_immediate() -> None:
         waiter = asyncio.create_task(hold())  # waits in the queue …
         await asyncio.sleep(0.01)
         assert gate.waiting == 1
-        started = time.perf_counter()
         with pytest.raises(OverloadedError) as refused:  # … the queue is full: refused at once
             async with gate.slot():
                 pass
-        assert time.perf_counter() - started < 0.05 and refused.value.retry_after >= 1
+        assert refused.value.retry_after >= 1
+        # at once: before the queued waiter's own wait ran out (no timing on machine speed)
+        assert not waiter.done() and gate.waiting == 1
         with pytest.raises(OverloadedError):  # the waiter's wait runs out
             await waiter
         release.set()
@@ -56,7 +57,7 @@ def test_the_queue_is_short_and_the_refusal_immediate() -> None:
 class _Slow(Assistant):
     """The real assistant, answering slowly (as under load)."""
 
-    delay = 0.8
+    delay = 2.0
 
     def ask(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def, override]
         time.sleep(self.delay)
@@ -78,11 +79,8 @@ def test_over_http_past_the_cap_is_503_with_retry_after(tmp_path: Path, embedder
     results: list[tuple[int, float, str | None]] = []
 
     def one(url: str) -> None:
-        started = time.perf_counter()
         res = httpx.post(url + "/api/chat", json={"question": "人才公寓怎么申请"}, timeout=30)
-        results.append(
-            (res.status_code, time.perf_counter() - started, res.headers.get("retry-after"))
-        )
+        results.append((res.status_code, time.perf_counter(), res.headers.get("retry-after")))
 
     with LiveServer(settings, bot) as live:
         first = threading.Thread(target=one, args=(live.url,))
@@ -107,6 +105,9 @@ def test_over_http_past_the_cap_is_503_with_retry_after(tmp_path: Path, embedder
     bot.close()
     codes = sorted(code for code, _, _ in results)
     assert codes == [200, 503, 503, 503, 503], results
-    refused = [(took, retry) for code, took, retry in results if code == 503]
+    refused = [(ended, retry) for code, ended, retry in results if code == 503]
     assert all(retry == "1" for _, retry in refused)
-    assert max(took for took, _ in refused) < 0.25, refused  # at once, not after the queue
+    answered = next(ended for code, ended, _ in results if code == 200)
+    # at once: every refusal arrived while the slow answer still held the place (not after
+    # waiting in a queue for it); an ordering, not a timing on the machine's speed
+    assert max(ended for ended, _ in refused) < answered, results

@@ -10,7 +10,9 @@ import argparse
 import getpass
 import logging
 import sys
+from contextlib import nullcontext
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -19,6 +21,7 @@ from bot.config import Settings, load_settings
 from bot.errors import BotError, ConflictError
 from bot.staff import ROLES, StaffStore
 from web.app import create_app
+from web.terminal import foreground
 
 
 def create_admin(argv: list[str]) -> int:
@@ -64,6 +67,18 @@ def server_config(settings: Settings, host: str, port: int, **extra: Any) -> uvi
     )
 
 
+class _Server(uvicorn.Server):
+    """A stop asked for (Ctrl-C, SIGTERM) is the normal end: status 0.
+
+    uvicorn shuts down gracefully, then raises the signal again so the process dies of it
+    (130 / 143), which `make serve` reports as `make: *** Error 143`, read as a failure.
+    """
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["create-admin"]:
@@ -77,14 +92,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data-dir", type=Path, help="index location (default: $BOT_DATA_DIR or ./data)"
     )
+    parser.add_argument(
+        "--foreground",
+        action="store_true",
+        help="take the terminal's foreground, so that Ctrl-C reaches the server alone"
+        " (`make serve`: make would report it as an interruption)",
+    )
     args = parser.parse_args(argv)
     settings = load_settings(args.data_dir)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        uvicorn.Server(server_config(settings, args.host, args.port)).run()
+        with foreground() if args.foreground else nullcontext():
+            _Server(server_config(settings, args.host, args.port)).run()
     except BotError as exc:
         print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
         return 2
+    print("已停止 stopped", file=sys.stderr)
     return 0
 
 

@@ -21,8 +21,11 @@ from fastapi.testclient import TestClient
 
 from bot.config import Settings
 from bot.embedding import Embedder
+from bot.index import KnowledgeIndex
 from bot.staff import StaffStore
+from ingest.pipeline import Ingestor
 from tests.conftest import staff_client
+from tests.fixtures_files import write_csv, write_markdown
 from web.settings_zh import DESCRIPTIONS_ZH
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,3 +221,74 @@ def test_every_setting_is_described_in_chinese(client: TestClient) -> None:
     assert top_k["description_zh"] == "每个回答列出的参考来源数。"
     assert top_k["description"] == "Sources returned per answer."  # kept, for compatibility
     assert all(r["description_zh"] for r in rows)
+
+
+@pytest.fixture()
+def library_client(tmp_path: Path, embedder: Embedder) -> Iterator[TestClient]:
+    """Three deployed guides and an uploaded FAQ table of three rows."""
+    kb = tmp_path / "kb"
+    write_markdown(kb / "a.md", "startup", "企业开办指南", "## 时限\n一个工作日办结。", "企业开办")
+    write_markdown(kb / "b.md", "talent-flat", "人才公寓申请指南", "## 条件\n硕士可申请。")
+    write_markdown(kb / "c.md", "tax-refund", "留抵退税办理指南", "## 材料\n申请表一份。", "税收")
+    settings = Settings(data_dir=tmp_path / "data", admin_user="root", admin_password=PASSWORD)
+    index = KnowledgeIndex.open(settings, embedder)
+    Ingestor(index, progress=False).run([kb])
+    index.close()
+    for client in staff_client(settings, embedder, "root", PASSWORD):
+        table = write_csv(
+            tmp_path / "人才服务问答.csv",
+            [
+                ("人才服务专窗在哪里？", "政务服务中心二楼。", "人才服务"),
+                ("人才服务专窗几点上班？", "工作日九点至五点。", "人才服务"),
+                ("人才驿站能住几天？", "免费入住七天。", "人才服务"),
+            ],
+        )
+        res = client.post(
+            "/api/admin/documents", files=[("files", (table.name, table.read_bytes(), "text/csv"))]
+        )
+        assert res.status_code == 201, res.text
+        yield client
+
+
+def test_documents_list_pages_searches_and_shows_an_faq_table_as_one_row(
+    library_client: TestClient,
+) -> None:
+    client = library_client
+    # unchanged without paging: a plain list, one entry per document (what DESIGN.md shows)
+    plain = client.get("/api/admin/documents").json()
+    assert isinstance(plain, list) and len(plain) == 6
+    assert {"doc_id", "title", "origin", "file", "versions"} <= set(plain[0])
+
+    # grouped: the table is one row, with its row count and ids; paged with a total
+    first = client.get("/api/admin/documents", params={"group": "file", "limit": 3}).json()
+    assert first["total"] == 4 and first["offset"] == 0 and len(first["documents"]) == 3
+    rest = client.get(
+        "/api/admin/documents", params={"group": "file", "limit": 3, "offset": 3}
+    ).json()
+    assert rest["total"] == 4 and len(rest["documents"]) == 1
+    rows = first["documents"] + rest["documents"]
+    assert len({r["doc_id"] for r in rows}) == 4
+    (table,) = [r for r in rows if r["rows"] > 1]
+    assert table["rows"] == 3 and len(table["doc_ids"]) == 3
+    assert table["title"] == table["file"] == "人才服务问答.csv"
+    assert table["origin"] == "upload" and table["versions"][0]["status"] == "live"
+    assert table["category"] == "人才服务"
+    # the filters' choices cover every document, not only this page
+    assert {"企业开办", "人才政策", "税收", "人才服务"} <= set(first["categories"])
+
+    # search: title, id (any case), a question inside a table, file name, department
+    def found(q: str) -> list[str]:
+        page = client.get("/api/admin/documents", params={"q": q, "group": "file", "limit": 50})
+        return [r["title"] for r in page.json()["documents"]]
+
+    assert found("公寓") == ["人才公寓申请指南"]
+    assert found("TAX-REFUND") == ["留抵退税办理指南"]
+    assert found("几点上班") == ["人才服务问答.csv"]
+    assert found("问答.csv") == ["人才服务问答.csv"]
+    assert found("人才工作局") == ["企业开办指南", "人才公寓申请指南", "留抵退税办理指南"]
+    assert found("没有这个词") == []
+    # search without paging stays a plain list
+    assert [d["doc_id"] for d in client.get("/api/admin/documents?q=开办").json()] == ["startup"]
+    # bad paging is refused with the usual 422
+    assert client.get("/api/admin/documents?limit=0").status_code == 422
+    assert client.get("/api/admin/documents?group=folder").status_code == 422

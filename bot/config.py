@@ -116,6 +116,16 @@ class Settings(BaseSettings):
     admin_password: str = Field("", description="Password for `BOT_ADMIN_USER` (≥ 8 characters).")
     admin_token_hours: float = Field(12.0, gt=0, description="Staff log-ins last this long.")
     upload_max_mb: int = Field(20, ge=1, le=1024, description="Largest staff upload, in MB.")
+    max_file_chars: int = Field(
+        300_000,
+        ge=1_000,
+        description="A file holding more text than this (characters) is refused with the reason, the rest of its batch still indexed; the longest of 644 real policy files holds 16,867.",
+    )
+    max_file_chunks: int = Field(
+        400,
+        ge=10,
+        description="A file cut into more passages than this is refused (each costs an embedding: 400 ≈ 130,000 characters of prose, an FAQ table of 400 rows); the largest real file makes 61.",
+    )
     synonyms: str = Field(
         "",
         description="Path of the synonym list used to check that evidence mentions what is asked; empty: the bundled bot/answering/synonyms.txt.",

@@ -79,6 +79,14 @@ class ConflictError(BotError):
     message_zh = "与现有数据冲突"
 
 
+class DuplicateError(ConflictError):
+    """The same thing exists already (an FAQ question asked twice): 409, code `duplicate`,
+    so a client can tell it from an edit that raced another (`conflict`)."""
+
+    code = "duplicate"
+    message_zh = "已存在相同的内容"
+
+
 class InvalidInputError(BotError):
     """A value supplied by a user is not acceptable (HTTP 422)."""
 

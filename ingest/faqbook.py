@@ -20,7 +20,7 @@ from typing import ParamSpec, TypeVar
 
 from bot.answering.faq import question_key
 from bot.audit import AuditLog
-from bot.errors import ConflictError, InvalidInputError, NotFoundError
+from bot.errors import ConflictError, DuplicateError, InvalidInputError, NotFoundError
 from bot.index import KnowledgeIndex
 from bot.models import Document
 from bot.sqlite import SQLiteTable
@@ -251,9 +251,11 @@ class FaqBook(SQLiteTable):
                 continue
             theirs = {question_key(q) for q in (question, *json.loads(alternatives))}
             if asked & theirs:
-                raise ConflictError(
-                    f"FAQ entry {other_id} already asks {question!r}",
-                    message_zh=f"问答条目 {other_id}（{question}）已包含相同的问题",
+                raise DuplicateError(
+                    f"an FAQ entry already asks this question: {question!r} (entry {other_id});"
+                    " edit that entry, or ask differently",
+                    message_zh=f"已有相同问题的问答：“{question}”（条目 {other_id}），"
+                    "请编辑那一条，或换一种问法",
                 )
 
     @staticmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import threading
 import time
 import unicodedata
 import zipfile
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.audit import AuditLog
 from bot.errors import (
@@ -33,7 +35,7 @@ from bot.errors import (
 from bot.index import KnowledgeIndex
 from bot.models import Document
 from bot.sqlite import SQLiteTable
-from ingest.parsers import PARSERS
+from ingest.parsers import MAX_UNZIPPED, PARSERS
 from ingest.pipeline import Ingestor
 
 _SCHEMA = """
@@ -64,7 +66,6 @@ _BINARY_MAGIC = (
     b"RIFF",
 )
 MAX_NAME_BYTES = 180  # room for the "N-SHA12" version prefix and temp-file dots
-MAX_UNZIPPED = 50 * 1024 * 1024  # XML this large already costs parsers gigabytes
 
 
 class ParseRejected(InvalidInputError):
@@ -107,6 +108,10 @@ class DocumentLibrary(SQLiteTable):
         self.on_change = on_change
         self.max_bytes = max_bytes
         self._pending_meta: dict[str, dict[str, str]] = {}
+        # One change at a time (parse, embed, swap: seconds). Readers never take it: each
+        # statement holds the connection's own lock (`_lock`) only while it runs, so the
+        # documents list and versions answer while an upload is being indexed.
+        self._changing = threading.Lock()
         super().__init__(data_dir / "records.sqlite3", _SCHEMA)
         self.recover()
 
@@ -114,18 +119,18 @@ class DocumentLibrary(SQLiteTable):
     def recover(self) -> None:
         """Finish or undo changes a stopped server left half done, so that the stored
         originals, their version records and the index agree again."""
-        with self._lock, self.index.write_lock:
+        with self._changing, self.index.write_lock:
             indexed = self.index.records.file_fingerprints()
-            pending = self._db.execute(
+            pending = self._sql(
                 "SELECT name, version, sha256 FROM library_versions WHERE status='pending'"
                 " ORDER BY name, version"
-            ).fetchall()
+            )
             for name, version, sha in pending:
                 target = self.current / name
                 on_disk = target.exists() and hashlib.sha256(target.read_bytes()).hexdigest()
                 if on_disk == sha and indexed.get(str(target.resolve()), "").split(":")[0] == sha:
                     # Indexed and swapped in; only the bookkeeping was missing.
-                    self._db.execute(
+                    self._sql(
                         "UPDATE library_versions SET status='superseded'"
                         " WHERE name=? AND status='live'",
                         (name,),
@@ -133,10 +138,10 @@ class DocumentLibrary(SQLiteTable):
                     self._set_status(name, version, "live")
                     self.audit.record("system", "recovered", name, None, version, "indexed")
                     continue
-                live = self._db.execute(
+                live = self._row(
                     "SELECT version, sha256 FROM library_versions WHERE name=? AND status='live'",
                     (name,),
-                ).fetchone()
+                )
                 previous = (
                     (
                         self.versions
@@ -152,11 +157,9 @@ class DocumentLibrary(SQLiteTable):
                     "system", "interrupted", name, live and live[0], version, "previous kept"
                 )
             # A delete stopped before its bookkeeping: the file is gone, so is the document.
-            for (name,) in self._db.execute(
-                "SELECT name FROM library_versions WHERE status='live'"
-            ).fetchall():
+            for (name,) in self._sql("SELECT name FROM library_versions WHERE status='live'"):
                 if not (self.current / name).exists():
-                    self._db.execute(
+                    self._sql(
                         "UPDATE library_versions SET status='deleted' WHERE name=? AND status='live'",
                         (name,),
                     )
@@ -230,7 +233,7 @@ class DocumentLibrary(SQLiteTable):
         with self._refusals_audited(user, "upload_rejected", filename):
             name = self._checked_name(filename)
             self._check_content(name, data)
-            with self._lock:  # one change at a time
+            with self._changing:  # one change at a time
                 if (self.current / name).exists():
                     raise ConflictError(
                         f"{name} exists; replace it by document id with the version you edited",
@@ -247,7 +250,7 @@ class DocumentLibrary(SQLiteTable):
         meta: dict[str, str] | None = None,
     ) -> Uploaded:
         """A new version of an uploaded document; 409 when someone changed it since `base_version`."""
-        with self._refusals_audited(user, "replace_rejected", doc_id), self._lock:
+        with self._refusals_audited(user, "replace_rejected", doc_id), self._changing:
             name = self._file_of(doc_id).name
             self._check_content(name, data)
             live = self._live_version(name)
@@ -276,12 +279,12 @@ class DocumentLibrary(SQLiteTable):
 
     def rollback(self, doc_id: str, version: int, user: str) -> Uploaded:
         """Make an earlier accepted version live again (as a new version)."""
-        with self._lock:
+        with self._changing:
             name = self._file_of(doc_id).name
-            row = self._db.execute(
+            row = self._row(
                 "SELECT sha256, status FROM library_versions WHERE name=? AND version=?",
                 (name, version),
-            ).fetchone()
+            )
             if row is None or row[1] in ("rejected", "pending"):
                 raise NotFoundError(
                     f"{doc_id} has no usable version {version}",
@@ -291,9 +294,9 @@ class DocumentLibrary(SQLiteTable):
             return self._store(name, data, user, "rollback", f"to version {version}")
 
     def _live_version(self, name: str) -> int | None:
-        row = self._db.execute(
+        row = self._row(
             "SELECT version FROM library_versions WHERE name=? AND status='live'", (name,)
-        ).fetchone()
+        )
         return int(row[0]) if row else None
 
     def _store(
@@ -323,22 +326,22 @@ class DocumentLibrary(SQLiteTable):
         self, name: str, data: bytes, user: str, action: str, detail: str
     ) -> Uploaded:
         sha = hashlib.sha256(data).hexdigest()
-        live = self._db.execute(
+        live = self._row(
             "SELECT version, sha256 FROM library_versions WHERE name=? AND status='live'", (name,)
-        ).fetchone()
+        )
         if live and live[1] == sha:
             raise ConflictError(
                 f"{name}: identical to the live version", message_zh=f"{name}：与当前版本完全相同"
             )
-        (last,) = self._db.execute(
+        (last,) = self._sql(
             "SELECT COALESCE(MAX(version), 0) FROM library_versions WHERE name=?", (name,)
-        ).fetchone()
+        )[0]
         version = last + 1
         try:
             _fsync_write(self._version_path(name, version, sha), data)
         except OSError as exc:
             raise StorageError(f"{name}: cannot store the upload ({exc.strerror})") from exc
-        self._db.execute(
+        self._sql(
             "INSERT INTO library_versions VALUES (?, ?, ?, ?, ?, ?, 'pending', '')",
             (name, version, sha, len(data), user, time.time()),
         )
@@ -369,7 +372,7 @@ class DocumentLibrary(SQLiteTable):
                 failure.reason,
                 message_zh=f"{failure.reason_zh or name + '：无法解析'}（原版本继续使用）",
             )
-        self._db.execute(
+        self._sql(
             "UPDATE library_versions SET status='superseded' WHERE name=? AND status='live'",
             (name,),
         )
@@ -380,12 +383,12 @@ class DocumentLibrary(SQLiteTable):
 
     def delete(self, doc_id: str, user: str) -> str:
         """Take an uploaded document's file out of the index (its versions are kept)."""
-        with self._lock:
+        with self._changing:
             target = self._file_of(doc_id)
             live = self._live_version(target.name)
             target.unlink()
             self._ingestor().run([self.current])
-            self._db.execute(
+            self._sql(
                 "UPDATE library_versions SET status='deleted' WHERE name=? AND status='live'",
                 (target.name,),
             )
@@ -438,16 +441,16 @@ class DocumentLibrary(SQLiteTable):
 
     def restore(self, name: str, user: str) -> Uploaded:
         """Put a deleted file's last version back in service (as a new version)."""
-        with self._lock:
+        with self._changing:
             if (self.current / name).exists():
                 raise ConflictError(
                     f"{name} is in service", message_zh=f"{name} 正在使用中，无需恢复"
                 )
-            row = self._db.execute(
+            row = self._row(
                 "SELECT version, sha256 FROM library_versions WHERE name=? AND status='deleted'"
                 " ORDER BY version DESC LIMIT 1",
                 (name,),
-            ).fetchone()
+            )
             if row is None:
                 raise NotFoundError(
                     f"no deleted file {name!r}", message_zh=f"没有可恢复的已删除文件 {name}"
@@ -456,11 +459,17 @@ class DocumentLibrary(SQLiteTable):
             return self._store(name, data, user, "restore", f"from version {row[0]}")
 
     def live_count(self) -> int:
-        with self._lock:
-            (n,) = self._db.execute(
-                "SELECT COUNT(*) FROM library_versions WHERE status='live'"
-            ).fetchone()
+        (n,) = self._sql("SELECT COUNT(*) FROM library_versions WHERE status='live'")[0]
         return int(n)
+
+    def _sql(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+        """One statement (autocommit), holding the shared connection only while it runs."""
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _row(self, sql: str, params: tuple[object, ...] = ()) -> Any:
+        rows = self._sql(sql, params)
+        return rows[0] if rows else None
 
     def _version_path(self, name: str, version: int, sha: str) -> Path:
         return self.versions / name / f"{version}-{sha[:12]}{Path(name).suffix.lower()}"
@@ -471,16 +480,14 @@ class DocumentLibrary(SQLiteTable):
     def _meta(self, name: str) -> dict[str, str]:
         if name in self._pending_meta:
             return dict(self._pending_meta[name])
-        row = self._db.execute(
-            f"SELECT {', '.join(META_FIELDS)} FROM library_files WHERE name=?", (name,)
-        ).fetchone()
+        row = self._row(f"SELECT {', '.join(META_FIELDS)} FROM library_files WHERE name=?", (name,))
         return dict(zip(META_FIELDS, row, strict=True)) if row else {}
 
     def _set_meta(self, name: str, meta: dict[str, str]) -> None:
         if not any(meta.values()):
-            self._db.execute("DELETE FROM library_files WHERE name=?", (name,))
+            self._sql("DELETE FROM library_files WHERE name=?", (name,))
             return
-        self._db.execute(
+        self._sql(
             f"INSERT OR REPLACE INTO library_files (name, {', '.join(META_FIELDS)})"
             " VALUES (?, ?, ?, ?)",
             (name, *(meta.get(k, "") for k in META_FIELDS)),
@@ -494,7 +501,7 @@ class DocumentLibrary(SQLiteTable):
             _fsync_write(target, previous)
 
     def _set_status(self, name: str, version: int, status: str, reason: str = "") -> None:
-        self._db.execute(
+        self._sql(
             "UPDATE library_versions SET status=?, reason=? WHERE name=? AND version=?",
             (status, reason, name, version),
         )

@@ -224,9 +224,58 @@ def parse_html(path: Path, root: Path) -> list[Document]:
     return [Document(doc_id=default_doc_id(path, root), title=title, text=content)]
 
 
-def parse_docx(path: Path, root: Path) -> list[Document]:
+# The most XML a .docx may unpack to per character of text it is allowed: Word writes
+# heavy markup (a run per formatting change, revision marks), rarely 30 bytes a character.
+XML_BYTES_PER_CHAR = 64
+MAX_UNZIPPED = 50 * 1024 * 1024  # what any Office file may unpack to (XML this size costs GBs)
+
+
+def too_much_text(name: str, chars: int | None, limit: int) -> IngestError:
+    """The refusal of a file holding more text than `BOT_MAX_FILE_CHARS` (None: counting stopped)."""
+    said = f"{chars:,}" if chars is not None else f"more than {limit:,}"
+    said_zh = f"约 {chars:,} 字" if chars is not None else f"超过 {limit:,} 字"
+    return IngestError(
+        f"{name}: too much text ({said} characters; at most {limit:,} per file,"
+        " BOT_MAX_FILE_CHARS): split it into smaller files",
+        message_zh=f"{name}：文字过多（{said_zh}，每个文件最多 {limit:,} 字，"
+        "见设置 BOT_MAX_FILE_CHARS），请拆分成较小的文件后再上传",
+    )
+
+
+def check_zip(path: Path, max_chars: int | None = None) -> None:
+    """Refuse an Office file before decompressing it when it unpacks to too much.
+
+    The sizes come from the zip directory, so a 3 KB file that would unpack to
+    hundreds of MB (or to more XML than `max_chars` of text can need) costs nothing.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise IngestError(
+            f"{path.name}: not a valid Office file ({exc})",
+            message_zh=f"{path.name}：不是有效的 Office 文件",
+        ) from exc
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNZIPPED:
+        raise IngestError(
+            f"{path.name}: unpacks to {total // (1024 * 1024)} MB, more than"
+            f" {MAX_UNZIPPED // (1024 * 1024)} MB (a zip bomb?)",
+            message_zh=f"{path.name}：解压后达 {total // (1024 * 1024)} MB，"
+            f"超过 {MAX_UNZIPPED // (1024 * 1024)} MB 上限，已拒绝",
+        )
+    body = next((i.file_size for i in infos if i.filename == "word/document.xml"), 0)
+    if max_chars is not None and body > max_chars * XML_BYTES_PER_CHAR:
+        raise too_much_text(path.name, None, max_chars)
+
+
+def parse_docx(path: Path, root: Path, max_chars: int | None = None) -> list[Document]:
+    """Paragraphs (headings as Markdown headings), then tables; stops past `max_chars`."""
     import docx
 
+    check_zip(path, max_chars)
     try:
         doc = docx.Document(str(path))
     except Exception as exc:  # python-docx raises several unrelated types for broken files
@@ -235,25 +284,38 @@ def parse_docx(path: Path, root: Path) -> list[Document]:
             message_zh=f"{path.name}：无法读取的 Word 文件",
         ) from exc
     title = (doc.core_properties.title or "").strip()
+    # Style names by id, read once: `paragraph.style` searches every style for the default
+    # on each call, which made 3,000 paragraphs take 5 s.
+    style_names = {s.style_id: s.name or "" for s in doc.styles}
     lines: list[str] = []
+    size = 0
+
+    def add(line: str) -> None:
+        nonlocal size
+        lines.append(line)
+        size += len(line) + 1
+        if max_chars is not None and size > max_chars:
+            raise too_much_text(path.name, None, max_chars)
+
     for para in doc.paragraphs:
         text = para.text.strip()
         if not text:
             continue
-        style = (para.style.name if para.style is not None else "") or ""
+        style_id = para._p.style
+        style = style_names.get(style_id, "") if style_id else ""
         if style == "Title":
             title = title or text
-            lines.append("# " + text)
+            add("# " + text)
         elif style.startswith("Heading"):
             level = int(style.split()[-1]) if style.split()[-1].isdigit() else 2
-            lines.append("#" * min(level + 1, 6) + " " + text)
+            add("#" * min(level + 1, 6) + " " + text)
         else:
-            lines.append(text)
+            add(text)
     for table in doc.tables:
         for row in table.rows:
             cells = [c.text.strip() for c in row.cells if c.text.strip()]
             if cells:
-                lines.append(" | ".join(dict.fromkeys(cells)))
+                add(" | ".join(dict.fromkeys(cells)))
     content = _require_text(path, "\n".join(lines))
     return [
         Document(
@@ -264,13 +326,18 @@ def parse_docx(path: Path, root: Path) -> list[Document]:
     ]
 
 
-def parse_pdf(path: Path, root: Path) -> list[Document]:
+def parse_pdf(path: Path, root: Path, max_chars: int | None = None) -> list[Document]:
+    """The text of every page; stops reading pages past `max_chars`."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(str(path))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages: list[str] = []
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            if max_chars is not None and sum(map(len, pages)) > max_chars:
+                raise too_much_text(path.name, None, max_chars)
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise IngestError(
@@ -357,6 +424,7 @@ def parse_xlsx(path: Path, root: Path) -> list[Document]:
 
     from openpyxl import load_workbook
 
+    check_zip(path)
     try:
         wb = load_workbook(str(path), read_only=True, data_only=True)
         rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
@@ -382,15 +450,30 @@ PARSERS: dict[str, Callable[[Path, Path], list[Document]]] = {
 }
 
 
-def parse_file(path: Path, root: Path) -> list[Document]:
-    """Parse one file into documents; raises `IngestError` with the reason."""
+# Parsers that stop reading once a file holds more than the allowed text.
+_BOUNDED: dict[str, Callable[[Path, Path, int | None], list[Document]]] = {
+    ".docx": parse_docx,
+    ".pdf": parse_pdf,
+}
+
+
+def parse_file(path: Path, root: Path, max_chars: int | None = None) -> list[Document]:
+    """Parse one file into documents; raises `IngestError` with the reason.
+
+    `max_chars` (BOT_MAX_FILE_CHARS): a file whose documents hold more text is refused,
+    before its text is read further where the format allows (.docx, .pdf).
+    """
     parser = PARSERS.get(path.suffix.lower())
     if parser is None:
         raise UnsupportedFormatError(
             f"{path.name}: unsupported format {path.suffix or '(none)'}; supported: {', '.join(sorted(PARSERS))}",
             message_zh=f"{path.name}：不支持的文件格式",
         )
-    docs = parser(path, root)
+    bounded = _BOUNDED.get(path.suffix.lower())
+    docs = bounded(path, root, max_chars) if bounded else parser(path, root)
+    chars = sum(len(d.text) for d in docs)
+    if max_chars is not None and chars > max_chars:
+        raise too_much_text(path.name, chars, max_chars)
     return [
         _with_validity(
             dataclasses.replace(d, source_path=str(path), title=d.title.strip() or d.doc_id)

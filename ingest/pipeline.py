@@ -202,10 +202,12 @@ class Ingestor:
                 if known.get(key) == fingerprint:
                     report.unchanged.append(key)
                     continue
-                docs = [_filled(d, extra) for d in parse_file(path, root)]
+                parsed = parse_file(path, root, self.index.settings.max_file_chars)
+                docs = [_filled(d, extra) for d in parsed]
                 self._check_ids(key, docs, claimed)
-                report.warnings.extend(_warnings(key, docs))
                 chunks = [c for d in docs for c in chunk_document(d, self.policy)]
+                self._check_chunks(path, len(chunks))
+                report.warnings.extend(_warnings(key, docs))
                 todo.append(_Parsed(path, fingerprint, docs, chunks))
                 (report.changed if key in known else report.added).append(key)
             except IngestError as exc:
@@ -269,6 +271,17 @@ class Ingestor:
         report.documents, report.chunks = records.counts()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _check_chunks(self, path: Path, n: int) -> None:
+        """Every passage costs an embedding: a file may make at most BOT_MAX_FILE_CHUNKS."""
+        limit = self.index.settings.max_file_chunks
+        if n > limit:
+            raise IngestError(
+                f"{path.name}: cut into {n:,} passages, more than {limit:,} per file"
+                " (BOT_MAX_FILE_CHUNKS): split it into smaller files",
+                message_zh=f"{path.name}：切分后有 {n:,} 个段落，超过每个文件 {limit:,} 段的上限"
+                "（见设置 BOT_MAX_FILE_CHUNKS），请拆分成较小的文件后再上传",
+            )
 
     def _check_ids(self, key: str, docs: list[Document], claimed: dict[str, str]) -> None:
         owners = self.index.records.owner_of(d.doc_id for d in docs)

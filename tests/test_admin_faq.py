@@ -126,8 +126,13 @@ def test_faq_edit_conflict_validation_and_delete(client: TestClient) -> None:
     assert "已被他人修改" in stale.json()["error"]["message_zh"]
     assert _ask(client, PARAPHRASE)["answer"] == "青年人才驿站可免费入住14天。[1]"
 
+    # a second entry for the same question: its own reason (nobody else edited anything)
     duplicate = client.post("/api/admin/faq", json={**ENTRY, "alternatives": []})
     assert duplicate.status_code == 409
+    error = duplicate.json()["error"]
+    assert error["code"] == "duplicate" and "已被他人修改" not in error["message_zh"]
+    assert error["message_zh"].startswith(f"已有相同问题的问答：“{ENTRY['question']}”")
+    assert "already asks this question" in error["message"]
     assert client.post("/api/admin/faq", json={**ENTRY, "answer": ""}).status_code == 422
     assert client.post("/api/admin/faq", json={**ENTRY, "question": "？？"}).status_code == 422
     assert client.put("/api/admin/faq/999", json=changed).status_code == 404

@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from types import FrameType
 from typing import Any, cast
@@ -24,6 +25,7 @@ from bot.errors import BotError, ConflictError
 from bot.staff import ROLES, StaffStore
 from web.app import create_app
 from web.drain import Drain
+from web.terminal import foreground
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data-dir", type=Path, help="index location (default: $BOT_DATA_DIR or ./data)"
     )
+    parser.add_argument(
+        "--foreground",
+        action="store_true",
+        help="take the terminal's foreground, so that Ctrl-C reaches the server alone"
+        " (`make serve`: make would report it as an interruption)",
+    )
     args = parser.parse_args(argv)
     settings = load_settings(args.data_dir)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -123,10 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     config = server_config(settings, args.host, args.port, timeout_graceful_shutdown=1)
     drain = cast(FastAPI, config.app).state.drain
     try:
-        DrainingServer(config, drain, settings.shutdown_grace_s).run()
+        with foreground() if args.foreground else nullcontext():
+            DrainingServer(config, drain, settings.shutdown_grace_s).run()
     except BotError as exc:
         print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
         return 2
+    print("已停止 stopped", file=sys.stderr)
     return 0
 
 

@@ -19,6 +19,7 @@ from web.schemas import (
     StaffPublic,
 )
 from web.security import COOKIE, Admin, Editor, StaffDep, token_of
+from web.settings_zh import DESCRIPTIONS_ZH
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -118,7 +119,12 @@ async def settings_view(request: Request, user: Admin, assistant: AssistantDep) 
         if isinstance(value, str):  # https://user:key@host/… → https://******@host/…
             shown = re.sub(r"(?<=://)[^/@\s]+@", "******@", shown)
         rows.append(
-            {"name": f"BOT_{name.upper()}", "value": shown, "description": info.description or ""}
+            {
+                "name": f"BOT_{name.upper()}",
+                "value": shown,
+                "description": info.description or "",
+                "description_zh": DESCRIPTIONS_ZH.get(name, ""),
+            }
         )
     documents, chunks = assistant.stats
 

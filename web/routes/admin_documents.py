@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -107,15 +107,41 @@ def list_documents(
             description="Only documents updated on or after this date.",
         ),
     ] = None,
-) -> list[dict[str, Any]]:
-    """Every document in the index, with where it came from (filters: category, department, updated).
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Only documents whose title, id, file, category or department holds this (any case).",
+        ),
+    ] = None,
+    group: Annotated[
+        Literal["file"] | None,
+        Query(
+            description="`file`: an FAQ table (a .csv/.xlsx, or the staff FAQ) is one row, with `rows` and `doc_ids`."
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=500,
+            description="A page of this many; the answer is then `{documents, total, offset, limit, categories, departments}`.",
+        ),
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Any:
+    """Every document in the index, with where it came from (filters: category, department,
+    updated, text); a plain list unless `limit` asks for a page.
 
-    A plain function, so FastAPI runs it in a worker thread: reading versions waits while
-    an upload is being indexed, and must not hold up the event loop meanwhile.
+    A plain function, so FastAPI runs it in a worker thread: it must not hold up the event
+    loop. It never waits for an upload being indexed (the library's change lock is not a
+    reader's).
     """
     library = _library(request)
-    out = []
-    for doc in assistant.index.records.documents():
+    out: list[dict[str, Any]] = []
+    sources: list[str] = []
+    docs = assistant.index.records.documents()
+    for doc in docs:
         if category and doc.category != category or department and doc.department != department:
             continue
         uploaded = library.is_uploaded(doc)
@@ -145,7 +171,57 @@ def list_documents(
                 "versions": versions,
             }
         )
+        sources.append(doc.source_path)
+    rows = _grouped(out, sources) if group == "file" else out
+    if q and q.strip():
+        needle = q.strip().casefold()
+        rows = [r for r in rows if needle in _searchable(r)]
+    if limit is None:
+        return rows
+    return {
+        "documents": rows[offset : offset + limit],
+        "total": len(rows),
+        "offset": offset,
+        "limit": limit,
+        # every choice for the filters, not only those of this page
+        "categories": sorted({d.category for d in docs if d.category}),
+        "departments": sorted({d.department for d in docs if d.department}),
+    }
+
+
+def _grouped(rows: list[dict[str, Any]], sources: list[str]) -> list[dict[str, Any]]:
+    """The FAQ entries of one source (a table, the staff FAQ) as one row, where the first was."""
+    out: list[dict[str, Any]] = []
+    tables: dict[str, dict[str, Any]] = {}
+    for row, source in zip(rows, sources, strict=True):
+        if row["kind"] != "faq":
+            out.append({**row, "rows": 1, "doc_ids": [row["doc_id"]]})
+            continue
+        table = tables.get(source)
+        if table is None:
+            table = {**row, "rows": 0, "doc_ids": [], "questions": []}
+            if row["origin"] == "faq":
+                table["title"] = "后台维护的常见问答"
+            else:
+                table["title"] = row["file"] or Path(source).name
+                table["file"] = Path(source).name
+            tables[source] = table
+            out.append(table)
+        table["rows"] += 1
+        table["doc_ids"].append(row["doc_id"])
+        table["questions"].append(row["title"])
+        table["updated"] = max(table["updated"], row["updated"])
+    for table in tables.values():
+        if table["category"] and any(
+            r["category"] != table["category"] for r in rows if r["doc_id"] in table["doc_ids"]
+        ):
+            table["category"] = "（多个分类）"
     return out
+
+
+def _searchable(row: dict[str, Any]) -> str:
+    parts = [row["title"], row["doc_id"], row["file"], row["category"], row["department"]]
+    return "\n".join([*parts, *row.get("questions", [])]).casefold()
 
 
 @router.get("/deleted", responses=_ERRORS)

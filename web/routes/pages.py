@@ -87,3 +87,18 @@ async def admin_script() -> FileResponse:
 async def admin_styles() -> FileResponse:
     """The staff pages' style sheet."""
     return _admin_asset("admin.css", "text/css; charset=utf-8")
+
+
+_ICON_HEADERS = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> FileResponse:
+    """The icon browsers ask for on every page (16, 32 and 48 px)."""
+    return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon", headers=_ICON_HEADERS)
+
+
+@router.get("/favicon.svg", include_in_schema=False)
+async def favicon_svg() -> FileResponse:
+    """The same icon, sharp at any size (the pages link it)."""
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml", headers=_ICON_HEADERS)

@@ -11,6 +11,8 @@
     user: null,
     docs: [],
     docsCall: 0, // the latest documents request; older answers are dropped
+    docOffset: 0, // the documents page shown (an offset into the server's list)
+    docTotal: 0,
     expanded: new Set(), // doc_ids whose versions are shown
     replacing: null, // doc_id whose replace panel is open
     faqs: [],
@@ -137,6 +139,7 @@
       const err = (body && body.error) || {};
       super(err.message_zh || err.message || (status ? "请求失败（HTTP " + status + "）" : "网络错误，请检查连接后重试"));
       this.status = status;
+      this.code = err.code || "";
       this.retryAfter = retryAfter;
     }
   }
@@ -294,30 +297,41 @@
 
   // --- documents ---------------------------------------------------------------------
 
-  /** The filter form as a query string: category, department, updated_since (YYYY-MM-DD). */
+  const DOC_PAGE = 50; // rows per page of the documents list
+
+  /** The filter form as a query string: text, category, department, updated_since (YYYY-MM-DD). */
   function docFilters() {
     const params = new URLSearchParams();
-    new FormData($("#doc-filters")).forEach((value, name) => { if (value) params.set(name, value); });
+    new FormData($("#doc-filters")).forEach((value, name) => {
+      if (String(value).trim()) params.set(name, String(value).trim());
+    });
     return params.toString() ? "?" + params : "";
   }
 
-  /** The documents list and the deleted uploads under it. */
-  function loadDocuments() {
+  /** The documents list (one page, FAQ tables as one row each) and the deleted uploads. */
+  function loadDocuments(offset) {
+    if (offset !== undefined) state.docOffset = Math.max(0, offset); // else: stay on this page
     loadDeleted();
     return loadDocumentList();
   }
 
   async function loadDocumentList() {
     const call = ++state.docsCall;
-    const docs = await attempt("GET", "/documents" + docFilters());
-    if (!docs || call !== state.docsCall) return; // failed, or a newer list is on its way
-    state.docs = docs;
-    const categories = state.docs.map((d) => d.category);
-    const departments = state.docs.map((d) => d.department);
-    addOptions($("#doc-filters").elements.category, categories);
-    addOptions($("#doc-filters").elements.department, departments);
-    addOptions($("#known-categories"), categories);
-    addOptions($("#known-departments"), departments);
+    const filters = docFilters();
+    const page = (filters ? filters + "&" : "?") + "group=file&limit=" + DOC_PAGE + "&offset=" + state.docOffset;
+    const data = await attempt("GET", "/documents" + page);
+    if (!data || call !== state.docsCall) return; // failed, or a newer list is on its way
+    if (!data.documents.length && data.total && state.docOffset) {
+      loadDocuments(Math.max(0, Math.floor((data.total - 1) / DOC_PAGE) * DOC_PAGE)); // the last page shrank
+      return;
+    }
+    state.docs = data.documents;
+    state.docTotal = data.total;
+    state.docFiltered = Boolean(filters);
+    addOptions($("#doc-filters").elements.category, data.categories || []);
+    addOptions($("#doc-filters").elements.department, data.departments || []);
+    addOptions($("#known-categories"), data.categories || []);
+    addOptions($("#known-departments"), data.departments || []);
     renderDocuments();
   }
 
@@ -343,8 +357,25 @@
       if (state.expanded.has(doc.doc_id)) rows.push(versionsRow(doc));
     });
     fillTable($("#doc-table"), rows, "没有符合条件的文档");
-    const uploaded = state.docs.filter((d) => d.origin === "upload").length;
-    $("#doc-count").textContent = "共 " + state.docs.length + " 篇，其中上传 " + uploaded + " 篇";
+    const total = state.docTotal;
+    $("#doc-count").textContent = (state.docFiltered ? "符合条件 " : "共 ") + total + " 项" +
+      (total > state.docs.length ? "，本页 " + (state.docOffset + 1) + "–" + (state.docOffset + state.docs.length) : "") +
+      (state.docs.some((d) => (d.rows || 1) > 1) ? "（问答表格每个文件算一项）" : "");
+    renderPager();
+  }
+
+  /** 上一页 · 第 n / m 页 · 下一页, only when there is more than one page. */
+  function renderPager() {
+    const pager = $("#doc-pager");
+    clear(pager);
+    const pages = Math.ceil(state.docTotal / DOC_PAGE);
+    if (pages < 2) return;
+    const current = Math.floor(state.docOffset / DOC_PAGE) + 1;
+    const prev = button("上一页", () => loadDocuments(state.docOffset - DOC_PAGE));
+    const next = button("下一页", () => loadDocuments(state.docOffset + DOC_PAGE));
+    prev.disabled = current === 1;
+    next.disabled = current === pages;
+    pager.append(prev, el("span", { class: "hint", text: "第 " + current + " / " + pages + " 页" }), next);
   }
 
   const ORIGINS = { upload: ["上传", "live"], faq: ["后台问答", "faq"], deployed: ["随系统部署", "deployed"] };
@@ -355,13 +386,16 @@
     let actions = el("span", { class: "hint", text: "只读" });
     if (doc.origin === "upload") actions = docActions(doc);
     else if (doc.origin === "faq") actions = button("在常见问答中编辑", () => go("faq"));
+    const table = (doc.rows || 1) > 1 || (doc.kind === "faq" && doc.origin === "faq");
     const title = el("div", {}, [
       el("div", { text: doc.title }),
-      doc.file ? el("div", { class: "file", title: "上传的文件", text: doc.file }) : null,
+      table ? el("div", { class: "file", text: "问答表格 · " + doc.rows + " 条问答" })
+        : doc.file ? el("div", { class: "file", title: "上传的文件", text: doc.file }) : null,
     ]);
-    return el("tr", { "data-doc-id": doc.doc_id, "data-file": doc.file || null }, [
+    const id = table ? doc.doc_ids[0] + " 等 " + doc.rows + " 条" : doc.doc_id;
+    return el("tr", { "data-doc-id": doc.doc_id, "data-file": doc.file || null, "data-rows": doc.rows || 1 }, [
       td(title),
-      td(doc.doc_id, "mono"),
+      td(id, "mono"),
       td(doc.category),
       td(doc.department),
       td(doc.updated),
@@ -415,8 +449,8 @@
 
   /** The documents that come from the same uploaded file (an FAQ table holds many). */
   async function docsOfFile(doc) {
-    let docs = state.docs;
-    if (docFilters()) docs = (await attempt("GET", "/documents")) || docs; // the filter may hide some
+    if (!doc.file) return [doc];
+    const docs = (await attempt("GET", "/documents")) || []; // all of them: the page shows only some
     return docs.filter((d) => d.origin === "upload" && d.file === doc.file);
   }
 
@@ -424,8 +458,9 @@
   function wholeFileWarning(doc, docs, verb) {
     if (!doc.file || docs.length < 2) return "";
     const titles = docs.slice(0, 5).map((d) => "“" + d.title + "”").join("、") + (docs.length > 5 ? " 等" : "");
-    return "注意：“" + doc.title + "”来自文件 " + doc.file + "，该文件共含 " + docs.length + " 篇文档（" +
-      titles + "），" + verb + "将作用于整个文件的全部 " + docs.length + " 篇。\n\n";
+    const what = doc.title === doc.file ? "注意：文件 " + doc.file : "注意：“" + doc.title + "”来自文件 " + doc.file + "，该文件";
+    return what + "共含 " + docs.length + " 篇文档（" + titles + "），" + verb + "将作用于整个文件的全部 " +
+      docs.length + " 篇。\n\n";
   }
 
   async function deleteDocument(doc) {
@@ -717,7 +752,9 @@
       notify("问答已保存：" + fields.question);
       loadFaqs();
     } catch (error) {
-      if (error.status === 409) {
+      if (error.code === "duplicate") {
+        $("#faq-error").textContent = error.message; // the form stays open to change the question
+      } else if (error.status === 409) {
         closeFaqForm();
         notify("该问答已被他人修改：" + error.message + "。列表已刷新，请重新编辑。", true);
         loadFaqs();
@@ -1173,6 +1210,19 @@
     loadUsers();
   }
 
+  /** A description's `code` spans as <code>, the rest as text. */
+  function withCode(text) {
+    return String(text || "").split("`").map((part, i) => (i % 2 ? el("code", { text: part }) : document.createTextNode(part)));
+  }
+
+  /** The Chinese description, the English one under it in grey (for the README and vendors). */
+  function settingDescription(s) {
+    return el("div", {}, [
+      el("div", {}, withCode(s.description_zh || s.description)),
+      s.description_zh && s.description ? el("div", { class: "hint en", lang: "en" }, withCode(s.description)) : null,
+    ]);
+  }
+
   async function loadSettings() {
     const data = await attempt("GET", "/settings");
     if (!data) return;
@@ -1188,7 +1238,7 @@
     fillTable($("#settings-table"), (data.settings || []).map((s) => el("tr", { "data-setting": s.name }, [
       td(s.name, "mono"),
       td(s.value === "None" ? "（未设置，使用默认值）" : s.value, "mono"),
-      td(s.description),
+      td(settingDescription(s)),
     ])), "没有可显示的设置");
   }
 
@@ -1203,8 +1253,8 @@
     window.addEventListener("hashchange", () => showView(currentView()));
     $("#upload-form").addEventListener("submit", onUpload);
     $("#upload-files").addEventListener("change", showChosen);
-    $("#doc-filters").addEventListener("submit", (e) => { e.preventDefault(); loadDocuments(); });
-    $("#doc-filters").addEventListener("reset", () => setTimeout(loadDocuments, 0));
+    $("#doc-filters").addEventListener("submit", (e) => { e.preventDefault(); loadDocuments(0); });
+    $("#doc-filters").addEventListener("reset", () => setTimeout(() => loadDocuments(0), 0));
     $("#faq-new").addEventListener("click", () => openFaqForm(null, null));
     $("#faq-cancel").addEventListener("click", closeFaqForm);
     $("#faq-form").addEventListener("submit", onFaqSubmit);

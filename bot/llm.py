@@ -15,6 +15,7 @@ import openai
 
 from bot.config import Settings
 from bot.errors import GenerationError
+from bot.timing import timed, timed_stream
 
 Message = dict[str, str]
 
@@ -66,6 +67,7 @@ class ChatModel:
             settings.llm_max_tokens,
         )
 
+    @timed("llm")
     def complete(self, messages: list[Message], max_tokens: int | None = None) -> str:
         """The whole reply; raises `GenerationError` when there is none."""
         try:
@@ -85,6 +87,7 @@ class ChatModel:
             raise GenerationError("LLM returned an empty reply")
         return text
 
+    @timed_stream("llm")
     async def stream(self, messages: list[Message]) -> AsyncGenerator[str, None]:
         """Text deltas as they arrive. Closing the iterator closes the HTTP request."""
         try:

@@ -18,6 +18,7 @@ from bot.models import Chunk, Document, DocumentHit, Retrieval
 from bot.places import home_places
 from bot.rerank import CrossEncoderReranker
 from bot.text import bigram_set, normalize, split_sentences, strip_question_words
+from bot.timing import timed
 
 # a longer question is embedded by its first 100 characters: the embedder costs about
 # 0.75 ms a character (a pasted 1,000-character "question" took 1.7 s of CPU, twice: for the
@@ -229,6 +230,7 @@ class HybridRetriever:
     def chunk_count(self) -> int:
         return len(self._snap.chunks)
 
+    @timed("retrieval")
     def search(
         self, question: str, k: int = 5, category: str | None = None, also: str = ""
     ) -> Retrieval:

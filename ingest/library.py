@@ -80,6 +80,31 @@ class Uploaded:
     doc_ids: list[str]
 
 
+@dataclass
+class IngestProgress:
+    """Files of the staff uploads being indexed now (both 0 when none is), for operators."""
+
+    done: int = 0
+    total: int = 0
+
+    @contextmanager
+    def batch(self, files: int) -> Iterator[Callable[[], None]]:
+        """Count `files` in while the block runs; call what it gives after each file."""
+        finished = 0
+
+        def advance() -> None:
+            nonlocal finished
+            finished += 1
+            self.done += 1
+
+        self.total += files
+        try:
+            yield advance
+        finally:
+            self.total -= files
+            self.done -= finished
+
+
 def _fsync_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -112,6 +137,7 @@ class DocumentLibrary(SQLiteTable):
         # statement holds the connection's own lock (`_lock`) only while it runs, so the
         # documents list and versions answer while an upload is being indexed.
         self._changing = threading.Lock()
+        self.progress = IngestProgress()
         super().__init__(data_dir / "records.sqlite3", _SCHEMA)
         self.recover()
 

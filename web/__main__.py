@@ -25,6 +25,7 @@ from bot.errors import BotError, ConflictError
 from bot.staff import ROLES, StaffStore
 from web.app import create_app
 from web.drain import Drain
+from web.logs import configure_logging
 from web.terminal import foreground
 
 log = logging.getLogger(__name__)
@@ -60,13 +61,16 @@ def create_admin(argv: list[str]) -> int:
 def server_config(settings: Settings, host: str, port: int, **extra: Any) -> uvicorn.Config:
     """How the app is served: proxy headers believed only from `BOT_TRUSTED_PROXIES`
     (uvicorn's own default trusts 127.0.0.1, so anything local could forge a client address
-    and slip past the log-in limit)."""
+    and slip past the log-in limit); uvicorn's loggers left to `configure_logging` and its
+    access log off (web.observe writes the request's line)."""
     trusted = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     return uvicorn.Config(
         create_app(settings),
         host=host,
         port=port,
-        log_level=extra.pop("log_level", "info"),
+        log_level=extra.pop("log_level", settings.log_level.lower()),
+        log_config=None,
+        access_log=False,
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or [],
         **extra,
@@ -124,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     settings = load_settings(args.data_dir)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format, settings.log_level)
     if hasattr(signal, "SIGXFSZ"):  # past a file size limit a write fails (EFBIG), not the process
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     # the drain has let requests finish: what is left when uvicorn stops is cut off at once

@@ -15,10 +15,12 @@ from bot.config import Settings
 from bot.staff import StaffStore
 from ingest.faqbook import FaqBook
 from ingest.library import DocumentLibrary
+from web import metrics
 from web.admission import Admission
 from web.drain import Drain, DrainGate
 from web.errors import install_error_handlers
 from web.limits import BodyLimit, NoSniff
+from web.observe import RequestObserver
 from web.ratelimit import ChatRateLimit
 from web.routes import (
     admin,
@@ -113,6 +115,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         upload_limit=(10 * settings.upload_max_mb + 1) * 1024 * 1024,
     )
     app.add_middleware(NoSniff)
+    app.add_middleware(RequestObserver)  # outermost: the id, log line and metrics of every response
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(chat.router)
@@ -123,4 +126,5 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.include_router(admin_insight.router)
     app.include_router(policies.router)
     app.include_router(admin_policies.router)
+    app.include_router(metrics.router)
     return app

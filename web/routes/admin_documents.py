@@ -66,28 +66,31 @@ async def upload(
     library = _library(request)
     uploaded, rejected = [], []
     first_error: BotError | None = None
-    for file in files:
-        data = await file.read(library.max_bytes + 1)
-        try:
-            done = await run_in_threadpool(
-                library.upload,
-                file.filename or "",
-                data,
-                user.username,
-                _meta(category, department, contact),
-            )
-        except BotError as exc:
-            first_error = first_error or exc
-            rejected.append(
-                {
-                    "name": file.filename,
-                    "code": exc.code,
-                    "message": exc.message,
-                    "message_zh": exc.message_zh,
-                }
-            )
-            continue
-        uploaded.append(_uploaded(done))
+    with library.progress.batch(len(files)) as advance:  # files done of total: /metrics
+        for file in files:
+            data = await file.read(library.max_bytes + 1)
+            try:
+                done = await run_in_threadpool(
+                    library.upload,
+                    file.filename or "",
+                    data,
+                    user.username,
+                    _meta(category, department, contact),
+                )
+            except BotError as exc:
+                first_error = first_error or exc
+                rejected.append(
+                    {
+                        "name": file.filename,
+                        "code": exc.code,
+                        "message": exc.message,
+                        "message_zh": exc.message_zh,
+                    }
+                )
+                continue
+            finally:
+                advance()
+            uploaded.append(_uploaded(done))
     if first_error is not None and not uploaded:
         raise first_error
     return {"uploaded": uploaded, "rejected": rejected}
@@ -263,14 +266,15 @@ async def replace_document(
     """
     library = _library(request)
     data = await file.read(library.max_bytes + 1)
-    done = await run_in_threadpool(
-        library.replace,
-        doc_id,
-        data,
-        user.username,
-        base_version,
-        _meta(category, department, contact),
-    )
+    with library.progress.batch(1):
+        done = await run_in_threadpool(
+            library.replace,
+            doc_id,
+            data,
+            user.username,
+            base_version,
+            _meta(category, department, contact),
+        )
     return _uploaded(done)
 
 

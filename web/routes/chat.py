@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 from bot.assistant import Assistant
 from bot.errors import BotError, OverloadedError
 from web.deps import AssistantDep
+from web.observe import note_answer
 from web.ratelimit import limit_chat
 from web.schemas import (
     ChatRequest,
@@ -47,6 +48,7 @@ async def chat(body: ChatRequest, assistant: AssistantDep, request: Request) -> 
         answer = await run_in_threadpool(
             assistant.ask, body.question, session_id=body.session_id, category=body.category
         )
+    note_answer(body.question, answer.answered, answer.mode)
     return ChatResponse(
         answer=answer.text,
         answered=answer.answered,
@@ -123,6 +125,8 @@ async def chat_stream(
             async for event in assistant.stream(
                 body.question, session_id=body.session_id, category=body.category
             ):
+                if event.name == "done":
+                    note_answer(body.question, event.data["answered"], event.data["mode"])
                 yield _event(event.name, event.data)
         except BotError as exc:  # headers are sent: report in-band, never a stack trace
             log.error("%s: %s", exc.code, exc.message)

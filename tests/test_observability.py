@@ -131,7 +131,9 @@ def test_chat_moves_the_request_answer_and_step_counters(client: TestClient) -> 
     res = client.post("/api/chat", json={"question": ANSWERED})
     assert res.status_code == 200 and res.json()["answered"] is True
     mode = res.json()["mode"]
-    refused = client.post("/api/chat", json={"question": "火星上的签证怎么办理"})
+    refused = client.post(
+        "/api/chat", json={"question": f"火星上的签证怎么办理{uuid.uuid4().hex[:6]}"}
+    )
     assert refused.json()["answered"] is False
     after = scrape(client)
 
@@ -143,7 +145,9 @@ def test_chat_moves_the_request_answer_and_step_counters(client: TestClient) -> 
     assert moved("bot_answers_total", outcome="answered", mode=mode) == 1
     assert moved("bot_answers_total", outcome="refused", mode=refused.json()["mode"]) == 1
     assert moved("bot_retrieval_seconds_count") >= 2
-    assert moved("bot_embedding_seconds_count") >= 2
+    # a question the model has not seen is embedded (one observation per batch); repeated
+    # ones come from the cache, and words that decide alone skip the embedding
+    assert moved("bot_embedding_seconds_count") >= 1
     assert moved("bot_retrieval_seconds_sum") > 0
 
 

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     except BotError as exc:
         print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
         return 2
-    print("已停止 stopped", file=sys.stderr)
+    log.info("已停止 stopped")  # a log line like every other (JSON by default)
     return 0
 
 

@@ -1,0 +1,200 @@
+"""Load on a live server: answers/s, latency percentiles and refusals at 1, 10, 50, 200 clients.
+
+    python bench/load.py --data-dir DIR [--clients 1,10,50,200] [--seconds 30] [--fresh]
+
+Starts `python -m web` on a free 127.0.0.1 port over an index already built in DIR (the
+bundled knowledge base: `python -m ingest knowledge --data-dir DIR`), then for each client
+count runs that many concurrent clients for `--seconds`. Each client keeps one connection,
+asks the next question as soon as it has an answer, and after a 503 or 429 waits the
+`Retry-After` the server sent (as a well-behaved client does). Questions: the bundled
+question sets (tests/questions/kb_*.jsonl), each client starting at its own offset and going
+round (follow-ups by their first turn); real traffic repeats (the insight page's top questions), so repeated questions are
+part of the load. `--fresh` makes every question asked new (a counter appended), the worst
+case: no embedding is ever reused.
+
+Printed per client count: answers/s, p50/p95/p99 of the answered requests, p50/p95 of the
+503s, the share of 429 and 503, other 5xx and timeouts (both should be 0), and the server's
+resident memory (now and its peak). The server runs with `BOT_RATE_LIMIT_CHAT=off` unless
+`--rate-limit` is given (all clients share one address, so a per-client limit would measure
+the limiter, not the service).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from itertools import count
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "tests" / "questions"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """Resident memory now and its peak (VmRSS, VmHWM), in MB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def _questions() -> list[str]:
+    out: list[str] = []
+    for path in sorted(QUESTIONS.glob("kb_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                out.extend(item["turns"][:1] if "turns" in item else [item["question"]])
+    return out
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))]
+
+
+async def _run(
+    base: str, clients: int, seconds: float, questions: list[str], fresh: bool
+) -> dict[str, object]:
+    ok: list[float] = []
+    busy: list[float] = []
+    limited = other = timeouts = 0
+    serial = count()
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(n: int, http: httpx.AsyncClient) -> None:
+        nonlocal limited, other, timeouts
+        i = n * 7
+        while time.perf_counter() < deadline:
+            q = questions[i % len(questions)]
+            i += 1
+            if fresh:
+                q = f"{q} {next(serial)}"
+            started = time.perf_counter()
+            try:
+                res = await http.post("/api/chat", json={"question": q})
+            except httpx.TimeoutException:
+                timeouts += 1
+                continue
+            took = (time.perf_counter() - started) * 1000
+            if res.status_code == 200:
+                ok.append(took)
+                continue
+            if res.status_code in (429, 503):
+                if res.status_code == 503:
+                    busy.append(took)
+                else:
+                    limited += 1
+                wait = float(res.headers.get("retry-after", "1"))
+                await asyncio.sleep(min(wait, max(0.0, deadline - time.perf_counter())))
+                continue
+            other += 1
+
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(n, http) for n in range(clients)))
+        elapsed = time.perf_counter() - started
+    total = len(ok) + len(busy) + limited + other + timeouts
+    return {
+        "clients": clients,
+        "answers_per_s": len(ok) / elapsed,
+        "p50": _pct(ok, 0.50),
+        "p95": _pct(ok, 0.95),
+        "p99": _pct(ok, 0.99),
+        "busy_p50": _pct(busy, 0.50),
+        "busy_p95": _pct(busy, 0.95),
+        "share_503": len(busy) / total if total else 0.0,
+        "share_429": limited / total if total else 0.0,
+        "other_5xx": other,
+        "timeouts": timeouts,
+        "requests": total,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--clients", default="1,10,50,200")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--fresh", action="store_true", help="every question asked is new")
+    parser.add_argument("--rate-limit", default="off", help="BOT_RATE_LIMIT_CHAT for the server")
+    args = parser.parse_args()
+    questions = _questions()
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        "BOT_DATA_DIR": str(args.data_dir),
+        "BOT_RATE_LIMIT_CHAT": args.rate_limit,
+        "BOT_LOG_LEVEL": "WARNING",
+        "HF_HUB_OFFLINE": "1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "web", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    rows = []
+    try:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            for _ in range(1200):
+                try:
+                    health = http.get("/healthz").json()
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                raise SystemExit("server did not start within 120 s")
+            http.post("/api/chat", json={"question": "预热"})
+        print(
+            f"index: {health['documents']} documents, {health['chunks']} chunks; "
+            f"{len(questions)} questions{' (each made new)' if args.fresh else ''}; "
+            f"{os.cpu_count()} cores; {args.seconds:.0f} s per step",
+            flush=True,
+        )
+        print(
+            "clients  answers/s  p50 ms  p95 ms  p99 ms  503 p50/p95 ms  503 share  429 share"
+            "  other 5xx  timeouts  RSS MB (peak)",
+            flush=True,
+        )
+        for clients in [int(c) for c in args.clients.split(",")]:
+            row = asyncio.run(_run(base, clients, args.seconds, questions, args.fresh))
+            rss, peak = _memory_mb(server.pid)
+            rows.append(row)
+            print(
+                f"{clients:>7}  {row['answers_per_s']:>9.1f}  {row['p50']:>6.0f}  {row['p95']:>6.0f}"
+                f"  {row['p99']:>6.0f}  {row['busy_p50']:>6.0f}/{row['busy_p95']:<7.0f}"
+                f"  {row['share_503']:>9.1%}  {row['share_429']:>9.1%}  {row['other_5xx']:>9}"
+                f"  {row['timeouts']:>8}  {rss:.0f} ({peak:.0f})",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,7 +10,8 @@ asks the next question as soon as it has an answer, and after a 503 or 429 waits
 question sets (tests/questions/kb_*.jsonl), each client starting at its own offset and going
 round (follow-ups by their first turn); real traffic repeats (the insight page's top questions), so repeated questions are
 part of the load. `--fresh` makes every question asked new (a counter appended), the worst
-case: no embedding is ever reused.
+case: no embedding is ever reused; `--warm` asks every question once before measuring (a
+server that has been up a while has seen its common questions).
 
 Printed per client count: answers/s, p50/p95/p99 of the answered requests, p50/p95 of the
 503s, the share of 429 and 503, other 5xx and timeouts (both should be 0), and the server's
@@ -28,6 +29,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from itertools import count
 from pathlib import Path
@@ -130,12 +132,35 @@ async def _run(
     }
 
 
+def _server_side(log: str) -> dict[int, list[float]]:
+    """Latencies of /api/chat by status from the server's JSON request lines."""
+    out: dict[int, list[float]] = {200: [], 503: []}
+    for line in log.splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if item.get("route") == "/api/chat" and item.get("status") in out:
+            out[item["status"]].append(float(item["latency_ms"]))
+    return out
+
+
+async def _warm(base: str, questions: list[str]) -> None:
+    """Ask every question once (as a server that has been up a while has seen them)."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        for q in questions:
+            await http.post("/api/chat", json={"question": q})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--clients", default="1,10,50,200")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--fresh", action="store_true", help="every question asked is new")
+    parser.add_argument(
+        "--warm", action="store_true", help="ask every question once before measuring"
+    )
     parser.add_argument("--rate-limit", default="off", help="BOT_RATE_LIMIT_CHAT for the server")
     args = parser.parse_args()
     questions = _questions()
@@ -145,15 +170,18 @@ def main() -> int:
         **os.environ,
         "BOT_DATA_DIR": str(args.data_dir),
         "BOT_RATE_LIMIT_CHAT": args.rate_limit,
-        "BOT_LOG_LEVEL": "WARNING",
+        "BOT_LOG_FORMAT": "json",
         "HF_HUB_OFFLINE": "1",
     }
+    # the server's own request log gives its side of each latency (the clients share the
+    # two cores with it, so what they measure includes waiting for their own turn)
+    log_file = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
     server = subprocess.Popen(
         [sys.executable, "-m", "web", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=log_file,
     )
     base = f"http://127.0.0.1:{port}"
     rows = []
@@ -176,18 +204,26 @@ def main() -> int:
         )
         print(
             "clients  answers/s  p50 ms  p95 ms  p99 ms  503 p50/p95 ms  503 share  429 share"
-            "  other 5xx  timeouts  RSS MB (peak)",
+            "  other 5xx  timeouts  RSS MB (peak)  | server side: answer p50/p95, 503 p50/p95 ms",
             flush=True,
         )
+        if args.warm:
+            asyncio.run(_warm(base, questions))
         for clients in [int(c) for c in args.clients.split(",")]:
+            log_file.seek(0, os.SEEK_END)
+            mark = log_file.tell()
             row = asyncio.run(_run(base, clients, args.seconds, questions, args.fresh))
             rss, peak = _memory_mb(server.pid)
             rows.append(row)
+            log_file.seek(mark)
+            served = _server_side(log_file.read())
             print(
                 f"{clients:>7}  {row['answers_per_s']:>9.1f}  {row['p50']:>6.0f}  {row['p95']:>6.0f}"
                 f"  {row['p99']:>6.0f}  {row['busy_p50']:>6.0f}/{row['busy_p95']:<7.0f}"
                 f"  {row['share_503']:>9.1%}  {row['share_429']:>9.1%}  {row['other_5xx']:>9}"
-                f"  {row['timeouts']:>8}  {rss:.0f} ({peak:.0f})",
+                f"  {row['timeouts']:>8}  {rss:.0f} ({peak:.0f})"
+                f"  | {_pct(served[200], 0.5):.0f}/{_pct(served[200], 0.95):.0f}"
+                f", {_pct(served[503], 0.5):.0f}/{_pct(served[503], 0.95):.0f}",
                 flush=True,
             )
     finally:

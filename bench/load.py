@@ -15,7 +15,8 @@ server that has been up a while has seen its common questions).
 
 Printed per client count: answers/s, p50/p95/p99 of the answered requests, p50/p95 of the
 503s, the share of 429 and 503, other 5xx and timeouts (both should be 0), and the server's
-resident memory (now and its peak). The server runs with `BOT_RATE_LIMIT_CHAT=off` unless
+resident memory (now and its peak). `other` counts 5xx other than 503 and connections
+refused or reset. The server runs with `BOT_RATE_LIMIT_CHAT=off` unless
 `--rate-limit` is given (all clients share one address, so a per-client limit would measure
 the limiter, not the service).
 """
@@ -56,9 +57,9 @@ def _memory_mb(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
-def _questions() -> list[str]:
+def _questions(files: list[Path]) -> list[str]:
     out: list[str] = []
-    for path in sorted(QUESTIONS.glob("kb_*.jsonl")):
+    for path in files or sorted(QUESTIONS.glob("kb_*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 item = json.loads(line)
@@ -96,6 +97,10 @@ async def _run(
                 res = await http.post("/api/chat", json={"question": q})
             except httpx.TimeoutException:
                 timeouts += 1
+                continue
+            except httpx.TransportError:  # refused or reset before an answer: counted, not fatal
+                other += 1
+                await asyncio.sleep(0.1)
                 continue
             took = (time.perf_counter() - started) * 1000
             if res.status_code == 200:
@@ -157,13 +162,20 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--clients", default="1,10,50,200")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="JSONL files with a question field (default: tests/questions/kb_*.jsonl)",
+    )
     parser.add_argument("--fresh", action="store_true", help="every question asked is new")
     parser.add_argument(
         "--warm", action="store_true", help="ask every question once before measuring"
     )
     parser.add_argument("--rate-limit", default="off", help="BOT_RATE_LIMIT_CHAT for the server")
     args = parser.parse_args()
-    questions = _questions()
+    questions = _questions(args.questions)
 
     port = _free_port()
     env = {
@@ -204,7 +216,7 @@ def main() -> int:
         )
         print(
             "clients  answers/s  p50 ms  p95 ms  p99 ms  503 p50/p95 ms  503 share  429 share"
-            "  other 5xx  timeouts  RSS MB (peak)  | server side: answer p50/p95, 503 p50/p95 ms",
+            "  other err  timeouts  RSS MB (peak)  | server side: answer p50/p95, 503 p50/p95 ms",
             flush=True,
         )
         if args.warm:

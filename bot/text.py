@@ -127,7 +127,6 @@ def char_ngrams(text: str, *, unigrams: bool = True, bigrams: bool = True) -> li
     return list(_char_ngrams(text, unigrams, bigrams))
 
 
-@functools.lru_cache(maxsize=_MEMO)
 def _char_ngrams(text: str, unigrams: bool, bigrams: bool) -> tuple[str, ...]:
     tokens: list[str] = []
     for run in _RUN.findall(normalize(text)):
@@ -170,7 +169,7 @@ def bigram_set(text: str) -> set[str]:
     return set(_bigram_set(text))
 
 
-@functools.lru_cache(maxsize=_MEMO)
+@functools.lru_cache(maxsize=_MEMO // 4)
 def _bigram_set(text: str) -> frozenset[str]:
     return frozenset(_char_ngrams(text, False, True))
 

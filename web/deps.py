@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from bot.assistant import Assistant
 
 
-def get_assistant(request: Request) -> Assistant:
+async def get_assistant(request: Request) -> Assistant:
+    # async: a plain `def` dependency would cost every request a hop to the thread pool
     return request.app.state.assistant  # type: ignore[no-any-return]
 
 

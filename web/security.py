@@ -68,8 +68,13 @@ def token_of(request: HTTPConnection) -> str | None:
     return request.cookies.get(COOKIE) or None
 
 
-def get_staff_store(request: Request) -> StaffStore:
+def _staff_store(request: Request) -> StaffStore:
     return request.app.state.staff  # type: ignore[no-any-return]
+
+
+async def get_staff_store(request: Request) -> StaffStore:
+    # async: a plain `def` dependency would cost every request a hop to the thread pool
+    return _staff_store(request)
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -93,7 +98,7 @@ def same_origin(request: HTTPConnection) -> bool:
 
 def current_staff(request: Request) -> StaffUser:
     token = token_of(request)
-    user = get_staff_store(request).user_for(token) if token else None
+    user = _staff_store(request).user_for(token) if token else None
     if user is None:
         raise AuthError("log in first (Authorization: Bearer <token>)", message_zh="请先登录")
     by_cookie = not request.headers.get("authorization", "").lower().startswith("bearer ")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -67,6 +70,87 @@ class StreamEvent:
 
     name: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Prepared:
+    """What a question's answer is computed from, before the turn is recorded: a finished
+    answer (a policy match or an FAQ entry, `asked` is what the turn logs), or the retrieval
+    and the extractive answer that the LLM, if any, words."""
+
+    ready: Answer | None
+    asked: str
+    found: Retrieval | None = None
+    extractive: Answer | None = None
+
+    def copy(self) -> _Prepared:
+        """A copy whose answers a turn may stamp (session id, question) without touching the
+        remembered ones; the hits and sources are not changed after preparing, so are shared."""
+        return _Prepared(
+            copy.copy(self.ready) if self.ready else None,
+            self.asked,
+            copy.copy(self.found) if self.found else None,
+            copy.copy(self.extractive) if self.extractive else None,
+        )
+
+
+class AnswerMemo:
+    """Prepared answers of questions asked before (real traffic repeats: the insight page's
+    top questions), a bounded LRU keyed by the exact question, its rewrite and category.
+
+    An entry is valid for one *generation*: the live snapshot of documents (replaced whole on
+    every ingest, upload, rollback or FAQ edit), the policy edits' version and the date
+    (validity notices depend on today). When the generation changes, everything is dropped.
+    Thread-safe; a miss computes outside the lock (two racing misses both compute, which is
+    harmless)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, str, str], _Prepared] = OrderedDict()
+        self._generation: tuple[object, ...] = ()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple[str, str, str], generation: tuple[object, ...]) -> _Prepared | None:
+        if not self.size:
+            return None
+        with self._lock:
+            if not _same(generation, self._generation):
+                self._items.clear()
+                self._generation = generation
+            item = self._items.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return item.copy()
+
+    def put(
+        self, key: tuple[str, str, str], generation: tuple[object, ...], item: _Prepared
+    ) -> None:
+        if not self.size:
+            return
+        with self._lock:
+            if not _same(generation, self._generation):
+                return  # computed on a generation that has since been replaced
+            self._items[key] = item.copy()
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    """Generations compare by identity of the snapshot (a dict compared by value would cost a
+    walk over every document) and by value of the rest."""
+    return len(a) == len(b) and bool(a) and a[0] is b[0] and a[1:] == b[1:]
 
 
 def _faq_texts(match: FaqMatch) -> list[str]:
@@ -141,6 +225,7 @@ class Assistant:
         )
         self.policy_edits = PolicyEdits(self.settings.records_path)
         self.catalog = Catalog(lambda: self.retriever.documents, self.policy_edits)
+        self.memo = AnswerMemo(self.settings.answer_cache)
 
     # --- one turn, whole answer ------------------------------------------------------
     def ask(
@@ -149,13 +234,11 @@ class Assistant:
         """Answer one question; `answered` is False when the knowledge base does not cover it."""
         sid, history = self._session(session_id)
         standalone = self._standalone(question, history)
-        matched = self._match(question)
-        if matched is not None:
-            return self._finish(question, sid, question, matched)
-        faq = self._faq(standalone, category)
-        if faq is not None:
-            return self._finish(question, sid, standalone, faq)
-        found, extractive = self._retrieve(standalone, category)
+        prepared = self._prepare(question, standalone, category)
+        if prepared.ready is not None:
+            return self._finish(question, sid, prepared.asked, prepared.ready)
+        found, extractive = prepared.found, prepared.extractive
+        assert found is not None and extractive is not None
         answer = extractive
         if self._generates(extractive, found):
             assert self.generator is not None
@@ -179,17 +262,16 @@ class Assistant:
         """
         sid, history = await anyio.to_thread.run_sync(self._session, session_id)
         standalone = await anyio.to_thread.run_sync(self._standalone, question, history)
-        ready = await anyio.to_thread.run_sync(self._match, question)
-        if ready is None:
-            ready = await anyio.to_thread.run_sync(self._faq, standalone, category)
+        prepared = await anyio.to_thread.run_sync(self._prepare, question, standalone, category)
+        ready = prepared.ready
         if ready is not None:
             for piece in _pieces(ready.text):
                 yield StreamEvent("delta", {"text": piece})
             yield StreamEvent("sources", {"sources": [s.public() for s in ready.sources]})
-            asked = question if ready.mode == "match" else standalone
-            yield self._done(await self._finish_async(question, sid, asked, ready))
+            yield self._done(await self._finish_async(question, sid, prepared.asked, ready))
             return
-        found, extractive = await anyio.to_thread.run_sync(self._retrieve, standalone, category)
+        found, extractive = prepared.found, prepared.extractive
+        assert found is not None and extractive is not None
         answer = extractive
         if self._generates(extractive, found):
             assert self.generator is not None
@@ -222,6 +304,31 @@ class Assistant:
             return self.sessions.new_id(), []
         assert session_id is not None
         return session_id, self.sessions.history(session_id)
+
+    def _prepare(self, question: str, standalone: str, category: str | None) -> _Prepared:
+        """A policy match, an FAQ answer, or the retrieval and extractive answer — from the
+        memo when the same question was prepared on the same knowledge base today."""
+        key = (question, standalone, category or "")
+        generation = self._generation()
+        prepared = self.memo.get(key, generation)
+        if prepared is not None:
+            return prepared
+        matched = self._match(question)
+        if matched is not None:
+            prepared = _Prepared(matched, question)
+        else:
+            faq = self._faq(standalone, category)
+            if faq is not None:
+                prepared = _Prepared(faq, standalone)
+            else:
+                found, extractive = self._retrieve(standalone, category)
+                prepared = _Prepared(None, standalone, found, extractive)
+        self.memo.put(key, generation, prepared)
+        return prepared
+
+    def _generation(self) -> tuple[object, ...]:
+        """What every prepared answer depends on besides the question (see `AnswerMemo`)."""
+        return (self.retriever.documents, self.policy_edits.version, dt.date.today())
 
     def _standalone(self, question: str, history: list[Turn]) -> str:
         if not history:

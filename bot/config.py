@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         le=1024,
         description="Answers computed at once (chat and stream together); 0: one per CPU core. Past it a request waits up to `BOT_QUEUE_WAIT_MS` for a free place among `BOT_MAX_QUEUE` waiting, else gets 503 with Retry-After at once.",
     )
+    answer_cache: int = Field(
+        2048,
+        ge=0,
+        le=100_000,
+        description="Answers remembered for questions asked again (the first turn of a conversation, or the same rewritten follow-up): the retrieval and extractive answer are reused until the knowledge base, a policy edit or the date changes; the LLM still words each answer, and every question is still logged. 0: off.",
+    )
     max_queue: int = Field(
         -1,
         ge=-1,
@@ -164,6 +170,7 @@ class Settings(BaseSettings):
     def chat_rate_limits(self) -> list[RateLimitItem]:
         """`BOT_RATE_LIMIT_CHAT` as `limits` items; none when it is `off` or empty."""
         return _parse_rates(self.rate_limit_chat)
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:

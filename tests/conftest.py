@@ -53,6 +53,14 @@ def assistant(kb_settings: Settings, embedder: Embedder) -> Iterator[Assistant]:
     bot.close()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_answer_memo(request: pytest.FixtureRequest) -> None:
+    """Each test that uses the shared assistant computes its answers (tests that watch the
+    embedder or the retriever would otherwise see answers remembered from earlier tests)."""
+    if "assistant" in request.fixturenames:
+        request.getfixturevalue("assistant").memo.clear()
+
+
 @pytest.fixture()
 def settings(tmp_path: Path) -> Settings:
     """Settings with an empty data dir of the test's own."""

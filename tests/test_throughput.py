@@ -162,3 +162,85 @@ def test_a_question_whose_words_decide_is_not_embedded(assistant: Assistant) -> 
     vague = retriever.search("刚毕业来这边上班，住的地方有啥照顾", k=3)
     assert vague.top_similarity > 0.5  # a colloquial paraphrase still leans on meaning
     assert serving.hits + serving.misses == before + 1
+
+
+def _memo_kb(root: Path, fee: str) -> None:
+    write_markdown(
+        root / "apt.md",
+        "apt",
+        "人才公寓申请",
+        f"## 申请方式\n登录江岸人才网提交人才公寓申请，审核通过后签订租赁合同。\n"
+        f"## 租金\n人才公寓租金为每平方米每月{fee}元。",
+    )
+    write_markdown(root / "loan.md", "loan", "科技贷款贴息", "## 标准\n按贷款利息的50%给予贴息。")
+
+
+def test_an_answer_asked_again_is_reused_until_the_knowledge_base_changes(
+    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _memo_kb(tmp_path / "kb", "20")
+    settings = Settings(data_dir=tmp_path / "data")
+    index = KnowledgeIndex.open(settings, embedder)
+    assert Ingestor(index, progress=False).run([tmp_path / "kb"]).ok
+    index.close()
+    bot = Assistant(settings, embedder=embedder)
+    try:
+        q = "人才公寓租金多少钱"
+        first = bot.ask(q)
+        assert first.answered and "20元" in first.text and bot.memo.misses == 1
+        again = bot.ask(q)
+        assert bot.memo.hits == 1
+        assert (again.text, again.sources) == (first.text, first.sources)
+        # each turn is its own: its own session, and both questions are logged
+        assert again.session_id != first.session_id and first.session_id
+        assert bot.ask(q, session_id=first.session_id).session_id == first.session_id
+        assert len(bot.questions.since(1)) == 3
+        # a follow-up that rewrites to another question is another entry
+        follow = bot.ask("申请方式呢", session_id=first.session_id)
+        assert follow.question != "申请方式呢" and bot.memo.misses == 2
+
+        # the document changes: the next answer is the new one
+        _memo_kb(tmp_path / "kb", "25")
+        index = KnowledgeIndex.open(settings, embedder)
+        assert Ingestor(index, progress=False).run([tmp_path / "kb"]).ok
+        index.close()
+        bot.refresh()
+        changed = bot.ask(q)
+        assert "25元" in changed.text and "20元" not in changed.text
+        hits = bot.memo.hits
+        bot.ask(q)
+        assert bot.memo.hits == hits + 1
+        # a policy edit, and the next day, start afresh too (validity notices depend on them)
+        bot.policy_edits.version += 1
+        bot.ask(q)
+        assert bot.memo.hits == hits + 1
+
+        class _Tomorrow:
+            class date:  # noqa: N801 - stands in for datetime.date
+                @staticmethod
+                def today() -> object:
+                    import datetime
+
+                    return datetime.date.today() + datetime.timedelta(days=1)
+
+        monkeypatch.setattr("bot.assistant.dt", _Tomorrow)
+        bot.ask(q)
+        assert bot.memo.hits == hits + 1
+        bot.ask(q)
+        assert bot.memo.hits == hits + 2
+    finally:
+        bot.close()
+
+
+def test_the_answer_memo_can_be_turned_off(tmp_path: Path, embedder: Embedder) -> None:
+    _memo_kb(tmp_path / "kb", "20")
+    settings = Settings(data_dir=tmp_path / "data", answer_cache=0)
+    index = KnowledgeIndex.open(settings, embedder)
+    assert Ingestor(index, progress=False).run([tmp_path / "kb"]).ok
+    index.close()
+    bot = Assistant(settings, embedder=embedder)
+    try:
+        assert bot.ask("人才公寓租金多少钱").text == bot.ask("人才公寓租金多少钱").text
+        assert bot.memo.hits == 0 and len(bot.memo) == 0
+    finally:
+        bot.close()

@@ -74,6 +74,49 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))]
 
 
+class _Connection:
+    """One keep-alive HTTP/1.1 connection speaking just enough of the protocol to POST JSON
+    and read the reply. The clients share the two cores with the server, and httpx costs
+    several times the CPU of the server's own request handling (at 50 clients the client
+    process, not the server, set the pace); this costs a small share of it."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, payload: dict[str, object]) -> tuple[int, dict[str, str]]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        try:
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            self.close()
+            raise ConnectionError(str(exc)) from exc
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for line in lines[1:]:
+            key, _, value = line.partition(":")
+            headers[key.strip().lower()] = value.strip()
+        await self.reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, headers
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
 async def _run(
     base: str, clients: int, seconds: float, questions: list[str], fresh: bool
 ) -> dict[str, object]:
@@ -82,10 +125,11 @@ async def _run(
     limited = other = timeouts = 0
     serial = count()
     deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    host, port = base.removeprefix("http://").split(":")
 
-    async def client(n: int, http: httpx.AsyncClient) -> None:
+    async def client(n: int) -> None:
         nonlocal limited, other, timeouts
+        conn = _Connection(host, int(port))
         i = n * 7
         while time.perf_counter() < deadline:
             q = questions[i % len(questions)]
@@ -94,32 +138,36 @@ async def _run(
                 q = f"{q} {next(serial)}"
             started = time.perf_counter()
             try:
-                res = await http.post("/api/chat", json={"question": q})
-            except httpx.TimeoutException:
+                status, headers = await asyncio.wait_for(
+                    conn.post("/api/chat", {"question": q}), 30
+                )
+            except TimeoutError:
                 timeouts += 1
+                conn.close()
                 continue
-            except httpx.TransportError:  # refused or reset before an answer: counted, not fatal
+            except (ConnectionError, OSError):  # refused or reset before an answer: counted
                 other += 1
+                conn.close()
                 await asyncio.sleep(0.1)
                 continue
             took = (time.perf_counter() - started) * 1000
-            if res.status_code == 200:
+            if status == 200:
                 ok.append(took)
                 continue
-            if res.status_code in (429, 503):
-                if res.status_code == 503:
+            if status in (429, 503):
+                if status == 503:
                     busy.append(took)
                 else:
                     limited += 1
-                wait = float(res.headers.get("retry-after", "1"))
+                wait = float(headers.get("retry-after", "1"))
                 await asyncio.sleep(min(wait, max(0.0, deadline - time.perf_counter())))
                 continue
             other += 1
+        conn.close()
 
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
-        started = time.perf_counter()
-        await asyncio.gather(*(client(n, http) for n in range(clients)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    elapsed = time.perf_counter() - started
     total = len(ok) + len(busy) + limited + other + timeouts
     return {
         "clients": clients,

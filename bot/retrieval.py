@@ -361,19 +361,19 @@ class HybridRetriever:
         if not n:
             return 0.0
         span = max(1, self.config.passage_sentences)
-        covered = np.zeros(n)
+        # covered[i]: weight of the terms in the passage starting at sentence i. Plain lists:
+        # documents have tens of sentences, where numpy's per-call cost is most of the work.
+        covered = [0.0] * n
         for term, weight in weights.items():
             pos = text.find(term)
-            if pos < 0:
-                continue
-            # mark[i]: the passage starting at sentence i contains the term
-            mark = np.zeros(n, dtype=bool)
+            done = -1  # passages already credited with this term (each counts it once)
             while pos >= 0:
                 i = bisect.bisect_right(starts, pos) - 1
-                mark[max(0, i - span + 1) : i + 1] = True
+                for j in range(max(0, i - span + 1, done + 1), i + 1):
+                    covered[j] += weight
+                done = i
                 pos = text.find(term, starts[i + 1]) if i + 1 < n else -1
-            covered += weight * mark
-        return float(covered.max())
+        return max(covered)
 
     def _rerank(
         self,

@@ -157,11 +157,26 @@ class _HoldingResponse(StreamingResponse):
     cut off by a client that went away (even before its first event)."""
 
     def __init__(self, slot: Any, content: AsyncIterator[str], **kwargs: Any) -> None:
-        super().__init__(content, **kwargs)
+        super().__init__(self._held(content), **kwargs)
         self._slot = slot
+        self._released = False
+
+    async def _held(self, content: AsyncIterator[str]) -> AsyncIterator[str]:
+        try:
+            async for item in content:
+                yield item
+        finally:
+            # after the last event, before the end of the body is sent: a client that asks
+            # again as soon as its stream has ended finds the place free
+            await self._release()
+
+    async def _release(self) -> None:
+        if not self._released:
+            self._released = True
+            await self._slot.__aexit__(None, None, None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
-            await self._slot.__aexit__(None, None, None)
+            await self._release()  # cut off, or never started

@@ -99,9 +99,24 @@ def test_over_http_past_the_cap_is_503_with_retry_after(tmp_path: Path, embedder
                 time.sleep(0.2)
                 busy = client.post(live.url + "/api/chat", json={"question": "人才公寓"})
                 assert busy.status_code == 503
+                assert busy.json()["error"]["code"] == "overloaded"
+                # refused before the body is read: not even parsed (else this would be a 400)
+                unread = client.post(
+                    live.url + "/api/chat",
+                    content=b"{not json",
+                    headers={"Content-Type": "application/json"},
+                )
+                assert unread.status_code == 503 and unread.headers["retry-after"] == "1"
+                assert unread.headers["x-request-id"]  # logged like any other response
                 assert "event: done" in "".join(stream.iter_text())
             after = client.post(live.url + "/api/chat", json={"question": "人才公寓怎么申请"})
             assert after.status_code == 200  # the stream gave its place back
+            bad = client.post(
+                live.url + "/api/chat",
+                content=b"{not json",
+                headers={"Content-Type": "application/json"},
+            )
+            assert bad.status_code == 400  # with a place free, the body is read and judged
     bot.close()
     codes = sorted(code for code, _, _ in results)
     assert codes == [200, 503, 503, 503, 503], results

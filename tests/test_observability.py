@@ -202,6 +202,7 @@ def test_a_503_from_admission_is_counted_and_logged_with_its_id(
         try:
             busy = scrape(client)
             refused = client.post("/api/chat", json={"question": ANSWERED})
+            again = client.post("/api/chat", json={"question": ANSWERED})
         finally:
             client.portal.call(holder.__aexit__, None, None, None)  # type: ignore[union-attr]
         after = scrape(client)
@@ -211,13 +212,23 @@ def test_a_503_from_admission_is_counted_and_logged_with_its_id(
     assert value(busy, "bot_answers_inflight") == 1 and value(after, "bot_answers_inflight") == 0
     assert (
         value(after, "bot_answers_rejected_total") - value(before, "bot_answers_rejected_total")
-        == 1
+        == 2
     )
     assert value(after, "bot_http_requests_total", method="POST", route="/api/chat", status="503")
     lines = [line for line in parsed(log_lines) if line.get("request_id") == rid]
-    assert {line["logger"] for line in lines} == {"web.errors", "web.access"}  # warning + request
-    warning = next(line for line in lines if line["logger"] == "web.errors")
+    assert {line["logger"] for line in lines} == {
+        "web.admission",
+        "web.access",
+    }  # warning + request
+    warning = next(line for line in lines if line["logger"] == "web.admission")
     assert warning["level"] == "WARNING" and "overloaded" in str(warning["message"])
+    # under overload a warning per refusal would flood the log: one per 10 s, with the count
+    second = [
+        line
+        for line in parsed(log_lines)
+        if line.get("request_id") == again.headers["x-request-id"]
+    ]
+    assert again.status_code == 503 and [line["logger"] for line in second] == ["web.access"]
 
 
 def test_the_metrics_token_protects_metrics(small_kb: Path) -> None:

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import time
 from collections.abc import AsyncIterator
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from bot.errors import OverloadedError
+from web.errors import error_response
+
+log = logging.getLogger(__name__)
+# the routes whose requests take a place (their 503 is decided here before the body is read)
+ANSWER_ROUTES = frozenset({"/api/chat", "/api/chat/stream"})
+WARN_EVERY_S = 10.0  # refusals are logged as one line per this many seconds, with their count
 
 
 class Admission:
@@ -28,9 +38,28 @@ class Admission:
         self.waiting = 0
         self.rejected = 0
         self._free = asyncio.Condition()
+        self._warned = -WARN_EVERY_S
 
-    def _refuse(self) -> OverloadedError:
+    @property
+    def full(self) -> bool:
+        """No free place and no room to wait for one: a new request would be refused."""
+        return self.inflight >= self.max_inflight and (
+            self.waiting >= self.max_queue or self.wait_s <= 0
+        )
+
+    def refuse(self) -> OverloadedError:
+        """Count a refusal; the error to answer it with. Under overload there are hundreds a
+        second, each already in the request log: one warning line per `WARN_EVERY_S` says so."""
         self.rejected += 1
+        now = time.monotonic()
+        if now - self._warned >= WARN_EVERY_S:
+            log.warning(
+                "overloaded: %d request(s) refused so far (%d being answered, %d waiting)",
+                self.rejected,
+                self.inflight,
+                self.waiting,
+            )
+            self._warned = now
         return OverloadedError(
             f"too many questions at once ({self.inflight} being answered); retry shortly",
             retry_after=1,
@@ -42,7 +71,7 @@ class Admission:
         async with self._free:
             if self.inflight >= self.max_inflight:
                 if self.waiting >= self.max_queue or self.wait_s <= 0:
-                    raise self._refuse()
+                    raise self.refuse()
                 self.waiting += 1
                 try:
                     await asyncio.wait_for(
@@ -50,7 +79,7 @@ class Admission:
                         self.wait_s,
                     )
                 except TimeoutError:
-                    raise self._refuse() from None
+                    raise self.refuse() from None
                 finally:
                     self.waiting -= 1
             self.inflight += 1
@@ -60,3 +89,21 @@ class Admission:
             async with self._free:
                 self.inflight -= 1
                 self._free.notify()
+
+
+class AdmissionGate:
+    """ASGI middleware: a question that arrives while every place is taken and the queue is
+    full is refused here — 503 with Retry-After before its body is read, parsed or rate
+    counted — so that refusing stays cheap when there are many (the event loop that sends the
+    refusals is the one that serves everybody)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in ANSWER_ROUTES:
+            admission: Admission | None = getattr(scope["app"].state, "admission", None)
+            if admission is not None and admission.full and scope["method"] == "POST":
+                await error_response(admission.refuse())(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -16,7 +16,7 @@ from bot.staff import StaffStore
 from ingest.faqbook import FaqBook
 from ingest.library import DocumentLibrary
 from web import metrics
-from web.admission import Admission
+from web.admission import Admission, AdmissionGate
 from web.drain import Drain, DrainGate
 from web.errors import install_error_handlers
 from web.limits import BodyLimit, NoSniff
@@ -98,6 +98,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.state.settings = settings
     app.state.drain = Drain()
     # innermost: counts what the routes run (a stream until its end); its 503 gets CORS headers
+    # a question past the queue is refused before its body is read (inside the drain's count)
+    app.add_middleware(AdmissionGate)
     app.add_middleware(DrainGate, drain=app.state.drain)
     # Browsers may call the API from the allowed district sites, this server and localhost.
     app.add_middleware(

@@ -105,8 +105,10 @@ def error_response(exc: BotError) -> JSONResponse:
 
 async def _bot(_: Request, exc: BotError) -> JSONResponse:
     response = error_response(exc)
-    if isinstance(exc, OverloadedError | ShuttingDownError):
-        log.warning("%s: %s", exc.code, exc.message)  # the service protecting itself
+    if isinstance(exc, OverloadedError):
+        pass  # the service protecting itself: in the request log, and counted by Admission
+    elif isinstance(exc, ShuttingDownError):
+        log.warning("%s: %s", exc.code, exc.message)
     elif response.status_code >= 500:
         log.error("%s: %s", exc.code, exc.message)
     return response

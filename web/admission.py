@@ -69,9 +69,9 @@ class Admission:
     async def slot(self) -> AsyncIterator[None]:
         """Hold one of the places for the duration of an answer (or raise OverloadedError)."""
         async with self._free:
+            if self.full:
+                raise self.refuse()
             if self.inflight >= self.max_inflight:
-                if self.waiting >= self.max_queue or self.wait_s <= 0:
-                    raise self.refuse()
                 self.waiting += 1
                 try:
                     await asyncio.wait_for(

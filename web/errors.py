@@ -105,11 +105,10 @@ def error_response(exc: BotError) -> JSONResponse:
 
 async def _bot(_: Request, exc: BotError) -> JSONResponse:
     response = error_response(exc)
-    if isinstance(exc, OverloadedError):
-        pass  # the service protecting itself: in the request log, and counted by Admission
-    elif isinstance(exc, ShuttingDownError):
+    # an overload refusal is in the request log and counted (and summed up) by Admission
+    if isinstance(exc, ShuttingDownError):
         log.warning("%s: %s", exc.code, exc.message)
-    elif response.status_code >= 500:
+    elif response.status_code >= 500 and not isinstance(exc, OverloadedError):
         log.error("%s: %s", exc.code, exc.message)
     return response
 

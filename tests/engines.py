@@ -37,7 +37,7 @@ def missing(what: str) -> None:
     """Fail (the default, so CI cannot pass without the engine) or skip (opt-out)."""
     if os.environ.get(OPT_OUT, "").lower() == "skip":
         pytest.skip(f"{what} ({OPT_OUT}=skip)")
-    pytest.fail(f"{what}; unset {OPT_OUT}=skip only skips it", pytrace=False)
+    pytest.fail(f"{what} (or set {OPT_OUT}=skip to skip such tests locally)", pytrace=False)
 
 
 def postgres_bin() -> Path | None:

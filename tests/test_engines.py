@@ -27,7 +27,7 @@ from bot.index import KnowledgeIndex
 from bot.vectors import COLLECTION
 from ingest.pipeline import Ingestor
 from tests.conftest import ROOT
-from tests.engines import ChromaServer, PostgresCluster
+from tests.engines import OPT_OUT, ChromaServer, PostgresCluster, missing
 from tests.fixtures_files import write_markdown
 from tests.test_ingest import APARTMENT, STARTUP
 
@@ -90,6 +90,17 @@ def test_chroma_server_fixture_serves_ingest_and_answers(
         assert answer.answered and answer.sources[0].doc_id == "talent-apartment"
     finally:
         bot.close()
+
+
+def test_a_missing_engine_fails_unless_a_local_run_opts_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(OPT_OUT, raising=False)
+    with pytest.raises(pytest.fail.Exception, match="install-postgresql"):
+        missing("PostgreSQL is not installed (sh scripts/install-postgresql.sh)")
+    monkeypatch.setenv(OPT_OUT, "skip")
+    with pytest.raises(pytest.skip.Exception):
+        missing("PostgreSQL is not installed")
 
 
 # --- a Chroma server behind a proxy that wants a header -------------------------------------

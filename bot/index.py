@@ -17,6 +17,14 @@ from bot.store import RecordStore
 from bot.vectors import DIRECTORY_LOCKS, VectorIndex
 
 
+def claim_vectors(settings: Settings) -> None:
+    """For a serving process (`python -m web`): hold the embedded vector directory from now
+    until the process ends, so a second writer is refused before anything is loaded (raises
+    VectorStoreBusyError). Nothing to hold on a Chroma server."""
+    if not settings.chroma_url:
+        DIRECTORY_LOCKS.acquire(settings.chroma_dir)
+
+
 @dataclass
 class KnowledgeIndex:
     """Records and vectors under one data directory, built with one embedder."""

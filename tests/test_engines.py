@@ -5,6 +5,7 @@ writing process at a time."""
 from __future__ import annotations
 
 import http.server
+import os
 import subprocess
 import sys
 import threading
@@ -27,7 +28,7 @@ from bot.index import KnowledgeIndex
 from bot.vectors import COLLECTION
 from ingest.pipeline import Ingestor
 from tests.conftest import ROOT
-from tests.engines import OPT_OUT, ChromaServer, PostgresCluster, missing
+from tests.engines import OPT_OUT, ChromaServer, PostgresCluster, free_port, missing
 from tests.fixtures_files import write_markdown
 from tests.test_ingest import APARTMENT, STARTUP
 
@@ -216,6 +217,15 @@ def test_a_second_writing_process_on_the_embedded_dir_fails_fast(
     assert "open for writing in another process" in busy.stderr
     assert "正被另一个进程" in busy.stderr and "BOT_CHROMA_URL" in busy.stderr
     assert took < 30
+    server = subprocess.run(
+        [sys.executable, "-m", "web", "--port", str(free_port())],
+        cwd=ROOT,
+        env={**os.environ, "BOT_DATA_DIR": str(settings.data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert server.returncode == 2 and "正被另一个进程" in server.stderr, server.stderr
     # a process that only answers runs beside the writer
     ask = subprocess.run(
         [sys.executable, "-m", "bot", "--data-dir", str(settings.data_dir), "ask", "人才公寓"],

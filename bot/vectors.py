@@ -36,11 +36,13 @@ class _DirectoryLocks:
     def __init__(self) -> None:
         self._guard = threading.Lock()
         self._held: dict[str, tuple[int, int]] = {}  # lock path → (fd, holders)
+        self._pending: list[str] = []  # released by the garbage collector, not yet counted
 
     def acquire(self, directory: Path) -> str:
         lock = directory.with_name(directory.name + ".lock")
         key = str(lock.resolve())
         with self._guard:
+            self._drain()
             if key in self._held:
                 fd, holders = self._held[key]
                 self._held[key] = (fd, holders + 1)
@@ -70,8 +72,28 @@ class _DirectoryLocks:
 
     def release(self, key: str) -> None:
         with self._guard:
-            if key not in self._held:
-                return
+            self._drain()
+            self._release(key)
+
+    def collected(self, key: str) -> None:
+        """Release from a finalizer: the collector may run it in a thread that is inside
+        acquire() or release() already, so it never waits for the guard; a release it
+        cannot make now is made by the next acquire() or release()."""
+        if self._guard.acquire(blocking=False):
+            try:
+                self._drain()
+                self._release(key)
+            finally:
+                self._guard.release()
+        else:
+            self._pending.append(key)  # atomic; drained under the guard
+
+    def _drain(self) -> None:
+        while self._pending:
+            self._release(self._pending.pop())
+
+    def _release(self, key: str) -> None:
+        if key in self._held:
             fd, holders = self._held[key]
             if holders > 1:
                 self._held[key] = (fd, holders - 1)
@@ -150,7 +172,7 @@ class VectorIndex:
             if writer:
                 self._lock = DIRECTORY_LOCKS.acquire(path)
                 # an index dropped without close() still gives its share of the lock back
-                self._finalizer = weakref.finalize(self, DIRECTORY_LOCKS.release, self._lock)
+                self._finalizer = weakref.finalize(self, DIRECTORY_LOCKS.collected, self._lock)
             try:
                 path.mkdir(parents=True, exist_ok=True)
                 self.client = chromadb.PersistentClient(path=str(path), settings=settings)

@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install serve ingest admin test lint browser redis bench clean
+.PHONY: install serve ingest admin test lint browser redis postgresql bench clean
 
 # The first install downloads about 1 GB (torch, the models' libraries): each step says
 # what it does, and pip shows its progress bars.
@@ -52,7 +52,12 @@ browser:
 redis:
 	sh scripts/install-redis.sh
 
-test: lint browser redis
+# PostgreSQL for the records tests (Debian package; the tests start a throw-away cluster on a
+# free loopback port, and a `chroma run` server from the venv, and stop both after).
+postgresql:
+	sh scripts/install-postgresql.sh
+
+test: lint browser redis postgresql
 	$(PY) -m pytest
 
 clean:

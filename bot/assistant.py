@@ -178,10 +178,13 @@ class Assistant:
         embedder: Embedder | None = None,
         retrieval: RetrievalConfig | None = None,
         llm: ChatModel | None = None,
+        writer: bool = True,
     ) -> None:
+        """`writer=False` for a process that only answers (`python -m bot`): it takes no
+        lock on the embedded vector directory, so it runs beside the web server."""
         self.settings = settings or Settings()
         self.embedder = ServingEmbedder(embedder or make_embedder(self.settings.embedding))
-        self.index = KnowledgeIndex.open(self.settings, self.embedder)
+        self.index = KnowledgeIndex.open(self.settings, self.embedder, writer=writer)
         self.index.check_embedder()
         self.retriever = HybridRetriever(
             self.index, retrieval, reranker=make_reranker(self.settings.reranker)

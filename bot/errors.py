@@ -44,6 +44,16 @@ class IndexMismatchError(BotError):
     message_zh = "索引与当前向量模型不一致，请重新导入"
 
 
+class VectorStoreBusyError(BotError):
+    """The embedded Chroma directory is open for writing in another process (ingest, web):
+    two writers would corrupt it, so the second stops at once."""
+
+    code = "vectors_busy"
+    message_zh = (
+        "向量库正被另一个进程写入，请先停止该进程（或使用 BOT_CHROMA_URL 指向 Chroma 服务）"
+    )
+
+
 class RetrievalError(BotError):
     """Searching the index failed."""
 

@@ -1,4 +1,9 @@
-"""The knowledge index: SQLite records (what is live) plus Chroma vectors (how to find it)."""
+"""The knowledge index: SQLite records (what is live) plus Chroma vectors (how to find it).
+
+Crash safety, on the embedded directory and on a Chroma server alike: a writer upserts the
+new vectors first, then swaps the records in one transaction, and only afterwards removes
+vectors no live chunk refers to; a crash in between leaves extra vectors, never a live chunk
+without its vector (ingest/pipeline.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +14,15 @@ from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.errors import IndexMismatchError
 from bot.store import RecordStore
-from bot.vectors import VectorIndex
+from bot.vectors import DIRECTORY_LOCKS, VectorIndex
+
+
+def claim_vectors(settings: Settings) -> None:
+    """For a serving process (`python -m web`): hold the embedded vector directory from now
+    until the process ends, so a second writer is refused before anything is loaded (raises
+    VectorStoreBusyError). Nothing to hold on a Chroma server."""
+    if not settings.chroma_url:
+        DIRECTORY_LOCKS.acquire(settings.chroma_dir)
 
 
 @dataclass
@@ -25,14 +38,36 @@ class KnowledgeIndex:
     write_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None) -> KnowledgeIndex:
-        embedder = embedder or make_embedder(settings.embedding)
+    def open(
+        cls, settings: Settings, embedder: Embedder | None = None, *, writer: bool = True
+    ) -> KnowledgeIndex:
+        """Records and vectors of `settings`. A `writer` (ingest, the web server) holds the
+        embedded Chroma directory for its process: a second writing process stops here, at
+        once, with VectorStoreBusyError (before the embedder is loaded). Readers
+        (`python -m bot ask`/`eval`) and a Chroma server (`BOT_CHROMA_URL`) take no lock."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = (
+            None
+            if settings.chroma_url or not writer
+            else DIRECTORY_LOCKS.acquire(settings.chroma_dir)
+        )
+        try:
+            embedder = embedder or make_embedder(settings.embedding)
+            vectors = VectorIndex(
+                embedder,
+                path=settings.chroma_dir,
+                url=settings.chroma_url or None,
+                headers=settings.chroma_header_map,
+                writer=writer,
+            )
+        finally:
+            if lock is not None:
+                DIRECTORY_LOCKS.release(lock)  # the VectorIndex holds its own share now
         return cls(
             settings=settings,
             embedder=embedder,
             records=RecordStore(settings.records_path),
-            vectors=VectorIndex(embedder, path=settings.chroma_dir),
+            vectors=vectors,
         )
 
     def embedder_matches(self) -> bool:
@@ -49,3 +84,4 @@ class KnowledgeIndex:
 
     def close(self) -> None:
         self.records.close()
+        self.vectors.close()

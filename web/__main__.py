@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from bot.config import Settings, load_settings
 from bot.errors import BotError, ConflictError
+from bot.index import claim_vectors
 from bot.staff import ROLES, StaffStore
 from web.app import create_app
 from web.drain import Drain
@@ -129,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings(args.data_dir)
     configure_logging(settings.log_format, settings.log_level)
+    try:  # another process writing the embedded vectors: say so now, before loading anything
+        claim_vectors(settings)
+    except BotError as exc:
+        print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
+        return 2
     if hasattr(signal, "SIGXFSZ"):  # past a file size limit a write fails (EFBIG), not the process
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     # the drain has let requests finish: what is left when uvicorn stops is cut off at once

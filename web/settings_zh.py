@@ -37,6 +37,8 @@ DESCRIPTIONS_ZH: dict[str, str] = {
     "upload_max_mb": "后台单个上传文件的大小上限（MB）。",
     "rate_limit_chat": "每个客户端（工作人员账号、微信用户或访问地址）提问的频率上限，如 `30/minute`（可写多个：`30/minute;500/hour`；`off` 或留空表示不限）；超出返回 429 并附 Retry-After。",
     "redis_url": "Redis 地址（如 `redis://127.0.0.1:6379/0`）：设置后所有进程、所有副本共用提问频率计数；留空则每个进程各自计数。Redis 不可用时照常回答，各进程暂时各自计数。",
+    "chroma_url": "Chroma 向量服务地址（如 `http://127.0.0.1:8000`，用本项目虚拟环境中同版本 chromadb 的 `chroma run` 启动）：设置后所有进程、所有副本共用这一份向量；留空则使用数据目录下的内置向量库（同一时间只允许一个写入进程）。",
+    "chroma_headers": '访问 Chroma 服务时附带的 HTTP 请求头（用于代理的身份验证）：JSON 对象（如 `{"Authorization": "Bearer …"}`）或每行一个 `名称: 值`；留空则不附带。',
     "shutdown_grace_s": "收到 SIGTERM 或 Ctrl-C 后，正在进行的回答和流式回答最多再进行的时间（秒）；期间新请求返回 503，/healthz 报告 draining。",
     "metrics_token": "设置后，GET /metrics 只接受 `Authorization: Bearer <此值>`；留空则不设访问限制（请在反向代理处保护）。",
     "log_format": "`python -m web` 的日志格式：`json`（每行一个 JSON 对象，含请求编号）或 `text`（纯文本）。",

@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install serve ingest admin test lint browser redis postgresql bench clean
+.PHONY: install serve ingest admin test lint browser redis postgresql nginx bench clean
 
 # The first install downloads about 1 GB (torch, the models' libraries): each step says
 # what it does, and pip shows its progress bars.
@@ -57,7 +57,12 @@ redis:
 postgresql:
 	sh scripts/install-postgresql.sh
 
-test: lint browser redis postgresql
+# nginx for the deployment tests (Debian package; they run their own on a free loopback port
+# with deploy/nginx/jiangan-bot.conf.in, and stop it after; the package's service is not started).
+nginx:
+	sh scripts/install-nginx.sh
+
+test: lint browser redis postgresql nginx
 	$(PY) -m pytest
 
 clean:

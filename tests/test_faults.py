@@ -38,7 +38,7 @@ def _port() -> int:
 class Server:
     """`python -m web` as a child process on a free port; its log is kept for failures."""
 
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, start_timeout_s: float = 120, **env: str) -> None:
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log: list[str] = []
@@ -51,7 +51,7 @@ class Server:
             text=True,
         )
         threading.Thread(target=self._read_log, daemon=True).start()
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + start_timeout_s
         while time.monotonic() < deadline and self.proc.poll() is None:
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:

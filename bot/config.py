@@ -109,6 +109,10 @@ class Settings(BaseSettings):
         "",
         description="`redis://host:6379/0`: rate-limit counters kept in Redis, shared by every process and replica; empty: counted in each process's memory.",
     )
+    database_url: str = Field(
+        "",
+        description="Records database: `postgresql+psycopg://user:password@host:5432/name` for PostgreSQL, shared by every replica; empty: the SQLite file records.sqlite3 under `BOT_DATA_DIR`.",
+    )
     api_docs: bool = Field(
         False,
         description="Serve the interactive API docs at /docs and /redoc (they load Swagger UI / ReDoc from a CDN); /openapi.json is always served.",
@@ -164,6 +168,19 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not value.startswith(("redis://", "rediss://", "redis+unix://")):
             raise ValueError("expected redis://host:port/db, rediss://… or redis+unix:///path")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        value = value.strip()
+        for bare in ("postgresql://", "postgres://"):  # SQLAlchemy would pick psycopg2
+            if value.startswith(bare):
+                value = "postgresql+psycopg://" + value[len(bare) :]
+        if value and not value.startswith(("sqlite:///", "postgresql+psycopg://")):
+            raise ValueError(
+                "expected postgresql+psycopg://user:password@host:port/name or sqlite:///path"
+            )
         return value
 
     @property

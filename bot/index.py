@@ -1,4 +1,4 @@
-"""The knowledge index: SQLite records (what is live) plus Chroma vectors (how to find it)."""
+"""The knowledge index: the records database (what is live) plus Chroma vectors (how to find it)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.errors import IndexMismatchError
+from bot.records import Database, upgrade
 from bot.store import RecordStore
 from bot.vectors import VectorIndex
 
@@ -28,12 +29,18 @@ class KnowledgeIndex:
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> KnowledgeIndex:
         embedder = embedder or make_embedder(settings.embedding)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        database = Database.from_settings(settings)
+        upgrade(database)  # before any store touches a table (a no-op once at head)
         return cls(
             settings=settings,
             embedder=embedder,
-            records=RecordStore(settings.records_path),
+            records=RecordStore(database),
             vectors=VectorIndex(embedder, path=settings.chroma_dir),
         )
+
+    @property
+    def database(self) -> Database:
+        return self.records.database
 
     def embedder_matches(self) -> bool:
         stored = self.records.get_meta("embedder")

@@ -36,6 +36,7 @@ from bot.records import (
     upgrade,
 )
 from bot.records.database import sqlite_url
+from bot.records.migrate import HEAD
 from bot.records.models import metadata
 from bot.sessions import SessionStore, Turn
 from bot.staff import StaffStore
@@ -96,6 +97,10 @@ def test_baseline_creates_every_model_table_on_an_empty_database(database_url: s
         assert diff == []
         assert kb_version(conn) == 0
     assert upgrade(database) == head()  # again: nothing to do
+
+
+def test_head_constant_is_the_newest_script() -> None:
+    assert HEAD == head()
 
 
 def test_downgrade_to_base_and_back(database: Database) -> None:

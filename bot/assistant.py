@@ -39,7 +39,6 @@ from bot.questionlog import QuestionLog
 from bot.rerank import make_reranker
 from bot.retrieval import HybridRetriever, RetrievalConfig
 from bot.sessions import SessionStore, Turn
-from bot.sqlite import RecordsHealth
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -213,7 +212,7 @@ class Assistant:
             if self.llm
             else "extractive (no BOT_LLM_BASE_URL / BOT_LLM_MODEL)",
         )
-        self.records_health = RecordsHealth(self.settings.records_path)
+        self.records_health = self.index.database.health
         self.feedback = FeedbackStore(self.settings.records_path)
         self.questions = QuestionLog(
             self.settings.records_path,

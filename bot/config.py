@@ -147,6 +147,10 @@ class Settings(BaseSettings):
         "",
         description='HTTP headers sent with every request to `BOT_CHROMA_URL` (a proxy\'s auth): a JSON object `{"Authorization": "Bearer …"}` or `Name: value` lines; empty: none.',
     )
+    database_url: str = Field(
+        "",
+        description="Records database: `postgresql+psycopg://user:password@host:5432/name` for PostgreSQL, shared by every replica; empty: the SQLite file records.sqlite3 under `BOT_DATA_DIR`.",
+    )
     api_docs: bool = Field(
         False,
         description="Serve the interactive API docs at /docs and /redoc (they load Swagger UI / ReDoc from a CDN); /openapi.json is always served.",
@@ -225,6 +229,19 @@ class Settings(BaseSettings):
     @property
     def chroma_header_map(self) -> dict[str, str]:
         return parse_headers(self.chroma_headers)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        value = value.strip()
+        for bare in ("postgresql://", "postgres://"):  # SQLAlchemy would pick psycopg2
+            if value.startswith(bare):
+                value = "postgresql+psycopg://" + value[len(bare) :]
+        if value and not value.startswith(("sqlite:///", "postgresql+psycopg://")):
+            raise ValueError(
+                "expected postgresql+psycopg://user:password@host:port/name or sqlite:///path"
+            )
+        return value
 
     @property
     def chat_rate_limits(self) -> list[RateLimitItem]:

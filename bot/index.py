@@ -1,4 +1,4 @@
-"""The knowledge index: SQLite records (what is live) plus Chroma vectors (how to find it).
+"""The knowledge index: the records database (what is live) plus Chroma vectors (how to find it).
 
 Crash safety, on the embedded directory and on a Chroma server alike: a writer upserts the
 new vectors first, then swaps the records in one transaction, and only afterwards removes
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.errors import IndexMismatchError
+from bot.records import Database, upgrade
 from bot.store import RecordStore
 from bot.vectors import DIRECTORY_LOCKS, VectorIndex
 
@@ -46,6 +47,8 @@ class KnowledgeIndex:
         once, with VectorStoreBusyError (before the embedder is loaded). Readers
         (`python -m bot ask`/`eval`) and a Chroma server (`BOT_CHROMA_URL`) take no lock."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        database = Database.from_settings(settings)
+        upgrade(database)  # before any store touches a table (a no-op once at head)
         lock = (
             None
             if settings.chroma_url or not writer
@@ -66,9 +69,13 @@ class KnowledgeIndex:
         return cls(
             settings=settings,
             embedder=embedder,
-            records=RecordStore(settings.records_path),
+            records=RecordStore(database),
             vectors=vectors,
         )
+
+    @property
+    def database(self) -> Database:
+        return self.records.database
 
     def embedder_matches(self) -> bool:
         stored = self.records.get_meta("embedder")

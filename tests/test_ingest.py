@@ -299,10 +299,11 @@ def test_records_from_an_earlier_version_are_migrated(
     _, index = _ingest(settings, embedder, corpus)
     before = index.records.counts()
     index.close()
-    # the first releases' files table: a bare SHA-256 column instead of the fingerprint
+    # the first releases' files table: a bare SHA-256 column instead of the fingerprint, and
+    # no Alembic revision (they came before bot/records)
     db = sqlite3.connect(settings.records_path)
     db.executescript(
-        "PRAGMA foreign_keys=OFF;"
+        "PRAGMA foreign_keys=OFF; DROP TABLE alembic_version;"
         "CREATE TABLE old_files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL,"
         " indexed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);"
         "INSERT INTO old_files SELECT path, 'x', indexed_at FROM files;"

@@ -2,6 +2,9 @@
 
 `python -m web create-admin USERNAME [--password P] [--data-dir DIR]` — create the first
 staff account (asks for the password when `--password` is not given).
+
+`python -m web migrate [--data-dir DIR]` — create or upgrade the records schema
+(`BOT_DATABASE_URL`, else the SQLite file under the data directory) and print its revision.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from typing import Any, cast
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from bot.config import Settings, load_settings
 from bot.errors import BotError, ConflictError
 from bot.index import claim_vectors
+from bot.records import Database, upgrade
 from bot.staff import ROLES, StaffStore
 from web.app import create_app
 from web.drain import Drain
@@ -56,6 +61,29 @@ def create_admin(argv: list[str]) -> int:
     finally:
         store.close()
     print(f"created {user.role} {user.username} / 已创建账号")
+    return 0
+
+
+def migrate(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m web migrate",
+        description="Create or upgrade the records schema (the server does it at start-up too).",
+    )
+    parser.add_argument("--data-dir", type=Path, help="default: $BOT_DATA_DIR or ./data")
+    args = parser.parse_args(argv)
+    try:
+        database = Database.from_settings(load_settings(args.data_dir))
+    except (ValidationError, BotError) as exc:  # a wrong BOT_DATABASE_URL
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        revision = upgrade(database)
+    except BotError as exc:
+        print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
+        return 1
+    finally:
+        database.close()
+    print(f"records schema at revision {revision} ({database.where}) / 记录库结构已是最新")
     return 0
 
 
@@ -112,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["create-admin"]:
         return create_admin(argv[1:])
+    if argv[:1] == ["migrate"]:
+        return migrate(argv[1:])
     settings = Settings()
     parser = argparse.ArgumentParser(
         prog="python -m web", description="Serve 江岸企服助手 over HTTP."

@@ -36,6 +36,7 @@ DESCRIPTIONS_ZH: dict[str, str] = {
     "admin_token_hours": "后台登录的有效时长（小时）。",
     "upload_max_mb": "后台单个上传文件的大小上限（MB）。",
     "rate_limit_chat": "每个客户端（工作人员账号、微信用户或访问地址）提问的频率上限，如 `30/minute`（可写多个：`30/minute;500/hour`；`off` 或留空表示不限）；超出返回 429 并附 Retry-After。",
+    "database_url": "记录数据库：留空则使用数据目录下的 SQLite 文件 records.sqlite3（无需配置）；设为 `postgresql+psycopg://用户:密码@主机:5432/库名` 则使用 PostgreSQL，供所有副本共用。启动时（或 `python -m web migrate`）由 Alembic 自动建表和升级，旧版本的记录文件原地升级、数据不丢失。",
     "redis_url": "Redis 地址（如 `redis://127.0.0.1:6379/0`）：设置后所有进程、所有副本共用提问频率计数；留空则每个进程各自计数。Redis 不可用时照常回答，各进程暂时各自计数。",
     "chroma_url": "Chroma 向量服务地址（如 `http://127.0.0.1:8000`，用本项目虚拟环境中同版本 chromadb 的 `chroma run` 启动）：设置后所有进程、所有副本共用这一份向量；留空则使用数据目录下的内置向量库（同一时间只允许一个写入进程）。",
     "chroma_headers": '访问 Chroma 服务时附带的 HTTP 请求头（用于代理的身份验证）：JSON 对象（如 `{"Authorization": "Bearer …"}`）或每行一个 `名称: 值`；留空则不附带。',

@@ -1,8 +1,8 @@
 """The records layer (bot/records): models, Alembic migrations, `Database`, `RecordStore`.
 
-Every test runs on the embedded SQLite file; the `database` ones also on PostgreSQL when
-`BOT_TEST_DATABASE_URL` names a server (`postgresql+psycopg://user@127.0.0.1:port/postgres`):
-each test then gets a database of its own, dropped afterwards.
+Every test runs on the embedded SQLite file; the `database` ones also on PostgreSQL — the
+session's throw-away cluster (`postgres` in tests/conftest.py) — each test then in a database
+of its own, dropped afterwards.
 """
 
 from __future__ import annotations
@@ -44,13 +44,7 @@ from bot.store import RecordStore
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = time.time() - 3600  # rows of an hour ago: within every retention
-PG_URL = os.environ.get("BOT_TEST_DATABASE_URL", "")
-ENGINES = [
-    "sqlite",
-    pytest.param(
-        "postgresql", marks=pytest.mark.skipif(not PG_URL, reason="BOT_TEST_DATABASE_URL not set")
-    ),
-]
+ENGINES = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(params=ENGINES)
@@ -59,11 +53,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield sqlite_url(tmp_path / "records.sqlite3")
         return
+    postgres = request.getfixturevalue("postgres")  # started once per session
     name = f"records_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    url = postgres.create_database(name)
+    admin = sa.create_engine(postgres.url(), isolation_level="AUTOCOMMIT")
     try:
         yield url
     finally:

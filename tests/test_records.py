@@ -13,8 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,33 +42,6 @@ from bot.store import RecordStore
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = time.time() - 3600  # rows of an hour ago: within every retention
-ENGINES = ["sqlite", "postgresql"]
-
-
-@pytest.fixture(params=ENGINES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty records database: an SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path / "records.sqlite3")
-        return
-    postgres = request.getfixturevalue("postgres")  # started once per session
-    name = f"records_test_{uuid.uuid4().hex[:12]}"
-    url = postgres.create_database(name)
-    admin = sa.create_engine(postgres.url(), isolation_level="AUTOCOMMIT")
-    try:
-        yield url
-    finally:
-        Database.shared(url).close()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-@pytest.fixture()
-def database(database_url: str) -> Database:
-    database = Database.shared(database_url)
-    upgrade(database)
-    return database
 
 
 def _tables(database: Database) -> set[str]:

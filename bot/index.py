@@ -7,6 +7,7 @@ without its vector (ingest/pipeline.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 
@@ -26,6 +27,44 @@ def claim_vectors(settings: Settings) -> None:
         DIRECTORY_LOCKS.acquire(settings.chroma_dir)
 
 
+class WriterLock:
+    """Held by every writer of the index (ingest, uploads, FAQ edits): exclusive across the
+    threads of this process *and* across processes and replicas on one records database —
+    a writer's tidy-up of unreferenced vectors must not see another's vectors before their
+    records swap, and two replicas must not both decide a file is new. Reentrant within a
+    thread (an upload holds it and runs an ingest that takes it again)."""
+
+    NAME = "index-writer"
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._local = threading.RLock()
+        self._depth = 0
+        self._held: contextlib.ExitStack | None = None
+
+    def __enter__(self) -> WriterLock:
+        self._local.acquire()
+        try:
+            if self._depth == 0:
+                stack = contextlib.ExitStack()
+                stack.enter_context(self.database.exclusive(self.NAME))
+                self._held = stack
+            self._depth += 1
+        except BaseException:
+            self._local.release()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._depth -= 1
+            if self._depth == 0 and self._held is not None:
+                held, self._held = self._held, None
+                held.close()
+        finally:
+            self._local.release()
+
+
 @dataclass
 class KnowledgeIndex:
     """Records and vectors under one data directory, built with one embedder."""
@@ -34,9 +73,10 @@ class KnowledgeIndex:
     embedder: Embedder
     records: RecordStore
     vectors: VectorIndex
-    # Held by every writer in this process (ingest, uploads, FAQ edits): a writer's tidy-up
-    # of unreferenced vectors must not see another's vectors before their records swap.
-    write_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    write_lock: WriterLock = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.write_lock = WriterLock(self.records.database)
 
     @classmethod
     def open(

@@ -10,6 +10,7 @@ keys on, writers serialised by `BEGIN IMMEDIATE`); `postgresql+psycopg://…` �
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import sqlite3
 import threading
@@ -186,6 +187,51 @@ class Database:
         self.health.failed(cause)
         return RecordsUnavailableError(f"the records store cannot be written: {cause}")
 
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold `name` against every other process and replica for as long as the block
+        runs — longer than one transaction (an upload parses and embeds for seconds between
+        its transactions).
+
+        PostgreSQL: a session advisory lock (`pg_advisory_lock`) on a connection of its own,
+        released at the end or by the server when the process dies. SQLite: an exclusive
+        `flock` on `<records file>.<name>.lock` (processes on one machine, the only ones
+        that can share the file); released by the kernel when the process dies.
+        Not reentrant: callers in one process serialise their threads first.
+        """
+        if self.is_sqlite:
+            database = make_url(self.url).database
+            if not database or database == ":memory:":
+                yield
+                return
+            lock_path = Path(f"{database}.{name}.lock")
+            with open(lock_path, "a+b") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+            return
+        key = _lock_key(name)
+        try:
+            conn = self.engine.connect()
+            conn.exec_driver_sql("SELECT pg_advisory_lock(%(key)s)", {"key": key})
+            conn.commit()
+        except exc.SQLAlchemyError as error:
+            if not unavailable(error):
+                raise
+            raise self._unavailable(error) from error
+        try:
+            yield
+        finally:
+            try:
+                conn.exec_driver_sql("SELECT pg_advisory_unlock(%(key)s)", {"key": key})
+                conn.commit()
+            except exc.SQLAlchemyError:
+                conn.invalidate()  # a dead connection: the server has released the lock
+            finally:
+                conn.close()
+
     def kb_version(self) -> int:
         """The knowledge-base version now (0 before the first change)."""
         with self.read() as conn:
@@ -227,12 +273,16 @@ def advisory_lock(conn: Connection, name: str) -> None:
     the file's write lock (BEGIN IMMEDIATE), so there is nothing more to take.
     """
     if conn.dialect.name == "postgresql":
-        key = int.from_bytes(
-            hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
-        )
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(key)s)", {"key": key})
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(key)s)", {"key": _lock_key(name)})
     elif conn.get_execution_options().get("sqlite_begin") != "BEGIN IMMEDIATE":
         raise RuntimeError("advisory_lock needs a write transaction (Database.transaction())")
+
+
+def _lock_key(name: str) -> int:
+    """The 64-bit PostgreSQL advisory-lock key of a name."""
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 def upsert(

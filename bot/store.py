@@ -2,7 +2,8 @@
 index metadata — in the records database (bot/records).
 
 The records are the source of truth for what is live: a file's documents and chunks are
-swapped in one transaction, so a reader (or an interrupted ingest) never sees half a file.
+swapped in one transaction, so a reader (or an interrupted ingest) never sees half a file;
+the same transaction bumps the knowledge-base version every replica watches.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Connection, delete, func, insert, select
 
 from bot.models import Chunk, Document
-from bot.records import Database, upgrade, upsert
+from bot.records import Database, bump_kb_version, upgrade, upsert
 from bot.records.database import sqlite_url
 from bot.records.models import chunks, documents, files, meta
 
@@ -124,16 +125,20 @@ class RecordStore:
                         for c in chunks_
                     ],
                 )
+            bump_kb_version(conn)  # replicas watch it: they reload what is live
 
     def remove_files(self, paths: Iterable[str]) -> None:
         gone = list(paths)
         with self.transaction() as conn:
             for i in range(0, len(gone), _BATCH):
                 conn.execute(delete(files).where(files.c.path.in_(gone[i : i + _BATCH])))
+            if gone:
+                bump_kb_version(conn)
 
     def clear(self) -> None:
         with self.transaction() as conn:
             conn.execute(delete(files))
+            bump_kb_version(conn)
 
     # --- reading --------------------------------------------------------------------
     def documents(self) -> list[Document]:

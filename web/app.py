@@ -13,6 +13,7 @@ from bot.assistant import Assistant
 from bot.audit import AuditLog
 from bot.config import Settings
 from bot.staff import StaffStore
+from bot.watch import KnowledgeWatcher
 from ingest.faqbook import FaqBook
 from ingest.library import DocumentLibrary
 from web import metrics
@@ -67,6 +68,14 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             app.state.assistant.refresh,
             app.state.audit,
         )
+        # other processes and replicas change the knowledge base too: follow them
+        app.state.watcher = KnowledgeWatcher(
+            app.state.assistant.index.database,
+            lambda: app.state.assistant.retriever.kb_version,
+            app.state.assistant.refresh,
+            settings.kb_poll_seconds,
+        )
+        app.state.watcher.start()
         if settings.admin_user and app.state.staff.ensure(
             settings.admin_user, settings.admin_password, "admin"
         ):
@@ -74,8 +83,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         try:
             yield
         finally:
+            app.state.watcher.stop()
             app.state.staff.close()
-            app.state.library.close()
             app.state.faq.close()
             app.state.audit.close()
             await app.state.chat_rate_limit.aclose()

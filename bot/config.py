@@ -118,6 +118,12 @@ class Settings(BaseSettings):
         le=100_000,
         description="Answers remembered for questions asked again (the first turn of a conversation, or the same rewritten follow-up): the retrieval and extractive answer are reused until the knowledge base, a policy edit or the date changes; the LLM still words each answer, and every question is still logged. 0: off.",
     )
+    kb_poll_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description="How often every serving process checks the records database for changes made by another process or replica (an upload, an FAQ or policy edit, python -m ingest) and reloads the knowledge base in the background. 0: never (one process only).",
+    )
     max_queue: int = Field(
         -1,
         ge=-1,

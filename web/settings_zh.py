@@ -26,6 +26,7 @@ DESCRIPTIONS_ZH: dict[str, str] = {
     "question_log_days": "提问记录保留天数（供“问题洞察”使用）；0 表示不保留。",
     "allowed_origins": "允许调用接口、嵌入 /chat 的网站来源（逗号分隔，如 https://www.jiangan.gov.cn）；本服务自身和 localhost 总是允许。",
     "max_inflight": "同时计算的回答数（含流式）；0 表示每个 CPU 核一个。超出时请求最多排队 `BOT_QUEUE_WAIT_MS`，否则立即返回 503 并附 Retry-After。",
+    "kb_poll_seconds": "每个服务进程多久检查一次记录库中由其他进程或副本做出的更改（上传、问答或政策编辑、python -m ingest），发现后在后台重新加载知识库；0 表示不检查（只运行一个进程时）。",
     "answer_cache": "记住的回答条数：同一问题再次被问（会话首问，或改写后相同的追问）时直接复用检索与摘录结果，知识库、政策编辑或日期变化后自动失效；接入语言模型时仍由模型组织语言，每次提问仍记入问题日志。0 表示关闭。",
     "max_queue": "可排队等待的请求数；-1 表示 `BOT_MAX_INFLIGHT` 的四倍（2 核时 10 个并发客户端不会被拒绝）。",
     "queue_wait_ms": "排队请求最长等待时间（毫秒），超时返回 503。",

@@ -189,6 +189,21 @@ class VectorIndex:
             self._finalizer()  # runs release once, then is dead
             self._finalizer = None
 
+    @property
+    def remote(self) -> bool:
+        return self.location.startswith(("http://", "https://"))
+
+    def reachable(self) -> bool:
+        """Whether the vector store answers now (a Chroma server's heartbeat; the embedded
+        directory always does)."""
+        if not self.remote:
+            return True
+        try:
+            self.client.heartbeat()
+        except Exception:  # refused, reset, timed out, an error page from a proxy
+            return False
+        return True
+
     def _open(self) -> Any:
         return self.client.get_or_create_collection(
             COLLECTION,

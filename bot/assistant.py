@@ -212,18 +212,14 @@ class Assistant:
             if self.llm
             else "extractive (no BOT_LLM_BASE_URL / BOT_LLM_MODEL)",
         )
-        self.records_health = self.index.database.health
-        self.feedback = FeedbackStore(self.settings.records_path)
-        self.questions = QuestionLog(
-            self.settings.records_path,
-            retention_days=self.settings.question_log_days,
-            health=self.records_health,
-        )
+        database = self.index.database
+        self.records_health = database.health
+        self.feedback = FeedbackStore(database)
+        self.questions = QuestionLog(database, retention_days=self.settings.question_log_days)
         self.sessions = SessionStore(
-            self.settings.records_path,
+            database,
             max_turns=self.settings.session_turns,
             idle_minutes=self.settings.session_idle_minutes,
-            health=self.records_health,
         )
         self.policy_edits = PolicyEdits(self.settings.records_path)
         self.catalog = Catalog(lambda: self.retriever.documents, self.policy_edits)
@@ -530,10 +526,10 @@ class Assistant:
         answer.session_id = sid
         answer.question = standalone
         # the question-log row and the session turn: both kept or neither (RecordsUnavailableError)
-        with self.sessions.transaction() as db:
+        with self.index.database.transaction() as conn:
             if self.settings.question_log_days:
                 self.questions.write(
-                    db,
+                    conn,
                     question,
                     standalone,
                     answer.answered,
@@ -545,7 +541,7 @@ class Assistant:
                 )
             if self.settings.session_turns:
                 self.sessions.write(
-                    db,
+                    conn,
                     sid,
                     Turn(
                         question,
@@ -675,9 +671,6 @@ class Assistant:
     def close(self) -> None:
         if self.llm is not None:
             self.llm.close()
-        self.sessions.close()
         self.policy_edits.close()
-        self.questions.close()
-        self.feedback.close()
         self.index.close()
         self.embedder.close()

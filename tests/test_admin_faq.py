@@ -273,7 +273,7 @@ def test_a_slow_refresh_cannot_undo_a_newer_one(kb: Settings, embedder: Embedder
     stale.start()
     built.wait(10)
     bot.retriever._build = build  # type: ignore[method-assign]
-    audit = AuditLog(kb.records_path)
+    audit = AuditLog(bot.index.database)
     book = FaqBook(kb.data_dir, bot.index, bot.refresh, audit)
     book.create(FaqFields(ENTRY["question"], ENTRY["answer"], ENTRY["alternatives"]), "root")
     stale.join(10)
@@ -281,7 +281,6 @@ def test_a_slow_refresh_cannot_undo_a_newer_one(kb: Settings, embedder: Embedder
         assert bot.ask(PARAPHRASE).mode == "faq"
     finally:
         book.close()
-        audit.close()
         bot.close()
 
 
@@ -327,9 +326,13 @@ def test_a_question_log_from_the_previous_release_is_upgraded_in_place(tmp_path:
     old.commit()
     old.close()
     from bot.questionlog import QuestionLog
+    from bot.records import Database, upgrade
+    from bot.records.database import sqlite_url
 
-    log = QuestionLog(path)
+    database = Database(sqlite_url(path))
+    upgrade(database)  # what the start-up does before any store is built
+    log = QuestionLog(database)
     log.add("新问题", "新问题", True, "extractive", confidence=0.9)
     rows = {r["question"]: r for r in log.since(1)}
     assert rows["旧问题"]["confidence"] is None and rows["新问题"]["confidence"] == 0.9
-    log.close()
+    database.close()

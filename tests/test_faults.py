@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from bot.assistant import Assistant
 from bot.config import Settings
@@ -163,7 +164,7 @@ def test_a_question_is_logged_only_with_its_session_turn(
         )
         db.commit()
         start = _rows(data_dir)  # the copied index may hold rows of earlier tests
-        with pytest.raises(sqlite3.IntegrityError, match="turn refused"):
+        with pytest.raises(sa.exc.IntegrityError, match="turn refused"):
             bot.ask(QUESTION)
         assert _rows(data_dir) == start
         db.execute("DROP TRIGGER no_turns")

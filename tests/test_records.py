@@ -244,13 +244,12 @@ def test_a_records_file_of_the_released_schema_is_upgraded_in_place(tmp_path: Pa
     assert store.file_fingerprints() == {"a.md": "", "faq.csv": ""}
     store.remove_files(["a.md"])  # foreign keys on again: the documents and chunks go with it
     assert store.counts() == (1, 1)
-    sessions = SessionStore(path)
-    assert sessions.turns("s1")[0].answer == "答" if hasattr(sessions, "turns") else True
+    sessions = SessionStore(store.database)
+    assert sessions.valid_id(sessions.new_id()) and sessions._key == b"\x00\x01secret"
     sessions.append("s2", Turn("问2", "问2", "答2", True), now=time.time())
-    sessions.close()
-    questions = QuestionLog(path)
+    assert [t.answer for t in sessions.history("s2")] == ["答2"]
+    questions = QuestionLog(store.database)
     questions.add("新问题", "新问题", False, "extractive", confidence=0.4, reason="weak_evidence")
-    questions.close()
     staff = StaffStore(path)
     assert staff.create("editor1", "password-1", "editor").role == "editor"
     staff.close()

@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         )
         app.state.chat_rate_limit = ChatRateLimit(settings.chat_rate_limits, settings.redis_url)
         await app.state.chat_rate_limit.start()
-        app.state.audit = AuditLog(settings.records_path)
+        app.state.audit = AuditLog(app.state.assistant.index.database)
         app.state.library = DocumentLibrary(
             settings.data_dir,
             app.state.assistant.index,
@@ -86,7 +86,6 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             app.state.watcher.stop()
             app.state.staff.close()
             app.state.faq.close()
-            app.state.audit.close()
             await app.state.chat_rate_limit.aclose()
             if own:
                 await app.state.assistant.aclose()

@@ -115,7 +115,7 @@ async def _bot(_: Request, exc: BotError) -> JSONResponse:
 
 
 async def _sqlite(request: Request, exc: sqlite3.Error) -> JSONResponse:
-    """A store that wrote outside `SQLiteTable.transaction` (staff, audit, feedback …) met a
+    """A store still on `bot/sqlite.py` that wrote outside its transaction (staff …) met a
     file that refuses writes: the same 503 as chat, and the records marked failing."""
     if not unwritable(exc):
         return await _unexpected(request, exc)

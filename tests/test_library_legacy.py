@@ -90,7 +90,7 @@ def test_a_previous_release_library_is_taken_over_in_place(
     changes: list[int] = []
 
     library = DocumentLibrary(
-        settings.data_dir, index, lambda: changes.append(1), AuditLog(settings.records_path)
+        settings.data_dir, index, lambda: changes.append(1), AuditLog(index.database)
     )
 
     keys = set(index.records.file_fingerprints())
@@ -124,7 +124,7 @@ def test_a_previous_release_library_is_taken_over_in_place(
     # started again: nothing more to take over, nothing changes
     changes.clear()
     DocumentLibrary(
-        settings.data_dir, index, lambda: changes.append(1), AuditLog(settings.records_path)
+        settings.data_dir, index, lambda: changes.append(1), AuditLog(index.database)
     )
     assert not changes
     index.close()

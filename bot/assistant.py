@@ -225,7 +225,7 @@ class Assistant:
             idle_minutes=self.settings.session_idle_minutes,
             health=self.records_health,
         )
-        self.policy_edits = PolicyEdits(self.settings.records_path)
+        self.policy_edits = PolicyEdits(self.index.database)
         self.catalog = Catalog(lambda: self.retriever.documents, self.policy_edits)
         self.memo = AnswerMemo(self.settings.answer_cache)
 
@@ -676,7 +676,6 @@ class Assistant:
         if self.llm is not None:
             self.llm.close()
         self.sessions.close()
-        self.policy_edits.close()
         self.questions.close()
         self.feedback.close()
         self.index.close()

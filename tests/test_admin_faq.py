@@ -274,13 +274,12 @@ def test_a_slow_refresh_cannot_undo_a_newer_one(kb: Settings, embedder: Embedder
     built.wait(10)
     bot.retriever._build = build  # type: ignore[method-assign]
     audit = AuditLog(kb.records_path)
-    book = FaqBook(kb.data_dir, bot.index, bot.refresh, audit)
+    book = FaqBook(bot.index.database, bot.index, bot.refresh, audit)
     book.create(FaqFields(ENTRY["question"], ENTRY["answer"], ENTRY["alternatives"]), "root")
     stale.join(10)
     try:
         assert bot.ask(PARAPHRASE).mode == "faq"
     finally:
-        book.close()
         audit.close()
         bot.close()
 

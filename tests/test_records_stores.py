@@ -8,6 +8,9 @@ cluster (`database` / `database_url` in tests/conftest.py). "Another replica" is
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +29,8 @@ from bot.policies.edits import PolicyEdits
 from bot.records import Database
 from bot.staff import StaffStore
 from ingest.faqbook import FaqBook, FaqFields
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture()
@@ -278,3 +283,21 @@ def test_concurrent_faq_edits_on_two_replicas_give_one_success_and_one_conflict(
     finally:
         audit.close()
         index_a.close()
+
+
+# --- python -m web create-admin --------------------------------------------------------------
+def test_create_admin_works_on_a_new_database_of_either_engine(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = {**os.environ, "BOT_DATABASE_URL": database_url, "BOT_DATA_DIR": str(tmp_path / "d")}
+    command = [sys.executable, "-m", "web", "create-admin", "root", "--password", "password-1"]
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "exists" in again.stderr
+    database = Database(database_url)  # created by the command: schema and account
+    try:
+        _, user = StaffStore(database).login("root", "password-1")
+    finally:
+        database.close()
+    assert user.role == "admin"

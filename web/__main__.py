@@ -1,7 +1,8 @@
 """`python -m web [--host 127.0.0.1] [--port 8000]` — serve the API, widget and pages.
 
 `python -m web create-admin USERNAME [--password P] [--data-dir DIR]` — create the first
-staff account (asks for the password when `--password` is not given).
+staff account (asks for the password when `--password` is not given) in the records database
+(`BOT_DATABASE_URL`, else the SQLite file under the data directory; a new one gets its schema).
 
 `python -m web migrate [--data-dir DIR]` — create or upgrade the records schema
 (`BOT_DATABASE_URL`, else the SQLite file under the data directory) and print its revision.

@@ -46,9 +46,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = assistant is None
         app.state.assistant = assistant or Assistant(settings)
-        app.state.staff = StaffStore(
-            app.state.assistant.index.database, settings.admin_token_hours
-        )
+        app.state.staff = StaffStore(app.state.assistant.index.database, settings.admin_token_hours)
         app.state.login_limiter = LoginLimiter()
         app.state.admission = Admission(
             settings.max_inflight, settings.max_queue, settings.queue_wait_ms

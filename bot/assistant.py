@@ -221,7 +221,7 @@ class Assistant:
             max_turns=self.settings.session_turns,
             idle_minutes=self.settings.session_idle_minutes,
         )
-        self.policy_edits = PolicyEdits(self.settings.records_path)
+        self.policy_edits = PolicyEdits(self.index.database)
         self.catalog = Catalog(lambda: self.retriever.documents, self.policy_edits)
         self.memo = AnswerMemo(self.settings.answer_cache)
 
@@ -655,7 +655,9 @@ class Assistant:
 
     # --- upkeep --------------------------------------------------------------------
     def refresh(self) -> None:
-        """Pick up documents ingested since start-up."""
+        """Pick up what changed since start-up: documents ingested, uploaded or edited (here
+        or on another replica: bot/watch.py) and policy edits."""
+        self.policy_edits.reload()
         self.retriever.refresh()
 
     @property
@@ -671,6 +673,5 @@ class Assistant:
     def close(self) -> None:
         if self.llm is not None:
             self.llm.close()
-        self.policy_edits.close()
         self.index.close()
         self.embedder.close()

@@ -274,13 +274,12 @@ def test_a_slow_refresh_cannot_undo_a_newer_one(kb: Settings, embedder: Embedder
     built.wait(10)
     bot.retriever._build = build  # type: ignore[method-assign]
     audit = AuditLog(bot.index.database)
-    book = FaqBook(kb.data_dir, bot.index, bot.refresh, audit)
+    book = FaqBook(bot.index.database, bot.index, bot.refresh, audit)
     book.create(FaqFields(ENTRY["question"], ENTRY["answer"], ENTRY["alternatives"]), "root")
     stale.join(10)
     try:
         assert bot.ask(PARAPHRASE).mode == "faq"
     finally:
-        book.close()
         bot.close()
 
 
@@ -294,8 +293,12 @@ def test_insight_lists_doubtful_answers_counts_follow_ups_as_asked_and_draws_day
     answered = int(first["answered"]) + int(follow["answered"])
     # an answer whose evidence covered the question poorly, as the log keeps it
     bot = client.app.state.assistant  # type: ignore[attr-defined]
-    bot.questions.add("开办企业有啥讲究", "开办企业有啥讲究", True, "extractive", "startup", "s1", confidence=0.3)
-    bot.questions.add("刻章有讲究吗", "刻章有讲究吗", False, "extractive", "", "s2", reason="not_in_evidence")
+    bot.questions.add(
+        "开办企业有啥讲究", "开办企业有啥讲究", True, "extractive", "startup", "s1", confidence=0.3
+    )
+    bot.questions.add(
+        "刻章有讲究吗", "刻章有讲究吗", False, "extractive", "", "s2", reason="not_in_evidence"
+    )
 
     got = client.get("/api/admin/insight", params={"days": 7}).json()
     low = got["low_confidence"]

@@ -250,16 +250,31 @@ def test_a_records_file_of_the_released_schema_is_upgraded_in_place(tmp_path: Pa
     assert [t.answer for t in sessions.history("s2")] == ["答2"]
     questions = QuestionLog(store.database)
     questions.add("新问题", "新问题", False, "extractive", confidence=0.4, reason="weak_evidence")
-    staff = StaffStore(path)
+    staff = StaffStore(store.database)  # ported: on the same shared Database
     assert staff.create("editor1", "password-1", "editor").role == "editor"
-    staff.close()
     assert len(_dump(path, "question_log", 10)) == 2
+
+
+_RELEASED_STAFF_SCHEMA = """
+CREATE TABLE IF NOT EXISTS staff_users (
+    username TEXT PRIMARY KEY, password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('editor', 'admin')), created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS staff_tokens (
+    token_sha256 TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES staff_users(username)
+    ON DELETE CASCADE, expires_at REAL NOT NULL
+);
+"""
 
 
 def test_a_file_the_stores_started_before_the_migrations_is_adopted(tmp_path: Path) -> None:
     """`python -m web create-admin` (or an older server) made some tables first."""
     path = tmp_path / "records.sqlite3"
-    StaffStore(path).create("admin", "password-1", "admin")
+    db = sqlite3.connect(path)  # what the released StaffStore's own schema made
+    db.executescript(_RELEASED_STAFF_SCHEMA)
+    db.execute("INSERT INTO staff_users VALUES ('admin', 'x', 'admin', 1.0)")
+    db.commit()
+    db.close()
     database = Database(sqlite_url(path))
     assert upgrade(database) == head()
     with database.read() as conn:

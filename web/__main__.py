@@ -1,7 +1,8 @@
 """`python -m web [--host 127.0.0.1] [--port 8000]` — serve the API, widget and pages.
 
 `python -m web create-admin USERNAME [--password P] [--data-dir DIR]` — create the first
-staff account (asks for the password when `--password` is not given).
+staff account (asks for the password when `--password` is not given) in the records database
+(`BOT_DATABASE_URL`, else the SQLite file under the data directory; a new one gets its schema).
 
 `python -m web migrate [--data-dir DIR]` — create or upgrade the records schema
 (`BOT_DATABASE_URL`, else the SQLite file under the data directory) and print its revision.
@@ -25,7 +26,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from bot.config import Settings, load_settings
-from bot.errors import BotError, ConflictError
+from bot.errors import BotError, ConflictError, RecordsUnavailableError
 from bot.index import claim_vectors
 from bot.records import Database, upgrade
 from bot.staff import ROLES, StaffStore
@@ -52,14 +53,19 @@ def create_admin(argv: list[str]) -> int:
         if getpass.getpass("again / 再输入一次: ") != password:
             print("error: the passwords differ / 两次输入的密码不一致", file=sys.stderr)
             return 2
-    store = StaffStore(load_settings(args.data_dir).records_path)
     try:
-        user = store.create(args.username, password, args.role)
+        database = Database.from_settings(load_settings(args.data_dir))
+    except (ValidationError, BotError) as exc:  # a wrong BOT_DATABASE_URL
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        upgrade(database)  # a fresh data directory or database has no tables yet
+        user = StaffStore(database).create(args.username, password, args.role)
     except BotError as exc:
         print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
-        return 1 if isinstance(exc, ConflictError) else 2
+        return 1 if isinstance(exc, ConflictError | RecordsUnavailableError) else 2
     finally:
-        store.close()
+        database.close()
     print(f"created {user.role} {user.username} / 已创建账号")
     return 0
 

@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = assistant is None
         app.state.assistant = assistant or Assistant(settings)
-        app.state.staff = StaffStore(settings.records_path, settings.admin_token_hours)
+        app.state.staff = StaffStore(app.state.assistant.index.database, settings.admin_token_hours)
         app.state.login_limiter = LoginLimiter()
         app.state.admission = Admission(
             settings.max_inflight, settings.max_queue, settings.queue_wait_ms
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             max_bytes=settings.upload_max_mb * 1024 * 1024,
         )
         app.state.faq = FaqBook(
-            settings.data_dir,
+            app.state.assistant.index.database,
             app.state.assistant.index,
             app.state.assistant.refresh,
             app.state.audit,
@@ -84,8 +84,6 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             yield
         finally:
             app.state.watcher.stop()
-            app.state.staff.close()
-            app.state.faq.close()
             await app.state.chat_rate_limit.aclose()
             if own:
                 await app.state.assistant.aclose()

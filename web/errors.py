@@ -8,6 +8,7 @@ import sqlite3
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.errors import (
@@ -28,7 +29,7 @@ from bot.errors import (
     TooLargeError,
     UnsupportedFormatError,
 )
-from bot.sqlite import unwritable
+from bot.records import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +115,11 @@ async def _bot(_: Request, exc: BotError) -> JSONResponse:
     return response
 
 
-async def _sqlite(request: Request, exc: sqlite3.Error) -> JSONResponse:
-    """A store still on `bot/sqlite.py` that wrote outside its transaction (staff …) met a
-    file that refuses writes: the same 503 as chat, and the records marked failing."""
-    if not unwritable(exc):
+async def _records(request: Request, exc: Exception) -> JSONResponse:
+    """A records-database error that escaped `Database` (whose transactions turn them into
+    RecordsUnavailableError): a database that cannot take it now is the same 503 as chat,
+    and the records marked failing; anything else is a bug (500)."""
+    if not unavailable(exc):
         return await _unexpected(request, exc)
     assistant = getattr(request.app.state, "assistant", None)
     if assistant is not None:
@@ -136,5 +138,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(BotError, _bot)  # type: ignore[arg-type]
-    app.add_exception_handler(sqlite3.Error, _sqlite)  # type: ignore[arg-type]
+    app.add_exception_handler(sqlite3.Error, _records)
+    app.add_exception_handler(SQLAlchemyError, _records)
     app.add_exception_handler(Exception, _unexpected)

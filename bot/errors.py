@@ -161,6 +161,20 @@ class RecordsUnavailableError(StorageError):
         self.retry_after = retry_after
 
 
+class VectorsUnavailableError(BotError):
+    """The vector store (a Chroma server) does not answer: changes to the knowledge base
+    wait for it; questions are still answered from the loaded snapshot (HTTP 503)."""
+
+    code = "vectors_unavailable"
+    message_zh = "向量库暂时无法连接，文档更新请稍后再试（问答不受影响）"
+
+    def __init__(
+        self, message: str, *, retry_after: int = 10, message_zh: str | None = None
+    ) -> None:
+        super().__init__(message, message_zh=message_zh)
+        self.retry_after = retry_after
+
+
 class ShuttingDownError(BotError):
     """The server is draining before it stops; another replica, or this one restarted, will
     answer (HTTP 503)."""

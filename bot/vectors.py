@@ -4,12 +4,13 @@ a Chroma server (`chroma run`) when `BOT_CHROMA_URL` is set."""
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import chromadb
@@ -19,9 +20,28 @@ from chromadb.api.types import Embeddings as ChromaEmbeddings
 from chromadb.config import Settings as ChromaSettings
 
 from bot.embedding import Embedder
-from bot.errors import VectorStoreBusyError
+from bot.errors import VectorStoreBusyError, VectorsUnavailableError
 
 COLLECTION = "chunks"
+_T = TypeVar("_T")
+
+
+def _remote(method: Callable[..., _T]) -> Callable[..., _T]:
+    """A call to a Chroma server that fails while the server does not answer its heartbeat
+    raises VectorsUnavailableError (503, retry) instead of the client's own error."""
+
+    @functools.wraps(method)
+    def call(self: VectorIndex, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            if self.remote and not self.reachable():
+                raise VectorsUnavailableError(
+                    f"the vector store at {self.location} does not answer: {exc}"
+                ) from exc
+            raise
+
+    return call
 
 
 class _DirectoryLocks:
@@ -211,23 +231,28 @@ class VectorIndex:
             configuration={"hnsw": {"space": "cosine"}},
         )
 
+    @_remote
     def reset(self) -> None:
         """Drop every vector (used when the embedder changes)."""
         self.client.delete_collection(COLLECTION)
         self._collection = self._open()
 
+    @_remote
     def count(self) -> int:
         return int(self._collection.count())
 
+    @_remote
     def existing(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for i in range(0, len(ids), 1000):
             found.update(self._collection.get(ids=list(ids[i : i + 1000]), include=[])["ids"])
         return found
 
+    @_remote
     def all_ids(self) -> set[str]:
         return set(self._collection.get(include=[])["ids"])
 
+    @_remote
     def add(
         self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]], texts: list[str]
     ) -> None:
@@ -236,6 +261,7 @@ class VectorIndex:
                 ids=ids, embeddings=vectors, metadatas=metadatas, documents=texts
             )
 
+    @_remote
     def vectors_by_text_hash(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors whose chunk text has one of these hashes (the embedding cache)."""
         found: dict[str, np.ndarray] = {}
@@ -253,6 +279,7 @@ class VectorIndex:
                 found[str(meta["text_hash"])] = np.asarray(vec, dtype=np.float32)
         return found
 
+    @_remote
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these chunk ids (ids without one are left out)."""
         found: dict[str, np.ndarray] = {}
@@ -264,11 +291,13 @@ class VectorIndex:
                 found[cid] = np.asarray(vec, dtype=np.float32)
         return found
 
+    @_remote
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
         for i in range(0, len(ids), 1000):
             self._collection.delete(ids=ids[i : i + 1000])
 
+    @_remote
     def search(
         self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from bot.errors import IngestError
+from bot.errors import IngestError, VectorsUnavailableError
 from bot.index import KnowledgeIndex
 from bot.models import Chunk, Document
 from bot.services import FIELD_HEADINGS, parse_fields
@@ -421,9 +421,12 @@ class Ingestor:
         """Remove vectors no live chunk refers to (left by a replaced file or a crash).
         Safe only under the index's writer lock, which every writer on every replica takes:
         another writer's new vectors would otherwise be removed before its records swap."""
-        stale = self.index.vectors.all_ids() - self.index.records.chunk_ids()
-        if stale:
-            self.index.vectors.delete(sorted(stale))
+        try:
+            stale = self.index.vectors.all_ids() - self.index.records.chunk_ids()
+            if stale:
+                self.index.vectors.delete(sorted(stale))
+        except VectorsUnavailableError as exc:  # what is live is in place: tidy up next time
+            log.warning("unreferenced vectors left for the next ingest: %s", exc)
 
 
 def ingest_paths(index: KnowledgeIndex, paths: list[Path], progress: bool = True) -> IngestReport:

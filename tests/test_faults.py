@@ -107,7 +107,15 @@ def test_records_failing_and_coming_back_without_a_restart(data_dir: Path) -> No
         with httpx.Client(base_url=server.url, timeout=60) as client:
             health = client.get("/healthz")
             assert health.status_code == 200
-            assert set(health.json()) == {"status", "documents", "chunks"}  # unchanged when ok
+            assert set(health.json()) == {
+                "status",
+                "documents",
+                "chunks",
+                "database",
+                "vectors",
+                "kb_version",
+            }  # no `failing` when ok
+            assert health.json()["database"] == health.json()["vectors"] == "ok"
             # the copied index may hold rows of earlier tests (the shared session fixture)
             start, feedback_rows = _rows(data_dir), _count(data_dir, "feedback")
             first = client.post("/api/chat", json={"question": QUESTION})
@@ -127,6 +135,7 @@ def test_records_failing_and_coming_back_without_a_restart(data_dir: Path) -> No
             assert health.status_code == 503
             assert health.json()["status"] == "degraded"
             assert health.json()["failing"] == ["records"]
+            assert health.json()["database"] == "failing"
             assert health.json()["documents"] > 0
             _refused_as_storage(client.post("/api/chat/stream", json={"question": QUESTION}))
             feedback = {"question": QUESTION, "answer": "…", "rating": "up"}

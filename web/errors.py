@@ -28,6 +28,7 @@ from bot.errors import (
     StorageError,
     TooLargeError,
     UnsupportedFormatError,
+    VectorsUnavailableError,
 )
 from bot.records import unavailable
 
@@ -84,6 +85,7 @@ _STATUS: list[tuple[type[BotError], int]] = [  # first match wins: subclasses fi
     (RateLimitedError, 429),
     (OverloadedError, 503),
     (ShuttingDownError, 503),
+    (VectorsUnavailableError, 503),  # the Chroma server does not answer: temporary, retry
     (IngestError, 422),  # a document the ingest could not take (bad file, an id in use)
     (RecordsUnavailableError, 503),  # the records file refuses writes: temporary, retry
     (StorageError, 507),

@@ -56,10 +56,12 @@ def postgres_bin() -> Path | None:
 
 class PostgresCluster:
     """`initdb` in a temp dir, `pg_ctl start` on 127.0.0.1:port (unix socket in the temp dir
-    too), trust authentication for the `postgres` role, fsync off: a test engine only."""
+    too), trust authentication for the `postgres` role, fsync off: a test engine only
+    (`durable=True`: PostgreSQL's own defaults, for benchmarks)."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
         self.bindir = bindir
+        self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="bot-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
@@ -99,10 +101,9 @@ class PostgresCluster:
         last: Exception | None = None
         for _ in range(3):  # a port picked free may be taken before the server binds it
             self.port = self.port or free_port()
-            options = (
-                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
-                " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-            )
+            options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+            if not self.durable:  # a test's cluster: nothing to keep after a crash
+                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             try:
                 self._run(
                     str(self.bindir / "pg_ctl"),
@@ -203,6 +204,13 @@ class ChromaServer:
         try:
             proc.wait(15)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(15)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no shutdown of its own."""
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(15)
 

@@ -2,9 +2,9 @@
 of two real `python -m web` replicas — balanced, SSE unbuffered, proxy headers, body limits,
 /healthz and /metrics, a killed replica, no POST asked twice.
 
-The replicas have their own copy of the bundled index for now (the shared-engine replicas of
-issue 14 point 4 reuse `tests/nginx.py` with their own processes). The last test kills a
-replica: the module's tests run in file order.
+The replicas here have their own copy of the bundled index (the proxy is what is tested);
+tests/test_replicas.py runs replicas on shared PostgreSQL and Chroma behind the same
+configuration. The last test kills a replica: the module's tests run in file order.
 """
 
 from __future__ import annotations
@@ -33,11 +33,10 @@ CLIENT = "127.0.0.2"  # the test's own address: nginx connects to the replicas f
 
 
 ROOT = Path(__file__).resolve().parent.parent
-COMING = {"BOT_DATABASE_URL", "BOT_CHROMA_URL", "BOT_CHROMA_HEADERS"}  # issue 14
 
 
 def test_every_setting_is_in_the_deployment_docs_and_env_example() -> None:
-    names = {f"BOT_{name.upper()}" for name in Settings.model_fields} | COMING
+    names = {f"BOT_{name.upper()}" for name in Settings.model_fields}
     example = (ROOT / "deploy/jiangan-bot.env.example").read_text()
     guide = (ROOT / "docs/DEPLOY.md").read_text()
     assert {n for n in names if f"{n}=" not in example} == set()

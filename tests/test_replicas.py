@@ -134,7 +134,10 @@ def _until(check: Callable[[], bool], started: float, limit_s: float = WITHIN_S)
 
 def _cites(server: Server, question: str, doc_id: str, *words: str) -> Callable[[], bool]:
     def check() -> bool:
-        answer = _answer(server, question)
+        res = httpx.post(f"{server.url}/api/chat", json={"question": question}, timeout=60)
+        if res.status_code != 200:  # an engine coming back: not yet
+            return False
+        answer = res.json()
         cited = [s["doc_id"] for s in answer["sources"]]
         return bool(answer["answered"] and cited[:1] == [doc_id]) and all(
             w in answer["answer"] for w in words
@@ -161,6 +164,12 @@ def test_both_replicas_serve_the_same_knowledge_base(replicas: Replicas) -> None
     assert a["kb_version"] == b["kb_version"] > 0
     assert a["documents"] == b["documents"] == 1
     assert _answer(replicas.b, "企业开办要多久？")["sources"][0]["doc_id"] == "startup-guide"
+    # and say so to monitoring: the same bot_kb_version on each replica's /metrics
+    shown = set()
+    for server in (replicas.a, replicas.b):
+        metrics = httpx.get(f"{server.url}/metrics").text.splitlines()
+        shown |= {line.split()[1] for line in metrics if line.startswith("bot_kb_version ")}
+    assert shown == {f"{float(a['kb_version'])}"}
 
 
 def test_upload_replace_rollback_and_delete_on_a_are_answered_by_b(replicas: Replicas) -> None:
@@ -324,11 +333,11 @@ def test_through_nginx_both_replicas_answer_and_streams_arrive_unbuffered(
     assert events[-1] == "event: done"
 
 
-def test_the_chroma_server_stopped_and_back(replicas: Replicas) -> None:
+def test_the_chroma_server_killed_and_back(replicas: Replicas) -> None:
     """Chat keeps answering from the loaded snapshot (`/healthz` degraded, 200); a change
     needing vectors gets a clear 503 and nothing half done; all recovers by itself."""
     a = replicas.a
-    replicas.chroma.stop()
+    replicas.chroma.kill()
     try:
         health = httpx.get(f"{a.url}/healthz")
         assert health.status_code == 200
@@ -352,6 +361,28 @@ def test_the_chroma_server_stopped_and_back(replicas: Replicas) -> None:
         )
         assert res.status_code == 201, res.text
     _until(_cites(replicas.b, "港口疏浚补贴多少？", "harbor-subsidy", "二十万元"), time.monotonic())
+
+
+def test_postgresql_stopped_and_back(replicas: Replicas, postgres: PostgresCluster) -> None:
+    """Questions get a clear 503 (a turn that cannot be kept is not answered), /healthz is
+    503 degraded; once PostgreSQL is back both replicas answer again without a restart."""
+    postgres.stop()
+    try:
+        res = httpx.post(
+            f"{replicas.b.url}/api/chat", json={"question": "节水型企业奖励多少钱？"}, timeout=60
+        )
+        assert res.status_code == 503, res.text
+        assert res.json()["error"]["code"] == "storage_unavailable"
+        assert int(res.headers["Retry-After"]) > 0
+        health = httpx.get(f"{replicas.b.url}/healthz", timeout=60)
+        assert health.status_code == 503 and health.json()["database"] == "failing"
+    finally:
+        postgres.start()
+    for server in (replicas.a, replicas.b):
+        _until(
+            _cites(server, "节水型企业奖励多少钱？", "water-saving", "三万元"), time.monotonic(), 30
+        )
+        assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
 
 
 def _harbor() -> str:

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from bot.records import Database
+from bot.records.database import Prepared
 from bot.records.models import question_log
+
+PRUNE_EVERY_S = 60.0
+# built once: every answer writes a row, and building a statement costs more than running it
+_INSERT = Prepared(insert(question_log))
+_PRUNE = delete(question_log).where(question_log.c.at < bindparam("cutoff"))
 
 DAY = 86400.0
 _COLUMNS = ("at", "question", "standalone", "answered", "mode", "top_doc", "confidence", "reason")
@@ -21,6 +27,7 @@ class QuestionLog:
     def __init__(self, database: Database, retention_days: float = 180.0) -> None:
         self.database = database
         self.retention_s = retention_days * DAY
+        self._pruned_at = float("-inf")  # when this process last pruned old rows
 
     def add(
         self,
@@ -63,20 +70,23 @@ class QuestionLog:
     ) -> None:
         """Log a question inside the caller's transaction `conn` (`database.transaction()`)."""
         now = time.time() if now is None else now
-        conn.execute(
-            insert(question_log).values(
-                at=now,
-                session_id=session_id,
-                question=question,
-                standalone=standalone,
-                answered=int(answered),
-                mode=mode,
-                top_doc=top_doc,
-                confidence=confidence,
-                reason=reason,
-            )
+        _INSERT(
+            conn,
+            {
+                "at": now,
+                "session_id": session_id,
+                "question": question,
+                "standalone": standalone,
+                "answered": int(answered),
+                "mode": mode,
+                "top_doc": top_doc,
+                "confidence": confidence,
+                "reason": reason,
+            },
         )
-        conn.execute(delete(question_log).where(question_log.c.at < now - self.retention_s))
+        if now - self._pruned_at > PRUNE_EVERY_S:  # rows past the retention, once a minute
+            conn.execute(_PRUNE, {"cutoff": now - self.retention_s})
+            self._pruned_at = now
 
     def since(self, days: float, now: float | None = None) -> list[dict[str, object]]:
         """Questions of the last `days` days, newest first."""

@@ -11,17 +11,28 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from bot.records import Database, advisory_lock, upsert
+from bot.records.database import Prepared
 from bot.records.models import session_key, session_turns
 
 _ISSUED = re.compile(r"^([0-9a-f]{32})\.([0-9a-f]{16})$")
 t = session_turns.c
+FRESH_KEPT = 10_000  # ids issued here whose first turn is not written yet (a bound)
+EXPIRE_EVERY_S = 60.0  # how often a process deletes idle sessions (reads skip them anyway)
+# built once: every answer writes a turn, and building a statement costs more than running it
+_EXPIRE = delete(session_turns).where(t.at < bindparam("cutoff"))
+_LAST = select(func.coalesce(func.max(t.turn), 0)).where(t.session_id == bindparam("sid"))
+_INSERT = Prepared(insert(session_turns))
+_TOUCH = update(session_turns).where(t.session_id == bindparam("sid")).values(at=bindparam("now"))
+_TRIM = delete(session_turns).where(t.session_id == bindparam("sid"), t.turn <= bindparam("upto"))
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,9 @@ class SessionStore:
         self.database = database
         self.max_turns = max_turns
         self.idle_s = idle_minutes * 60
+        self._expired_at = float("-inf")  # when this process last deleted idle sessions
+        self._fresh: OrderedDict[str, None] = OrderedDict()  # ids issued, no turn written yet
+        self._fresh_lock = threading.Lock()
         # one key per records database: the first process to start makes it, every other
         # one (a restart, another replica) reads the same, so ids issued by one hold on all
         key = self._read_key()
@@ -61,7 +75,12 @@ class SessionStore:
     def new_id(self) -> str:
         """A session id only this deployment can issue (random, signed)."""
         nonce = uuid.uuid4().hex
-        return f"{nonce}.{self._sign(nonce)}"
+        session_id = f"{nonce}.{self._sign(nonce)}"
+        with self._fresh_lock:  # its first turn needs no look at earlier ones (write())
+            self._fresh[session_id] = None
+            while len(self._fresh) > FRESH_KEPT:
+                self._fresh.popitem(last=False)
+        return session_id
 
     def valid_id(self, session_id: str | None) -> bool:
         """Whether the id is one this deployment issued: a client-chosen id ("abc-123",
@@ -84,6 +103,19 @@ class SessionStore:
             for q, s, a, ok, ids in reversed(rows)
         ]
 
+    @staticmethod
+    def _row(session_id: str, turn_no: int, turn: Turn, now: float) -> dict[str, object]:
+        return {
+            "session_id": session_id,
+            "turn": turn_no,
+            "question": turn.question,
+            "standalone": turn.standalone,
+            "answer": turn.answer,
+            "answered": int(turn.answered),
+            "doc_ids": "\n".join(turn.doc_ids),
+            "at": now,
+        }
+
     def append(self, session_id: str, turn: Turn, now: float | None = None) -> None:
         with self.database.transaction() as conn:
             self.write(conn, session_id, turn, now)
@@ -94,30 +126,19 @@ class SessionStore:
         """Add a turn inside the caller's transaction `conn` (from `database.transaction()`,
         with the question-log row it goes with: both are kept or neither)."""
         now = time.time() if now is None else now
+        if now - self._expired_at > EXPIRE_EVERY_S:
+            # sessions idle too long are forgotten (reads skip them meanwhile)
+            conn.execute(_EXPIRE, {"cutoff": now - self.idle_s})
+            self._expired_at = now
         # two replicas adding to one session at once number their turns one after the other
         advisory_lock(conn, f"session:{session_id}")
-        # sessions idle too long are forgotten (all of them: this one may be among them)
-        conn.execute(delete(session_turns).where(t.at < now - self.idle_s))
-        last = conn.scalar(
-            select(func.coalesce(func.max(t.turn), 0)).where(t.session_id == session_id)
-        )
-        turn_no = int(last or 0) + 1
-        conn.execute(
-            insert(session_turns).values(
-                session_id=session_id,
-                turn=turn_no,
-                question=turn.question,
-                standalone=turn.standalone,
-                answer=turn.answer,
-                answered=int(turn.answered),
-                doc_ids="\n".join(turn.doc_ids),
-                at=now,
-            )
-        )
-        # the whole session stays alive with its newest turn
-        conn.execute(update(session_turns).where(t.session_id == session_id).values(at=now))
-        conn.execute(
-            delete(session_turns).where(
-                t.session_id == session_id, t.turn <= turn_no - max(self.max_turns, 1)
-            )
-        )
+        with self._fresh_lock:
+            fresh = self._fresh.pop(session_id, False) is None
+        if fresh:  # issued by this process for this turn: no earlier turn to look at
+            _INSERT(conn, self._row(session_id, 1, turn, now))
+            return
+        turn_no = int(conn.scalar(_LAST, {"sid": session_id}) or 0) + 1
+        _INSERT(conn, self._row(session_id, turn_no, turn, now))
+        # the whole session stays alive with its newest turn; only the last turns are kept
+        conn.execute(_TOUCH, {"sid": session_id, "now": now})
+        conn.execute(_TRIM, {"sid": session_id, "upto": turn_no - max(self.max_turns, 1)})

@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install serve ingest admin test lint browser redis bench clean
+.PHONY: install serve ingest admin test lint browser redis postgresql nginx bench clean
 
 # The first install downloads about 1 GB (torch, the models' libraries): each step says
 # what it does, and pip shows its progress bars.
@@ -52,7 +52,17 @@ browser:
 redis:
 	sh scripts/install-redis.sh
 
-test: lint browser redis
+# PostgreSQL for the records tests (Debian package; the tests start a throw-away cluster on a
+# free loopback port, and a `chroma run` server from the venv, and stop both after).
+postgresql:
+	sh scripts/install-postgresql.sh
+
+# nginx for the deployment tests (Debian package; they run their own on a free loopback port
+# with deploy/nginx/jiangan-bot.conf.in, and stop it after; the package's service is not started).
+nginx:
+	sh scripts/install-nginx.sh
+
+test: lint browser redis postgresql nginx
 	$(PY) -m pytest
 
 clean:

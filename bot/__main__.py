@@ -25,7 +25,10 @@ def _ask(args: argparse.Namespace) -> int:
         return 2
     # one question at a time: no conversation to keep
     assistant = Assistant(
-        load_settings(args.data_dir).model_copy(update={"session_turns": 0, "question_log_days": 0})
+        load_settings(args.data_dir).model_copy(
+            update={"session_turns": 0, "question_log_days": 0}
+        ),
+        writer=False,  # answers only: runs beside a serving `python -m web`
     )
     try:
         answer = assistant.ask(question, category=args.category)
@@ -67,7 +70,10 @@ def _eval(args: argparse.Namespace) -> int:
         return 2
     # one question at a time: no conversation to keep
     assistant = Assistant(
-        load_settings(args.data_dir).model_copy(update={"session_turns": 0, "question_log_days": 0})
+        load_settings(args.data_dir).model_copy(
+            update={"session_turns": 0, "question_log_days": 0}
+        ),
+        writer=False,  # answers only: runs beside a serving `python -m web`
     )
     try:
         require_documents(assistant)

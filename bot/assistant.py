@@ -39,7 +39,6 @@ from bot.questionlog import QuestionLog
 from bot.rerank import make_reranker
 from bot.retrieval import HybridRetriever, RetrievalConfig
 from bot.sessions import SessionStore, Turn
-from bot.sqlite import RecordsHealth
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -178,10 +177,13 @@ class Assistant:
         embedder: Embedder | None = None,
         retrieval: RetrievalConfig | None = None,
         llm: ChatModel | None = None,
+        writer: bool = True,
     ) -> None:
+        """`writer=False` for a process that only answers (`python -m bot`): it takes no
+        lock on the embedded vector directory, so it runs beside the web server."""
         self.settings = settings or Settings()
         self.embedder = ServingEmbedder(embedder or make_embedder(self.settings.embedding))
-        self.index = KnowledgeIndex.open(self.settings, self.embedder)
+        self.index = KnowledgeIndex.open(self.settings, self.embedder, writer=writer)
         self.index.check_embedder()
         self.retriever = HybridRetriever(
             self.index, retrieval, reranker=make_reranker(self.settings.reranker)
@@ -210,20 +212,16 @@ class Assistant:
             if self.llm
             else "extractive (no BOT_LLM_BASE_URL / BOT_LLM_MODEL)",
         )
-        self.records_health = RecordsHealth(self.settings.records_path)
-        self.feedback = FeedbackStore(self.settings.records_path)
-        self.questions = QuestionLog(
-            self.settings.records_path,
-            retention_days=self.settings.question_log_days,
-            health=self.records_health,
-        )
+        database = self.index.database
+        self.records_health = database.health
+        self.feedback = FeedbackStore(database)
+        self.questions = QuestionLog(database, retention_days=self.settings.question_log_days)
         self.sessions = SessionStore(
-            self.settings.records_path,
+            database,
             max_turns=self.settings.session_turns,
             idle_minutes=self.settings.session_idle_minutes,
-            health=self.records_health,
         )
-        self.policy_edits = PolicyEdits(self.settings.records_path)
+        self.policy_edits = PolicyEdits(self.index.database)
         self.catalog = Catalog(lambda: self.retriever.documents, self.policy_edits)
         self.memo = AnswerMemo(self.settings.answer_cache)
 
@@ -528,10 +526,10 @@ class Assistant:
         answer.session_id = sid
         answer.question = standalone
         # the question-log row and the session turn: both kept or neither (RecordsUnavailableError)
-        with self.sessions.transaction() as db:
+        with self.index.database.transaction() as conn:
             if self.settings.question_log_days:
                 self.questions.write(
-                    db,
+                    conn,
                     question,
                     standalone,
                     answer.answered,
@@ -543,7 +541,7 @@ class Assistant:
                 )
             if self.settings.session_turns:
                 self.sessions.write(
-                    db,
+                    conn,
                     sid,
                     Turn(
                         question,
@@ -657,7 +655,9 @@ class Assistant:
 
     # --- upkeep --------------------------------------------------------------------
     def refresh(self) -> None:
-        """Pick up documents ingested since start-up."""
+        """Pick up what changed since start-up: documents ingested, uploaded or edited (here
+        or on another replica: bot/watch.py) and policy edits."""
+        self.policy_edits.reload()
         self.retriever.refresh()
 
     @property
@@ -673,9 +673,5 @@ class Assistant:
     def close(self) -> None:
         if self.llm is not None:
             self.llm.close()
-        self.sessions.close()
-        self.policy_edits.close()
-        self.questions.close()
-        self.feedback.close()
         self.index.close()
         self.embedder.close()

@@ -6,17 +6,12 @@ import csv
 import io
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-from bot.sqlite import SQLiteTable
+from sqlalchemy import Connection, insert, select
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit_log (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, user TEXT NOT NULL,
-    action TEXT NOT NULL, target TEXT NOT NULL, old_version INTEGER, new_version INTEGER,
-    detail TEXT NOT NULL DEFAULT ''
-);
-"""
+from bot.records import Database
+from bot.records.models import audit_log
+
 COLUMNS = ("id", "at", "user", "action", "target", "old_version", "new_version", "detail")
 
 
@@ -27,9 +22,9 @@ def _cell(value: object) -> object:
     return value
 
 
-class AuditLog(SQLiteTable):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, _SCHEMA)
+class AuditLog:
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     def record(
         self,
@@ -40,19 +35,41 @@ class AuditLog(SQLiteTable):
         new_version: int | None = None,
         detail: str = "",
     ) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO audit_log (at, user, action, target, old_version, new_version, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), user, action, target, old_version, new_version, detail),
+        with self.database.transaction() as conn:
+            self.write(conn, user, action, target, old_version, new_version, detail)
+
+    def write(
+        self,
+        conn: Connection,
+        user: str,
+        action: str,
+        target: str,
+        old_version: int | None = None,
+        new_version: int | None = None,
+        detail: str = "",
+    ) -> None:
+        """Record a change inside the caller's transaction `conn` (`database.transaction()`),
+        so the change and its entry are kept together or not at all."""
+        conn.execute(
+            insert(audit_log).values(
+                at=time.time(),
+                user=user,
+                action=action,
+                target=target,
+                old_version=old_version,
+                new_version=new_version,
+                detail=detail,
             )
+        )
 
     def entries(self, limit: int = 500) -> list[dict[str, object]]:
-        entries = self._dicts(
-            f"SELECT {', '.join(COLUMNS)} FROM audit_log ORDER BY id DESC LIMIT ?",
-            (limit,),
-            COLUMNS,
-        )
+        with self.database.read() as conn:
+            rows = conn.execute(
+                select(*(audit_log.c[k] for k in COLUMNS))
+                .order_by(audit_log.c.id.desc())
+                .limit(limit)
+            ).all()
+        entries = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
         for entry in entries:
             stamp = float(str(entry["at"]))
             entry["at"] = datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
 from limits import RateLimitItem, parse_many
 from pydantic import Field, field_validator
@@ -14,6 +16,34 @@ def _parse_rates(spec: str) -> list[RateLimitItem]:
     """`30/minute;500/hour` → two limits; `off` or empty → none."""
     spec = spec.strip()
     return [] if spec.lower() in ("", "off", "none") else parse_many(spec)
+
+
+def parse_headers(spec: str) -> dict[str, str]:
+    """`BOT_CHROMA_HEADERS`: a JSON object (`{"Authorization": "Bearer …"}`) or `Name: value`
+    lines (several separated by newlines); empty → none. Raises ValueError on anything else."""
+    spec = spec.strip()
+    if not spec:
+        return {}
+    if spec.startswith("{"):
+        try:
+            value = json.loads(spec)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a JSON object: {exc}") from None
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and k.strip() and isinstance(v, str) for k, v in value.items()
+        ):
+            raise ValueError('expected a JSON object of strings, {"Name": "value"}')
+        return {k.strip(): v for k, v in value.items()}
+    headers: dict[str, str] = {}
+    for n, line in enumerate(spec.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
+            # the line itself is not echoed: it may hold a credential
+            raise ValueError(f"line {n}: expected `Name: value` or a JSON object")
+        headers[name.strip()] = value.strip()
+    return headers
 
 
 class Settings(BaseSettings):
@@ -88,6 +118,12 @@ class Settings(BaseSettings):
         le=100_000,
         description="Answers remembered for questions asked again (the first turn of a conversation, or the same rewritten follow-up): the retrieval and extractive answer are reused until the knowledge base, a policy edit or the date changes; the LLM still words each answer, and every question is still logged. 0: off.",
     )
+    kb_poll_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description="How often every serving process checks the records database for changes made by another process or replica (an upload, an FAQ or policy edit, python -m ingest) and reloads the knowledge base in the background. 0: never (one process only).",
+    )
     max_queue: int = Field(
         -1,
         ge=-1,
@@ -108,6 +144,18 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         "",
         description="`redis://host:6379/0`: rate-limit counters kept in Redis, shared by every process and replica; empty: counted in each process's memory.",
+    )
+    chroma_url: str = Field(
+        "",
+        description="`http://host:8000` of a Chroma server (`chroma run`, the chromadb version pinned in pyproject.toml) holding the vectors, shared by every process and replica; empty: the embedded Chroma directory under `BOT_DATA_DIR`.",
+    )
+    chroma_headers: str = Field(
+        "",
+        description='HTTP headers sent with every request to `BOT_CHROMA_URL` (a proxy\'s auth): a JSON object `{"Authorization": "Bearer …"}` or `Name: value` lines; empty: none.',
+    )
+    database_url: str = Field(
+        "",
+        description="Records database: `postgresql+psycopg://user:password@host:5432/name` for PostgreSQL, shared by every replica; empty: the SQLite file records.sqlite3 under `BOT_DATA_DIR`.",
     )
     api_docs: bool = Field(
         False,
@@ -164,6 +212,41 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not value.startswith(("redis://", "rediss://", "redis+unix://")):
             raise ValueError("expected redis://host:port/db, rediss://… or redis+unix:///path")
+        return value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value:
+            u = urlparse(value)
+            if u.scheme not in ("http", "https") or not u.hostname:
+                raise ValueError("expected http://host:port (or https://…) of a Chroma server")
+            if u.path:
+                raise ValueError("expected http://host:port, without a path")
+        return value
+
+    @field_validator("chroma_headers")
+    @classmethod
+    def _chroma_headers(cls, value: str) -> str:
+        parse_headers(value)  # a wrong header stops the start, naming the setting
+        return value.strip()
+
+    @property
+    def chroma_header_map(self) -> dict[str, str]:
+        return parse_headers(self.chroma_headers)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        value = value.strip()
+        for bare in ("postgresql://", "postgres://"):  # SQLAlchemy would pick psycopg2
+            if value.startswith(bare):
+                value = "postgresql+psycopg://" + value[len(bare) :]
+        if value and not value.startswith(("sqlite:///", "postgresql+psycopg://")):
+            raise ValueError(
+                "expected postgresql+psycopg://user:password@host:port/name or sqlite:///path"
+            )
         return value
 
     @property

@@ -44,6 +44,16 @@ class IndexMismatchError(BotError):
     message_zh = "索引与当前向量模型不一致，请重新导入"
 
 
+class VectorStoreBusyError(BotError):
+    """The embedded Chroma directory is open for writing in another process (ingest, web):
+    two writers would corrupt it, so the second stops at once."""
+
+    code = "vectors_busy"
+    message_zh = (
+        "向量库正被另一个进程写入，请先停止该进程（或使用 BOT_CHROMA_URL 指向 Chroma 服务）"
+    )
+
+
 class RetrievalError(BotError):
     """Searching the index failed."""
 
@@ -146,6 +156,20 @@ class RecordsUnavailableError(StorageError):
 
     def __init__(
         self, message: str, *, retry_after: int = 5, message_zh: str | None = None
+    ) -> None:
+        super().__init__(message, message_zh=message_zh)
+        self.retry_after = retry_after
+
+
+class VectorsUnavailableError(BotError):
+    """The vector store (a Chroma server) does not answer: changes to the knowledge base
+    wait for it; questions are still answered from the loaded snapshot (HTTP 503)."""
+
+    code = "vectors_unavailable"
+    message_zh = "向量库暂时无法连接，文档更新请稍后再试（问答不受影响）"
+
+    def __init__(
+        self, message: str, *, retry_after: int = 10, message_zh: str | None = None
     ) -> None:
         super().__init__(message, message_zh=message_zh)
         self.retry_after = retry_after

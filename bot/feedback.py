@@ -3,45 +3,52 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from typing import Any
 
-from bot.sqlite import SQLiteTable
+from sqlalchemy import Select, insert, select
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL DEFAULT '',
-    question TEXT NOT NULL, answer TEXT NOT NULL, rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
-    comment TEXT NOT NULL DEFAULT '', at REAL NOT NULL
-);
-"""
+from bot.records import Database
+from bot.records.models import feedback
+
+_COLUMNS = ("id", "session_id", "question", "answer", "rating", "comment", "at")
+_NEWEST_FIRST = select(*(feedback.c[k] for k in _COLUMNS)).order_by(feedback.c.id.desc())
 
 
-class FeedbackStore(SQLiteTable):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, _SCHEMA)
+class FeedbackStore:
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     def add(
         self, question: str, answer: str, rating: str, session_id: str = "", comment: str = ""
     ) -> int:
-        with self._lock:
-            cur = self._db.execute(
-                "INSERT INTO feedback (session_id, question, answer, rating, comment, at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (session_id, question, answer, rating, comment, time.time()),
+        """Keep one rating; its id."""
+        with self.database.transaction() as conn:
+            entry = conn.scalar(
+                insert(feedback)
+                .values(
+                    session_id=session_id,
+                    question=question,
+                    answer=answer,
+                    rating=rating,
+                    comment=comment,
+                    at=time.time(),
+                )
+                .returning(feedback.c.id)
             )
-        return int(cur.lastrowid or 0)
+        return int(entry or 0)
 
     def since(self, days: float, rating: str = "down") -> list[dict[str, object]]:
         """Feedback with this rating from the last `days` days, newest first."""
-        keys = ("id", "session_id", "question", "answer", "rating", "comment", "at")
         return self._dicts(
-            f"SELECT {', '.join(keys)} FROM feedback WHERE rating=? AND at>=? ORDER BY id DESC",
-            (rating, time.time() - days * 86400),
-            keys,
+            _NEWEST_FIRST.where(
+                feedback.c.rating == rating, feedback.c.at >= time.time() - days * 86400
+            )
         )
 
     def recent(self, limit: int = 100) -> list[dict[str, object]]:
-        keys = ("id", "session_id", "question", "answer", "rating", "comment", "at")
-        return self._dicts(
-            f"SELECT {', '.join(keys)} FROM feedback ORDER BY id DESC LIMIT ?", (limit,), keys
-        )
+        return self._dicts(_NEWEST_FIRST.limit(limit))
+
+    def _dicts(self, query: Select[Any]) -> list[dict[str, object]]:
+        with self.database.read() as conn:
+            rows = conn.execute(query).all()
+        return [dict(zip(_COLUMNS, row, strict=True)) for row in rows]

@@ -1,44 +1,33 @@
 """Every question asked and whether it was answered — what the staff's insight pages read.
 
-Kept in the records file for `retention_days` (default 180), then pruned: questions can
+Kept in the records database for `retention_days` (default 180), then pruned: questions can
 carry personal details, and old ones say little about today's knowledge base.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from pathlib import Path
 
-from bot.sqlite import RecordsHealth, SQLiteTable
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS question_log (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, session_id TEXT NOT NULL,
-    question TEXT NOT NULL, standalone TEXT NOT NULL, answered INTEGER NOT NULL,
-    mode TEXT NOT NULL, top_doc TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS question_log_at ON question_log(at);
-"""
-# Columns added after the first release: (name, declaration), added in place when missing.
-_ADDED = (
-    ("confidence", "REAL"),  # how well the evidence covered the question (NULL: not measured)
-    ("reason", "TEXT NOT NULL DEFAULT ''"),  # why it was refused (weak_evidence, not_in_evidence …)
-)
+from bot.records import Database
+from bot.records.database import Prepared
+from bot.records.models import question_log
+
+PRUNE_EVERY_S = 60.0
+# built once: every answer writes a row, and building a statement costs more than running it
+_INSERT = Prepared(insert(question_log))
+_PRUNE = delete(question_log).where(question_log.c.at < bindparam("cutoff"))
+
 DAY = 86400.0
+_COLUMNS = ("at", "question", "standalone", "answered", "mode", "top_doc", "confidence", "reason")
 
 
-class QuestionLog(SQLiteTable):
-    def __init__(
-        self, path: Path, retention_days: float = 180.0, health: RecordsHealth | None = None
-    ) -> None:
-        super().__init__(path, _SCHEMA, health)
+class QuestionLog:
+    def __init__(self, database: Database, retention_days: float = 180.0) -> None:
+        self.database = database
         self.retention_s = retention_days * DAY
-        with self._lock:
-            have = {row[1] for row in self._db.execute("PRAGMA table_info(question_log)")}
-            for name, declaration in _ADDED:
-                if name not in have:
-                    self._db.execute(f"ALTER TABLE question_log ADD COLUMN {name} {declaration}")
+        self._pruned_at = float("-inf")  # when this process last pruned old rows
 
     def add(
         self,
@@ -52,9 +41,9 @@ class QuestionLog(SQLiteTable):
         confidence: float | None = None,
         reason: str = "",
     ) -> None:
-        with self.transaction() as db:
+        with self.database.transaction() as conn:
             self.write(
-                db,
+                conn,
                 question,
                 standalone,
                 answered,
@@ -68,7 +57,7 @@ class QuestionLog(SQLiteTable):
 
     def write(
         self,
-        db: sqlite3.Connection,
+        conn: Connection,
         question: str,
         standalone: str,
         answered: bool,
@@ -79,33 +68,33 @@ class QuestionLog(SQLiteTable):
         confidence: float | None = None,
         reason: str = "",
     ) -> None:
-        """Log a question inside the caller's transaction `db`."""
+        """Log a question inside the caller's transaction `conn` (`database.transaction()`)."""
         now = time.time() if now is None else now
-        db.execute(
-            "INSERT INTO question_log (at, session_id, question, standalone, answered, mode,"
-            " top_doc, confidence, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                now,
-                session_id,
-                question,
-                standalone,
-                int(answered),
-                mode,
-                top_doc,
-                confidence,
-                reason,
-            ),
+        _INSERT(
+            conn,
+            {
+                "at": now,
+                "session_id": session_id,
+                "question": question,
+                "standalone": standalone,
+                "answered": int(answered),
+                "mode": mode,
+                "top_doc": top_doc,
+                "confidence": confidence,
+                "reason": reason,
+            },
         )
-        db.execute("DELETE FROM question_log WHERE at < ?", (now - self.retention_s,))
+        if now - self._pruned_at > PRUNE_EVERY_S:  # rows past the retention, once a minute
+            conn.execute(_PRUNE, {"cutoff": now - self.retention_s})
+            self._pruned_at = now
 
     def since(self, days: float, now: float | None = None) -> list[dict[str, object]]:
         """Questions of the last `days` days, newest first."""
         now = time.time() if now is None else now
-        keys = (
-            "at", "question", "standalone", "answered", "mode", "top_doc", "confidence", "reason"
-        )  # fmt: skip
-        return self._dicts(
-            f"SELECT {', '.join(keys)} FROM question_log WHERE at >= ? ORDER BY id DESC",
-            (now - days * DAY,),
-            keys,
-        )
+        with self.database.read() as conn:
+            rows = conn.execute(
+                select(*(question_log.c[k] for k in _COLUMNS))
+                .where(question_log.c.at >= now - days * DAY)
+                .order_by(question_log.c.id.desc())
+            ).all()
+        return [dict(zip(_COLUMNS, row, strict=True)) for row in rows]

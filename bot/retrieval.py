@@ -60,6 +60,7 @@ class RetrievalConfig:
 
 @dataclass
 class _Snapshot:
+    kb_version: int  # the knowledge-base version read before the build began
     documents: dict[str, Document]
     doc_order: list[str]
     doc_pos: dict[str, int]
@@ -117,6 +118,9 @@ class HybridRetriever:
                 self._snap = snap
 
     def _build(self) -> _Snapshot:
+        # read first: a change committed during the build leaves the snapshot "behind", so
+        # the watcher (bot/watch.py) builds again rather than missing it
+        version = self.index.database.kb_version()
         docs = self.index.records.documents()
         chunks = self.index.records.chunks()
         by_doc: dict[str, list[int]] = defaultdict(list)
@@ -131,6 +135,7 @@ class HybridRetriever:
             df.update(grams)
         n = max(len(docs), 1)
         return _Snapshot(
+            kb_version=version,
             chunk_vectors=self._load_vectors(chunks),
             chunk_category=np.array(
                 [docs[pos[c.doc_id]].category or "" for c in chunks], dtype=object
@@ -221,6 +226,11 @@ class HybridRetriever:
     def documents(self) -> dict[str, Document]:
         """The live documents by id (a new mapping after every refresh)."""
         return self._snap.documents
+
+    @property
+    def kb_version(self) -> int:
+        """The knowledge-base version the live snapshot was built at."""
+        return self._snap.kb_version
 
     @property
     def document_count(self) -> int:

@@ -1,7 +1,8 @@
 """Conversations: the last turns of each session, kept in the records database.
 
 A session is forgotten once it has been idle for `idle_minutes`; only the last `max_turns`
-turns are kept, which is all a follow-up question needs.
+turns are kept, which is all a follow-up question needs. Every replica on one records
+database shares the sessions and the key that signs their ids.
 """
 
 from __future__ import annotations
@@ -10,25 +11,28 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 
-from bot.sqlite import RecordsHealth, SQLiteTable
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS session_turns (
-    session_id TEXT NOT NULL, turn INTEGER NOT NULL, question TEXT NOT NULL,
-    standalone TEXT NOT NULL, answer TEXT NOT NULL, answered INTEGER NOT NULL,
-    doc_ids TEXT NOT NULL DEFAULT '', at REAL NOT NULL,
-    PRIMARY KEY (session_id, turn)
-);
-CREATE INDEX IF NOT EXISTS session_turns_at ON session_turns(at);
-CREATE TABLE IF NOT EXISTS session_key (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL);
-"""
+from bot.records import Database, advisory_lock, upsert
+from bot.records.database import Prepared
+from bot.records.models import session_key, session_turns
+
 _ISSUED = re.compile(r"^([0-9a-f]{32})\.([0-9a-f]{16})$")
+t = session_turns.c
+FRESH_KEPT = 10_000  # ids issued here whose first turn is not written yet (a bound)
+EXPIRE_EVERY_S = 60.0  # how often a process deletes idle sessions (reads skip them anyway)
+# built once: every answer writes a turn, and building a statement costs more than running it
+_EXPIRE = delete(session_turns).where(t.at < bindparam("cutoff"))
+_LAST = select(func.coalesce(func.max(t.turn), 0)).where(t.session_id == bindparam("sid"))
+_INSERT = Prepared(insert(session_turns))
+_TOUCH = update(session_turns).where(t.session_id == bindparam("sid")).values(at=bindparam("now"))
+_TRIM = delete(session_turns).where(t.session_id == bindparam("sid"), t.turn <= bindparam("upto"))
 
 
 @dataclass(frozen=True)
@@ -40,86 +44,101 @@ class Turn:
     doc_ids: tuple[str, ...] = ()
 
 
-class SessionStore(SQLiteTable):
-    """Thread-safe; one SQLite connection shared by the request threads."""
+class SessionStore:
+    """Thread-safe (the database's pool and transactions); shared by every replica."""
 
-    def __init__(
-        self,
-        path: Path,
-        max_turns: int = 6,
-        idle_minutes: float = 30.0,
-        health: RecordsHealth | None = None,
-    ) -> None:
-        super().__init__(path, _SCHEMA, health)
+    def __init__(self, database: Database, max_turns: int = 6, idle_minutes: float = 30.0) -> None:
+        self.database = database
         self.max_turns = max_turns
         self.idle_s = idle_minutes * 60
-        with self._lock:  # one key per records database, shared by every process using it
-            self._db.execute(
-                "INSERT OR IGNORE INTO session_key VALUES (1, ?)", (secrets.token_bytes(32),)
-            )
-            (self._key,) = self._db.execute("SELECT secret FROM session_key").fetchone()
+        self._expired_at = float("-inf")  # when this process last deleted idle sessions
+        self._fresh: OrderedDict[str, None] = OrderedDict()  # ids issued, no turn written yet
+        self._fresh_lock = threading.Lock()
+        # one key per records database: the first process to start makes it, every other
+        # one (a restart, another replica) reads the same, so ids issued by one hold on all
+        key = self._read_key()
+        if key is None:
+            with database.transaction() as conn:  # of two first starts, the later one's is ignored
+                upsert(conn, session_key, {"id": 1, "secret": secrets.token_bytes(32)}, ["id"])
+            key = self._read_key()
+        assert key is not None
+        self._key = key
+
+    def _read_key(self) -> bytes | None:
+        with self.database.read() as conn:
+            secret = conn.scalar(select(session_key.c.secret).where(session_key.c.id == 1))
+        return None if secret is None else bytes(secret)
 
     def _sign(self, nonce: str) -> str:
         return hmac.new(self._key, nonce.encode(), hashlib.sha256).hexdigest()[:16]
 
     def new_id(self) -> str:
-        """A session id only this server can issue (random, signed)."""
+        """A session id only this deployment can issue (random, signed)."""
         nonce = uuid.uuid4().hex
-        return f"{nonce}.{self._sign(nonce)}"
+        session_id = f"{nonce}.{self._sign(nonce)}"
+        with self._fresh_lock:  # its first turn needs no look at earlier ones (write())
+            self._fresh[session_id] = None
+            while len(self._fresh) > FRESH_KEPT:
+                self._fresh.popitem(last=False)
+        return session_id
 
     def valid_id(self, session_id: str | None) -> bool:
-        """Whether the id is one this server issued: a client-chosen id ("abc-123", someone
-        else's guessable name) is not adopted; the client gets a new one instead."""
+        """Whether the id is one this deployment issued: a client-chosen id ("abc-123",
+        someone else's guessable name) is not adopted; the client gets a new one instead."""
         m = _ISSUED.match(session_id or "")
         return m is not None and hmac.compare_digest(m.group(2), self._sign(m.group(1)))
 
     def history(self, session_id: str, now: float | None = None) -> list[Turn]:
         """The kept turns of a live session, oldest first ([] when unknown or expired)."""
         now = time.time() if now is None else now
-        with self._lock:
-            self._expire(now)
-            rows = self._db.execute(
-                "SELECT question, standalone, answer, answered, doc_ids FROM session_turns"
-                " WHERE session_id=? ORDER BY turn DESC LIMIT ?",
-                (session_id, self.max_turns),
-            ).fetchall()
+        with self.database.read() as conn:  # expired turns are deleted by the next write
+            rows = conn.execute(
+                select(t.question, t.standalone, t.answer, t.answered, t.doc_ids)
+                .where(t.session_id == session_id, t.at >= now - self.idle_s)
+                .order_by(t.turn.desc())
+                .limit(self.max_turns)
+            ).all()
         return [
             Turn(q, s, a, bool(ok), tuple(d for d in ids.split("\n") if d))
             for q, s, a, ok, ids in reversed(rows)
         ]
 
+    @staticmethod
+    def _row(session_id: str, turn_no: int, turn: Turn, now: float) -> dict[str, object]:
+        return {
+            "session_id": session_id,
+            "turn": turn_no,
+            "question": turn.question,
+            "standalone": turn.standalone,
+            "answer": turn.answer,
+            "answered": int(turn.answered),
+            "doc_ids": "\n".join(turn.doc_ids),
+            "at": now,
+        }
+
     def append(self, session_id: str, turn: Turn, now: float | None = None) -> None:
-        with self.transaction() as db:
-            self.write(db, session_id, turn, now)
+        with self.database.transaction() as conn:
+            self.write(conn, session_id, turn, now)
 
     def write(
-        self, db: sqlite3.Connection, session_id: str, turn: Turn, now: float | None = None
+        self, conn: Connection, session_id: str, turn: Turn, now: float | None = None
     ) -> None:
-        """Add a turn inside the caller's transaction `db` (with the question-log row it goes
-        with: both are kept or neither)."""
+        """Add a turn inside the caller's transaction `conn` (from `database.transaction()`,
+        with the question-log row it goes with: both are kept or neither)."""
         now = time.time() if now is None else now
-        (last,) = db.execute(
-            "SELECT COALESCE(MAX(turn), 0) FROM session_turns WHERE session_id=?", (session_id,)
-        ).fetchone()
-        db.execute(
-            "INSERT INTO session_turns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                session_id,
-                last + 1,
-                turn.question,
-                turn.standalone,
-                turn.answer,
-                int(turn.answered),
-                "\n".join(turn.doc_ids),
-                now,
-            ),
-        )
-        # the whole session stays alive with its newest turn
-        db.execute("UPDATE session_turns SET at=? WHERE session_id=?", (now, session_id))
-        db.execute(
-            "DELETE FROM session_turns WHERE session_id=? AND turn<=?",
-            (session_id, last + 1 - max(self.max_turns, 1)),
-        )
-
-    def _expire(self, now: float) -> None:
-        self._db.execute("DELETE FROM session_turns WHERE at < ?", (now - self.idle_s,))
+        if now - self._expired_at > EXPIRE_EVERY_S:
+            # sessions idle too long are forgotten (reads skip them meanwhile)
+            conn.execute(_EXPIRE, {"cutoff": now - self.idle_s})
+            self._expired_at = now
+        # two replicas adding to one session at once number their turns one after the other
+        advisory_lock(conn, f"session:{session_id}")
+        with self._fresh_lock:
+            fresh = self._fresh.pop(session_id, False) is None
+        if fresh:  # issued by this process for this turn: no earlier turn to look at
+            _INSERT(conn, self._row(session_id, 1, turn, now))
+            return
+        turn_no = int(conn.scalar(_LAST, {"sid": session_id}) or 0) + 1
+        _INSERT(conn, self._row(session_id, turn_no, turn, now))
+        # the whole session stays alive with its newest turn; only the last turns are kept
+        conn.execute(_TOUCH, {"sid": session_id, "now": now})
+        conn.execute(_TRIM, {"sid": session_id, "upto": turn_no - max(self.max_turns, 1)})

@@ -1,204 +1,204 @@
-"""SQLite records: which files are indexed, their documents and chunks, index metadata.
+"""Records of the knowledge index: which files are indexed, their documents and chunks,
+index metadata — in the records database (bot/records).
 
 The records are the source of truth for what is live: a file's documents and chunks are
-swapped in one transaction, so a reader (or an interrupted ingest) never sees half a file.
+swapped in one transaction, so a reader (or an interrupted ingest) never sees half a file;
+the same transaction bumps the knowledge-base version every replica watches.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select
 
 from bot.models import Chunk, Document
+from bot.records import Database, bump_kb_version, upgrade, upsert
+from bot.records.database import sqlite_url
+from bot.records.models import chunks, documents, files, meta
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (
-    -- fingerprint: the file's SHA-256 and the pipeline signature that turned it into chunks
-    path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, indexed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL REFERENCES files(path) ON DELETE CASCADE,
-    title TEXT, category TEXT, department TEXT, contact TEXT, url TEXT, updated TEXT,
-    sample INTEGER, kind TEXT, text TEXT, alternatives TEXT NOT NULL DEFAULT '',
-    meta TEXT NOT NULL DEFAULT ''  -- JSON: validity, benefit, eligibility (Document.extras)
-);
-CREATE INDEX IF NOT EXISTS documents_path ON documents(path);
-CREATE TABLE IF NOT EXISTS chunks (
-    chunk_id TEXT PRIMARY KEY,
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
-    ordinal INTEGER, title TEXT, section TEXT, text TEXT
-);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-"""
-
-_DOC_COLS = "doc_id, path, title, category, department, contact, url, updated, sample, kind, text, alternatives, meta"
+_BATCH = 500  # ids per IN (…): well under SQLite's and PostgreSQL's parameter limits
+_DOC_COLS = (
+    documents.c.doc_id,
+    documents.c.path,
+    documents.c.title,
+    documents.c.category,
+    documents.c.department,
+    documents.c.contact,
+    documents.c.url,
+    documents.c.updated,
+    documents.c.sample,
+    documents.c.kind,
+    documents.c.text,
+    documents.c.alternatives,
+    documents.c.meta,
+)
 
 
 class RecordStore:
-    """Files → documents → chunks, in one SQLite file."""
+    """Files → documents → chunks in the records database; thread-safe.
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        # One connection shared by request threads: a reader must not see another thread's
-        # half-done transaction, so every use holds this lock.
-        self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
-        self._migrate()
+    Given a path (an SQLite file), it opens the process's shared `Database` for it and
+    brings its schema up to date.
+    """
 
-    def _migrate(self) -> None:
-        """Bring a records file written by an earlier version up to the current schema."""
-        doc_columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
-        if "alternatives" not in doc_columns:  # FAQ phrasings arrived with staff FAQ editing
-            self._db.execute(
-                "ALTER TABLE documents ADD COLUMN alternatives TEXT NOT NULL DEFAULT ''"
-            )
-        if "meta" not in doc_columns:  # validity, benefit and eligibility arrived with policies
-            self._db.execute("ALTER TABLE documents ADD COLUMN meta TEXT NOT NULL DEFAULT ''")
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(files)")}
-        if "fingerprint" in columns:
-            return
-        # Early versions kept only the file hash. Rebuild the table (SQLite's documented
-        # procedure, foreign keys off so no document is dropped) with empty fingerprints:
-        # they match nothing, so the next ingest re-parses every file, reusing its vectors.
-        self._db.execute("PRAGMA foreign_keys=OFF")
-        try:
-            with self.transaction() as db:
-                db.execute(
-                    "CREATE TABLE files_new (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,"
-                    " indexed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
-                )
-                db.execute(
-                    "INSERT INTO files_new (path, fingerprint, indexed_at)"
-                    " SELECT path, '', indexed_at FROM files"
-                )
-                db.execute("DROP TABLE files")
-                db.execute("ALTER TABLE files_new RENAME TO files")
-        finally:
-            self._db.execute("PRAGMA foreign_keys=ON")
+    def __init__(self, database: Database | Path) -> None:
+        if isinstance(database, Path):
+            database = Database.shared(sqlite_url(database))
+            upgrade(database)
+        self.database = database
 
     def close(self) -> None:
-        self._db.close()
+        self.database.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+    def transaction(self) -> Iterator[Connection]:
+        with self.database.transaction() as conn:
+            yield conn
 
     # --- metadata -------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        rows = self._read("SELECT value FROM meta WHERE key=?", (key,))
-        return str(rows[0][0]) if rows else None
+        with self.database.read() as conn:
+            value = conn.scalar(select(meta.c.value).where(meta.c.key == key))
+        return None if value is None else str(value)
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        with self.transaction() as conn:
+            upsert(conn, meta, {"key": key, "value": value}, ["key"])
 
     # --- files ----------------------------------------------------------------------
     def file_fingerprints(self) -> dict[str, str]:
-        return dict(self._read("SELECT path, fingerprint FROM files"))
+        with self.database.read() as conn:
+            return {
+                r.path: r.fingerprint
+                for r in conn.execute(select(files.c.path, files.c.fingerprint))
+            }
 
     def owner_of(self, doc_ids: Iterable[str]) -> dict[str, str]:
         """Map each doc id that is already indexed to the file that holds it."""
         ids = list(doc_ids)
         out: dict[str, str] = {}
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            q = f"SELECT doc_id, path FROM documents WHERE doc_id IN ({','.join('?' * len(part))})"
-            out.update(self._read(q, part))
+        with self.database.read() as conn:
+            for i in range(0, len(ids), _BATCH):
+                q = select(documents.c.doc_id, documents.c.path).where(
+                    documents.c.doc_id.in_(ids[i : i + _BATCH])
+                )
+                out.update((r.doc_id, r.path) for r in conn.execute(q))
         return out
 
     def replace_file(
-        self, path: str, fingerprint: str, documents: list[Document], chunks: list[Chunk]
+        self, path: str, fingerprint: str, documents_: list[Document], chunks_: list[Chunk]
     ) -> None:
-        """Swap in a file's documents and chunks atomically."""
-        with self.transaction() as db:
-            db.execute("DELETE FROM files WHERE path=?", (path,))
-            db.execute("INSERT INTO files(path, fingerprint) VALUES (?, ?)", (path, fingerprint))
-            db.executemany(
-                f"INSERT OR REPLACE INTO documents({_DOC_COLS}) VALUES ({','.join('?' * 13)})",
-                [
-                    (
-                        d.doc_id,
-                        path,
-                        d.title,
-                        d.category,
-                        d.department,
-                        d.contact,
-                        d.url,
-                        d.updated,
-                        int(d.sample),
-                        d.kind,
-                        d.text,
-                        "\n".join(d.alternatives),
-                        json.dumps(d.extras, ensure_ascii=False) if d.extras else "",
-                    )
-                    for d in documents
-                ],
-            )
-            db.executemany(
-                "INSERT OR REPLACE INTO chunks(chunk_id, doc_id, ordinal, title, section, text) VALUES (?,?,?,?,?,?)",
-                [(c.chunk_id, c.doc_id, c.ordinal, c.title, c.section, c.text) for c in chunks],
-            )
+        """Swap in a file's documents and chunks atomically.
+
+        A document or chunk id held by another file moves to this one (the ingest decides
+        beforehand which file owns an id); the file's old rows go with its `files` row.
+        """
+        with self.transaction() as conn:
+            conn.execute(delete(files).where(files.c.path == path))
+            conn.execute(insert(files).values(path=path, fingerprint=fingerprint))
+            doc_ids = [d.doc_id for d in documents_]
+            chunk_ids = [c.chunk_id for c in chunks_]
+            for i in range(0, len(doc_ids), _BATCH):
+                conn.execute(
+                    delete(documents).where(documents.c.doc_id.in_(doc_ids[i : i + _BATCH]))
+                )
+            for i in range(0, len(chunk_ids), _BATCH):
+                conn.execute(delete(chunks).where(chunks.c.chunk_id.in_(chunk_ids[i : i + _BATCH])))
+            if documents_:
+                conn.execute(insert(documents), [_document_row(path, d) for d in documents_])
+            if chunks_:
+                conn.execute(
+                    insert(chunks),
+                    [
+                        {
+                            "chunk_id": c.chunk_id,
+                            "doc_id": c.doc_id,
+                            "ordinal": c.ordinal,
+                            "title": c.title,
+                            "section": c.section,
+                            "text": c.text,
+                        }
+                        for c in chunks_
+                    ],
+                )
+            bump_kb_version(conn)  # replicas watch it: they reload what is live
 
     def remove_files(self, paths: Iterable[str]) -> None:
-        with self.transaction() as db:
-            db.executemany("DELETE FROM files WHERE path=?", [(p,) for p in paths])
+        gone = list(paths)
+        with self.transaction() as conn:
+            for i in range(0, len(gone), _BATCH):
+                conn.execute(delete(files).where(files.c.path.in_(gone[i : i + _BATCH])))
+            if gone:
+                bump_kb_version(conn)
 
     def clear(self) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM files")
+        with self.transaction() as conn:
+            conn.execute(delete(files))
+            bump_kb_version(conn)
 
     # --- reading --------------------------------------------------------------------
     def documents(self) -> list[Document]:
-        rows = self._read(f"SELECT {_DOC_COLS} FROM documents ORDER BY doc_id")
+        with self.database.read() as conn:
+            rows = conn.execute(select(*_DOC_COLS).order_by(documents.c.doc_id)).all()
         return [
             Document(
-                doc_id=r[0],
-                source_path=r[1],
-                title=r[2],
-                category=r[3],
-                department=r[4],
-                contact=r[5],
-                url=r[6],
-                updated=r[7],
-                sample=bool(r[8]),
-                kind=r[9],
-                text=r[10],
-                alternatives=tuple(a for a in r[11].split("\n") if a),
-                **(json.loads(r[12]) if r[12] else {}),
+                doc_id=r.doc_id,
+                source_path=r.path,
+                title=r.title,
+                category=r.category,
+                department=r.department,
+                contact=r.contact,
+                url=r.url,
+                updated=r.updated,
+                sample=bool(r.sample),
+                kind=r.kind,
+                text=r.text,
+                alternatives=tuple(a for a in r.alternatives.split("\n") if a),
+                **(json.loads(r.meta) if r.meta else {}),
             )
             for r in rows
         ]
 
     def chunks(self) -> list[Chunk]:
-        rows = self._read(
-            "SELECT chunk_id, doc_id, ordinal, title, section, text FROM chunks ORDER BY doc_id, ordinal"
-        )
-        return [Chunk(*r) for r in rows]
+        q = select(
+            chunks.c.chunk_id,
+            chunks.c.doc_id,
+            chunks.c.ordinal,
+            chunks.c.title,
+            chunks.c.section,
+            chunks.c.text,
+        ).order_by(chunks.c.doc_id, chunks.c.ordinal)
+        with self.database.read() as conn:
+            return [Chunk(*r) for r in conn.execute(q)]
 
     def chunk_ids(self) -> set[str]:
-        return {r[0] for r in self._read("SELECT chunk_id FROM chunks")}
+        with self.database.read() as conn:
+            return set(conn.scalars(select(chunks.c.chunk_id)))
 
     def counts(self) -> tuple[int, int]:
-        ((docs,),) = self._read("SELECT COUNT(*) FROM documents")
-        ((chunks,),) = self._read("SELECT COUNT(*) FROM chunks")
-        return int(docs), int(chunks)
+        with self.database.read() as conn:
+            docs = conn.scalar(select(func.count()).select_from(documents))
+            parts = conn.scalar(select(func.count()).select_from(chunks))
+        return int(docs or 0), int(parts or 0)
+
+
+def _document_row(path: str, d: Document) -> dict[str, object]:
+    return {
+        "doc_id": d.doc_id,
+        "path": path,
+        "title": d.title,
+        "category": d.category,
+        "department": d.department,
+        "contact": d.contact,
+        "url": d.url,
+        "updated": d.updated,
+        "sample": int(d.sample),
+        "kind": d.kind,
+        "text": d.text,
+        "alternatives": "\n".join(d.alternatives),
+        "meta": json.dumps(d.extras, ensure_ascii=False) if d.extras else "",
+    }

@@ -1,4 +1,4 @@
-"""FAQ entries staff write at `/api/admin/faq`: kept in the records file, indexed as one source.
+"""FAQ entries staff write at `/api/admin/faq`: kept as records, indexed as one source.
 
 The `faq_entries` table is the source of truth; the index holds its live entries under the
 key `faq:entries` (documents `faq-<id>`, kind "faq", so the question-to-question matcher
@@ -15,41 +15,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import ParamSpec, TypeVar
+
+from sqlalchemy import Connection, delete, insert, select, update
 
 from bot.answering.faq import question_key
 from bot.audit import AuditLog
 from bot.errors import ConflictError, DuplicateError, InvalidInputError, NotFoundError
 from bot.index import KnowledgeIndex
 from bot.models import Document
-from bot.sqlite import SQLiteTable
+from bot.records import Database, advisory_lock
+from bot.records.models import faq_entries
 from ingest.parsers import FAQ_CATEGORY
 from ingest.pipeline import FAQ_ENTRIES_KEY, RESERVED_ID_PREFIX, Ingestor
 
 P = ParamSpec("P")
 R = TypeVar("R")
 KEY = FAQ_ENTRIES_KEY
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS faq_entries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, question TEXT NOT NULL, alternatives TEXT NOT NULL,
-    answer TEXT NOT NULL, category TEXT NOT NULL, department TEXT NOT NULL, contact TEXT NOT NULL,
-    url TEXT NOT NULL, version INTEGER NOT NULL, updated_by TEXT NOT NULL, updated_at REAL NOT NULL
-);
-"""
-_COLUMNS = (
-    "id",
-    "question",
-    "alternatives",
-    "answer",
-    "category",
-    "department",
-    "contact",
-    "url",
-    "version",
-    "updated_by",
-    "updated_at",
-)
 
 
 @dataclass
@@ -100,15 +82,15 @@ def doc_id_of(entry_id: int) -> str:
     return f"{RESERVED_ID_PREFIX}{entry_id}"
 
 
-class FaqBook(SQLiteTable):
+class FaqBook:
     def __init__(
         self,
-        data_dir: Path,
+        database: Database,
         index: KnowledgeIndex,
         on_change: Callable[[], None],
         audit: AuditLog,
     ) -> None:
-        super().__init__(data_dir / "records.sqlite3", _SCHEMA)
+        self.database = database
         self.index = index
         self.on_change = on_change
         self.audit = audit
@@ -116,19 +98,13 @@ class FaqBook(SQLiteTable):
 
     # --- reading ----------------------------------------------------------------------
     def entries(self) -> list[dict[str, object]]:
-        rows = self._dicts(
-            f"SELECT {', '.join(_COLUMNS)} FROM faq_entries ORDER BY id", (), _COLUMNS
-        )
-        for row in rows:
-            row["alternatives"] = json.loads(str(row["alternatives"]))
-            row["doc_id"] = doc_id_of(int(str(row["id"])))
-        return rows
+        with self.database.read() as conn:
+            rows = conn.execute(select(faq_entries).order_by(faq_entries.c.id)).all()
+        return [_entry(row._asdict()) for row in rows]
 
     def get(self, entry_id: int) -> dict[str, object]:
-        found = [e for e in self.entries() if e["id"] == entry_id]
-        if not found:
-            raise NotFoundError(f"no FAQ entry {entry_id}", message_zh=f"找不到问答条目 {entry_id}")
-        return found[0]
+        with self.database.read() as conn:
+            return _entry(_row(conn, entry_id))
 
     def documents(self) -> list[Document]:
         return [
@@ -152,15 +128,18 @@ class FaqBook(SQLiteTable):
     def create(self, fields: FaqFields, user: str) -> dict[str, object]:
         """A new entry, live for chat when this returns."""
         f = fields.cleaned()
-        with self._lock:
-            self._check_unique(f, None)
-            cur = self._db.execute(
-                "INSERT INTO faq_entries (question, alternatives, answer, category, department,"
-                " contact, url, version, updated_by, updated_at) VALUES (?,?,?,?,?,?,?,1,?,?)",
-                (*self._values(f), user, time.time()),
+        with self.database.transaction() as conn:
+            _lock(conn)
+            _check_unique(conn, f, None)
+            entry_id = int(
+                conn.scalar(
+                    insert(faq_entries)
+                    .values(**_values(f), version=1, updated_by=user, updated_at=time.time())
+                    .returning(faq_entries.c.id)
+                )
+                or 0
             )
-            entry_id = int(cur.lastrowid or 0)
-        self._index(undo=lambda: self._forget(entry_id))
+        self._index(undo=lambda: self._undo(entry_id, 1, None))
         self.audit.record(user, "faq_create", doc_id_of(entry_id), None, 1, f.question)
         return self.get(entry_id)
 
@@ -170,23 +149,21 @@ class FaqBook(SQLiteTable):
     ) -> dict[str, object]:
         """A new version of an entry; 409 when someone changed it since `base_version`."""
         f = fields.cleaned()
-        with self._lock:
-            old = self._row(entry_id)
+        version = base_version + 1
+        with self.database.transaction() as conn:
+            _lock(conn)
+            old = _row(conn, entry_id)
             if old["version"] != base_version:
-                raise ConflictError(
-                    f"FAQ entry {entry_id} changed since version {base_version}"
-                    f" (now {old['version']}); reload and retry",
-                    message_zh=f"问答条目 {entry_id} 已被他人修改（当前版本 {old['version']}），请刷新后再试",
-                )
-            self._check_unique(f, entry_id)
-            version = base_version + 1
-            self._db.execute(
-                "UPDATE faq_entries SET question=?, alternatives=?, answer=?, category=?,"
-                " department=?, contact=?, url=?, version=?, updated_by=?, updated_at=?"
-                " WHERE id=?",
-                (*self._values(f), version, user, time.time(), entry_id),
-            )
-        self._index(undo=lambda: self._restore(old))
+                raise _changed(entry_id, base_version, old["version"])
+            _check_unique(conn, f, entry_id)
+            changed = conn.execute(
+                update(faq_entries)
+                .where(faq_entries.c.id == entry_id, faq_entries.c.version == base_version)
+                .values(**_values(f), version=version, updated_by=user, updated_at=time.time())
+            ).rowcount
+            if not changed:  # the row check, should the lock ever be missing
+                raise _changed(entry_id, base_version, "newer")
+        self._index(undo=lambda: self._undo(entry_id, version, old))
         self.audit.record(
             user, "faq_update", doc_id_of(entry_id), base_version, version, f.question
         )
@@ -194,10 +171,11 @@ class FaqBook(SQLiteTable):
 
     @_one_change
     def delete(self, entry_id: int, user: str) -> None:
-        with self._lock:
-            old = self._row(entry_id)
-            self._db.execute("DELETE FROM faq_entries WHERE id=?", (entry_id,))
-        self._index(undo=lambda: self._restore(old))
+        with self.database.transaction() as conn:
+            _lock(conn)
+            old = _row(conn, entry_id)
+            conn.execute(delete(faq_entries).where(faq_entries.c.id == entry_id))
+        self._index(undo=lambda: self._undo(entry_id, None, old))
         self.audit.record(
             user, "faq_delete", doc_id_of(entry_id), int(str(old["version"])), None,
             str(old["question"]),
@@ -221,51 +199,72 @@ class FaqBook(SQLiteTable):
             raise
         self.on_change()
 
-    def _forget(self, entry_id: int) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM faq_entries WHERE id=?", (entry_id,))
+    def _undo(self, entry_id: int, written: int | None, old: dict[str, object] | None) -> None:
+        """Put back `old` (None: no entry) in place of the version this process `written`
+        (None: deleted) — unless another replica has changed the entry since."""
+        with self.database.transaction() as conn:
+            _lock(conn)
+            now = conn.scalar(select(faq_entries.c.version).where(faq_entries.c.id == entry_id))
+            if now != written:
+                return
+            conn.execute(delete(faq_entries).where(faq_entries.c.id == entry_id))
+            if old is not None:
+                conn.execute(insert(faq_entries).values(old))
 
-    def _row(self, entry_id: int) -> dict[str, object]:
-        rows = self._db.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM faq_entries WHERE id=?", (entry_id,)
-        ).fetchall()
-        if not rows:
-            raise NotFoundError(f"no FAQ entry {entry_id}", message_zh=f"找不到问答条目 {entry_id}")
-        return dict(zip(_COLUMNS, rows[0], strict=True))
 
-    def _restore(self, old: dict[str, object]) -> None:
-        with self._lock:
-            self._db.execute(
-                f"INSERT OR REPLACE INTO faq_entries ({', '.join(_COLUMNS)})"
-                f" VALUES ({','.join('?' * len(_COLUMNS))})",
-                tuple(old[c] for c in _COLUMNS),
+def _lock(conn: Connection) -> None:
+    """Changes to the book one at a time across replicas: the version check (409) and the
+    uniqueness check read what the last change committed."""
+    advisory_lock(conn, "faq:entries")
+
+
+def _row(conn: Connection, entry_id: int) -> dict[str, object]:
+    row = conn.execute(select(faq_entries).where(faq_entries.c.id == entry_id)).first()
+    if row is None:
+        raise NotFoundError(f"no FAQ entry {entry_id}", message_zh=f"找不到问答条目 {entry_id}")
+    return row._asdict()
+
+
+def _entry(row: dict[str, object]) -> dict[str, object]:
+    """A table row as the API shows it: alternatives as a list, and the index's doc id."""
+    return {
+        **row,
+        "alternatives": json.loads(str(row["alternatives"])),
+        "doc_id": doc_id_of(int(str(row["id"]))),
+    }
+
+
+def _changed(entry_id: int, base_version: int, now: object) -> ConflictError:
+    return ConflictError(
+        f"FAQ entry {entry_id} changed since version {base_version} (now {now}); reload and retry",
+        message_zh=f"问答条目 {entry_id} 已被他人修改（当前版本 {now}），请刷新后再试",
+    )
+
+
+def _check_unique(conn: Connection, f: FaqFields, entry_id: int | None) -> None:
+    """Two entries for the same question would compete: refuse the second (409)."""
+    asked = {question_key(q) for q in (f.question, *f.alternatives)}
+    c = faq_entries.c
+    for other_id, question, alternatives in conn.execute(select(c.id, c.question, c.alternatives)):
+        if other_id == entry_id:
+            continue
+        theirs = {question_key(q) for q in (question, *json.loads(alternatives))}
+        if asked & theirs:
+            raise DuplicateError(
+                f"an FAQ entry already asks this question: {question!r} (entry {other_id});"
+                " edit that entry, or ask differently",
+                message_zh=f"已有相同问题的问答：“{question}”（条目 {other_id}），"
+                "请编辑那一条，或换一种问法",
             )
 
-    def _check_unique(self, f: FaqFields, entry_id: int | None) -> None:
-        """Two entries for the same question would compete: refuse the second (409)."""
-        asked = {question_key(q) for q in (f.question, *f.alternatives)}
-        for other_id, question, alternatives in self._db.execute(
-            "SELECT id, question, alternatives FROM faq_entries"
-        ).fetchall():
-            if other_id == entry_id:
-                continue
-            theirs = {question_key(q) for q in (question, *json.loads(alternatives))}
-            if asked & theirs:
-                raise DuplicateError(
-                    f"an FAQ entry already asks this question: {question!r} (entry {other_id});"
-                    " edit that entry, or ask differently",
-                    message_zh=f"已有相同问题的问答：“{question}”（条目 {other_id}），"
-                    "请编辑那一条，或换一种问法",
-                )
 
-    @staticmethod
-    def _values(f: FaqFields) -> tuple[object, ...]:
-        return (
-            f.question,
-            json.dumps(f.alternatives, ensure_ascii=False),
-            f.answer,
-            f.category,
-            f.department,
-            f.contact,
-            f.url,
-        )
+def _values(f: FaqFields) -> dict[str, object]:
+    return {
+        "question": f.question,
+        "alternatives": json.dumps(f.alternatives, ensure_ascii=False),
+        "answer": f.answer,
+        "category": f.category,
+        "department": f.department,
+        "contact": f.contact,
+        "url": f.url,
+    }

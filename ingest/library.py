@@ -1,18 +1,27 @@
 """Documents uploaded by staff: every version kept with its checksum, the live ones indexed.
 
-Layout under `BOT_DATA_DIR/library/`: `current/NAME` is the live original of each uploaded
-file (an ingest root of its own), `versions/NAME/N-SHA12.ext` every version ever accepted
-or tried. An upload is written and fsync'ed as a version *before* it is indexed; if it does
-not parse, the previous original is put back and the index (which keeps a file's previous
-version when its new one fails) never changed.
+Everything lives in the records database, so every replica serves the same library: the
+bytes of every version ever accepted or tried (`library_originals`), the versions and their
+status (`library_versions`), what staff typed about a file (`library_files`). A live file is
+indexed under the key `library/NAME` (not a path on one machine); to be parsed, its bytes
+are written to a private temporary directory and removed again.
+
+A change is serialised across threads, processes and replicas by the index's writer lock
+(`KnowledgeIndex.write_lock`, a database lock); readers never take it. The version is
+stored *before* it is indexed, as `pending`; if it does not parse, the index (which keeps a
+file's previous version when its new one fails) never changed and the version is marked
+`rejected`. A server stopped half-way is put right by `recover()` at the next start.
+
+Before issue 14 the originals were files under `BOT_DATA_DIR/library/` (`current/NAME`, the
+live one, an ingest root; `versions/NAME/N-SHA12.ext`); `recover()` imports them once and
+re-keys their index entries, reusing every vector. The folder is then no longer read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
-import threading
+import tempfile
 import time
 import unicodedata
 import zipfile
@@ -21,6 +30,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import Connection, Executable, and_, delete, exists, func, insert, select, update
 
 from bot.audit import AuditLog
 from bot.errors import (
@@ -34,23 +45,12 @@ from bot.errors import (
 )
 from bot.index import KnowledgeIndex
 from bot.models import Document
-from bot.sqlite import SQLiteTable
+from bot.records import upsert
+from bot.records.models import audit_log, library_files, library_originals, library_versions
 from ingest.parsers import MAX_UNZIPPED, PARSERS
-from ingest.pipeline import Ingestor
+from ingest.pipeline import Ingestor, IngestReport
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS library_versions (
-    name TEXT NOT NULL, version INTEGER NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
-    uploaded_by TEXT NOT NULL, at REAL NOT NULL,
-    status TEXT NOT NULL,  -- pending, live, superseded, rejected, deleted
-    reason TEXT NOT NULL DEFAULT '', PRIMARY KEY (name, version)
-);
--- What staff said about a file when uploading it (fills fields the file itself leaves empty).
-CREATE TABLE IF NOT EXISTS library_files (
-    name TEXT PRIMARY KEY, category TEXT NOT NULL DEFAULT '', department TEXT NOT NULL DEFAULT '',
-    contact TEXT NOT NULL DEFAULT ''
-);
-"""
+KEY_PREFIX = "library/"  # an uploaded file is indexed under library/NAME
 META_FIELDS = ("category", "department", "contact")
 _ZIPPED = {".docx", ".xlsx"}
 _TEXT = {".md", ".markdown", ".txt", ".html", ".htm", ".csv"}
@@ -65,7 +65,13 @@ _BINARY_MAGIC = (
     b"\xd0\xcf\x11\xe0",
     b"RIFF",
 )
-MAX_NAME_BYTES = 180  # room for the "N-SHA12" version prefix and temp-file dots
+MAX_NAME_BYTES = 180  # file systems stop at 255 bytes; room for temp-file dots
+_V = library_versions.c
+
+
+def library_key(name: str) -> str:
+    """Where an uploaded file's documents are indexed."""
+    return KEY_PREFIX + name
 
 
 class ParseRejected(InvalidInputError):
@@ -105,17 +111,7 @@ class IngestProgress:
             self.done -= finished
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-class DocumentLibrary(SQLiteTable):
+class DocumentLibrary:
     def __init__(
         self,
         data_dir: Path,
@@ -125,75 +121,101 @@ class DocumentLibrary(SQLiteTable):
         max_bytes: int = 20 * 1024 * 1024,
     ) -> None:
         self.audit = audit
-        self.root = data_dir / "library"
-        self.current = self.root / "current"
-        self.versions = self.root / "versions"
-        self.current.mkdir(parents=True, exist_ok=True)
+        self.legacy = data_dir / "library"  # originals on local disk before issue 14
         self.index = index
+        self.database = index.database
         self.on_change = on_change
         self.max_bytes = max_bytes
         self._pending_meta: dict[str, dict[str, str]] = {}
-        # One change at a time (parse, embed, swap: seconds). Readers never take it: each
-        # statement holds the connection's own lock (`_lock`) only while it runs, so the
-        # documents list and versions answer while an upload is being indexed.
-        self._changing = threading.Lock()
+        # One change at a time on every replica (parse, embed, swap: seconds): the index's
+        # writer lock. Readers never take it, so the documents list and versions answer
+        # while an upload is being indexed.
+        self._changing = index.write_lock
         self.progress = IngestProgress()
-        super().__init__(data_dir / "records.sqlite3", _SCHEMA)
         self.recover()
 
     # --- start-up ---------------------------------------------------------------------
     def recover(self) -> None:
         """Finish or undo changes a stopped server left half done, so that the stored
         originals, their version records and the index agree again."""
-        with self._changing, self.index.write_lock:
+        with self._changing:
+            changed = self._import_legacy()
             indexed = self.index.records.file_fingerprints()
-            pending = self._sql(
-                "SELECT name, version, sha256 FROM library_versions WHERE status='pending'"
-                " ORDER BY name, version"
-            )
-            for name, version, sha in pending:
-                target = self.current / name
-                on_disk = target.exists() and hashlib.sha256(target.read_bytes()).hexdigest()
-                if on_disk == sha and indexed.get(str(target.resolve()), "").split(":")[0] == sha:
+            for name, version, sha in self._rows(
+                select(_V.name, _V.version, _V.sha256)
+                .where(_V.status == "pending")
+                .order_by(_V.name, _V.version)
+            ):
+                live = self._live(name)
+                if indexed.get(library_key(name), "").split(":")[0] == sha:
                     # Indexed and swapped in; only the bookkeeping was missing.
-                    self._sql(
-                        "UPDATE library_versions SET status='superseded'"
-                        " WHERE name=? AND status='live'",
-                        (name,),
+                    self._make_live(name, version)
+                    self.audit.record(
+                        "system", "recovered", name, live and live[0], version, "indexed"
                     )
-                    self._set_status(name, version, "live")
-                    self.audit.record("system", "recovered", name, None, version, "indexed")
                     continue
-                live = self._row(
-                    "SELECT version, sha256 FROM library_versions WHERE name=? AND status='live'",
-                    (name,),
-                )
-                previous = (
-                    (
-                        self.versions
-                        / name
-                        / f"{live[0]}-{live[1][:12]}{Path(name).suffix.lower()}"
-                    ).read_bytes()
-                    if live
-                    else None
-                )
-                self._put_back(target, previous)
                 self._set_status(name, version, "rejected", "interrupted: the server stopped")
                 self.audit.record(
                     "system", "interrupted", name, live and live[0], version, "previous kept"
                 )
-            # A delete stopped before its bookkeeping: the file is gone, so is the document.
-            for (name,) in self._sql("SELECT name FROM library_versions WHERE status='live'"):
-                if not (self.current / name).exists():
-                    self._sql(
-                        "UPDATE library_versions SET status='deleted' WHERE name=? AND status='live'",
-                        (name,),
-                    )
-            report = self._ingestor().run([self.current])
-        if report.added or report.changed or report.removed:
+            live_names = {str(r[0]) for r in self._rows(select(_V.name).where(_V.status == "live"))}
+            # A delete stopped between its bookkeeping and the index: finish it.
+            for key in [k for k in indexed if k.startswith(KEY_PREFIX)]:
+                if key[len(KEY_PREFIX) :] not in live_names:
+                    self._ingestor().remove_key(key)
+                    changed = True
+            # A live file the index lost (the embedder changed: everything is re-embedded).
+            for name in sorted(live_names):
+                if library_key(name) not in indexed:
+                    live = self._live(name)
+                    assert live is not None
+                    self._index_bytes(name, self._original_bytes(name, live[0]))
+                    changed = True
+        if changed:
             self.on_change()
 
-    # --- checks ------------------------------------------------------------------------
+    def _import_legacy(self) -> bool:
+        """Originals kept as files before issue 14: their bytes into the database, their
+        index entries (keyed by a path under library/current) re-keyed to library/NAME."""
+        changed = False
+        versions = self.legacy / "versions"
+        if versions.is_dir():
+            missing = self._rows(
+                select(_V.name, _V.version, _V.sha256).where(
+                    ~exists().where(
+                        and_(
+                            library_originals.c.name == _V.name,
+                            library_originals.c.version == _V.version,
+                        )
+                    )
+                )
+            )
+            for name, version, sha in missing:
+                path = versions / name / f"{version}-{sha[:12]}{Path(name).suffix.lower()}"
+                if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == sha:
+                    with self.database.transaction() as conn:
+                        self._put_original(conn, name, version, path.read_bytes())
+        current = (self.legacy / "current").resolve()
+        for key in list(self.index.records.file_fingerprints()):
+            path = Path(key)
+            if not path.is_absolute() or path.parent != current:
+                continue
+            live = self._live(path.name)
+            data = (
+                self._original_bytes(path.name, live[0])
+                if live and self._has_original(path.name, live[0])
+                else path.read_bytes()
+                if path.is_file()
+                else None
+            )
+            if data is not None and live is not None:
+                self._index_bytes(path.name, data)  # same text, same chunk ids: no embedding
+            self.index.records.remove_files([key])
+            changed = True
+        return changed
+
+        # --- checks ------------------------------------------------------------------------
+
     def _checked_name(self, filename: str) -> str:
         if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in filename):
             # evil.md\x00.pdf, a right-to-left override that shows gpj.md as md.jpg …
@@ -259,8 +281,8 @@ class DocumentLibrary(SQLiteTable):
         with self._refusals_audited(user, "upload_rejected", filename):
             name = self._checked_name(filename)
             self._check_content(name, data)
-            with self._changing:  # one change at a time
-                if (self.current / name).exists():
+            with self._changing:  # one change at a time, on every replica
+                if self._live(name) is not None:
                     raise ConflictError(
                         f"{name} exists; replace it by document id with the version you edited",
                         message_zh=f"{name} 已存在：请在该文档上选择“替换”，以免覆盖他人的修改",
@@ -277,13 +299,14 @@ class DocumentLibrary(SQLiteTable):
     ) -> Uploaded:
         """A new version of an uploaded document; 409 when someone changed it since `base_version`."""
         with self._refusals_audited(user, "replace_rejected", doc_id), self._changing:
-            name = self._file_of(doc_id).name
+            name = self._name_of(doc_id)
             self._check_content(name, data)
-            live = self._live_version(name)
-            if live != base_version:
+            live = self._live(name)
+            if live is None or live[0] != base_version:
+                now = live and live[0]
                 raise ConflictError(
-                    f"{doc_id} changed since version {base_version} (now {live}); reload and retry",
-                    message_zh=f"{doc_id} 已被他人修改（当前版本 {live}），请刷新后再试",
+                    f"{doc_id} changed since version {base_version} (now {now}); reload and retry",
+                    message_zh=f"{doc_id} 已被他人修改（当前版本 {now}），请刷新后再试",
                 )
             return self._store(name, data, user, "replace", meta=meta)
 
@@ -306,24 +329,19 @@ class DocumentLibrary(SQLiteTable):
     def rollback(self, doc_id: str, version: int, user: str) -> Uploaded:
         """Make an earlier accepted version live again (as a new version)."""
         with self._changing:
-            name = self._file_of(doc_id).name
-            row = self._row(
-                "SELECT sha256, status FROM library_versions WHERE name=? AND version=?",
-                (name, version),
-            )
-            if row is None or row[1] in ("rejected", "pending"):
+            name = self._name_of(doc_id)
+            status = self._scalar(select(_V.status).where(_V.name == name, _V.version == version))
+            if (
+                status is None
+                or status in ("rejected", "pending")
+                or not self._has_original(name, version)
+            ):
                 raise NotFoundError(
                     f"{doc_id} has no usable version {version}",
                     message_zh=f"{doc_id} 没有可恢复的版本 {version}",
                 )
-            data = self._version_path(name, version, row[0]).read_bytes()
+            data = self._original_bytes(name, version)
             return self._store(name, data, user, "rollback", f"to version {version}")
-
-    def _live_version(self, name: str) -> int | None:
-        row = self._row(
-            "SELECT version FROM library_versions WHERE name=? AND status='live'", (name,)
-        )
-        return int(row[0]) if row else None
 
     def _store(
         self,
@@ -352,39 +370,36 @@ class DocumentLibrary(SQLiteTable):
         self, name: str, data: bytes, user: str, action: str, detail: str
     ) -> Uploaded:
         sha = hashlib.sha256(data).hexdigest()
-        live = self._row(
-            "SELECT version, sha256 FROM library_versions WHERE name=? AND status='live'", (name,)
-        )
+        live = self._live(name)
         if live and live[1] == sha:
             raise ConflictError(
                 f"{name}: identical to the live version", message_zh=f"{name}：与当前版本完全相同"
             )
-        (last,) = self._sql(
-            "SELECT COALESCE(MAX(version), 0) FROM library_versions WHERE name=?", (name,)
-        )[0]
-        version = last + 1
+        with self.database.transaction() as conn:  # the bytes are kept before indexing
+            last = conn.scalar(select(func.max(_V.version)).where(_V.name == name)) or 0
+            version = int(last) + 1
+            conn.execute(
+                insert(library_versions).values(
+                    name=name,
+                    version=version,
+                    sha256=sha,
+                    size=len(data),
+                    uploaded_by=user,
+                    at=time.time(),
+                    status="pending",
+                    reason="",
+                )
+            )
+            self._put_original(conn, name, version, data)
         try:
-            _fsync_write(self._version_path(name, version, sha), data)
-        except OSError as exc:
-            raise StorageError(f"{name}: cannot store the upload ({exc.strerror})") from exc
-        self._sql(
-            "INSERT INTO library_versions VALUES (?, ?, ?, ?, ?, ?, 'pending', '')",
-            (name, version, sha, len(data), user, time.time()),
-        )
-        target = self.current / name
-        previous = target.read_bytes() if target.exists() else None
-        try:
-            _fsync_write(target, data)
-            report = self._ingestor().run([self.current])
+            report = self._index_bytes(name, data)
         except BaseException as exc:  # embedder, vector store, disk: the old version stays
-            self._put_back(target, previous)
             self._set_status(name, version, "rejected", f"indexing failed: {exc}")
             if isinstance(exc, OSError):
                 raise StorageError(f"{name}: cannot store the upload ({exc.strerror})") from exc
             raise
-        failure = next((f for f in report.failed if Path(f.path).name == name), None)
-        if failure is not None:
-            self._put_back(target, previous)
+        if report.failed:
+            failure = report.failed[0]
             self._set_status(name, version, "rejected", failure.reason_zh or failure.reason)
             self.audit.record(
                 user,
@@ -398,50 +413,52 @@ class DocumentLibrary(SQLiteTable):
                 failure.reason,
                 message_zh=f"{failure.reason_zh or name + '：无法解析'}（原版本继续使用）",
             )
-        self._sql(
-            "UPDATE library_versions SET status='superseded' WHERE name=? AND status='live'",
-            (name,),
-        )
-        self._set_status(name, version, "live")
+        self._make_live(name, version)
         self.audit.record(user, action, name, live and live[0], version, detail)
         self.on_change()
-        return Uploaded(name, version, sha, [d.doc_id for d in self._documents_of(target)])
+        key = library_key(name)
+        return Uploaded(name, version, sha, [d.doc_id for d in self._documents_of(key)])
 
     def delete(self, doc_id: str, user: str) -> str:
         """Take an uploaded document's file out of the index (its versions are kept)."""
         with self._changing:
-            target = self._file_of(doc_id)
-            live = self._live_version(target.name)
-            target.unlink()
-            self._ingestor().run([self.current])
-            self._sql(
-                "UPDATE library_versions SET status='deleted' WHERE name=? AND status='live'",
-                (target.name,),
-            )
-            self.audit.record(user, "delete", target.name, live, None, doc_id)
+            name = self._name_of(doc_id)
+            live = self._live(name)
+            # bookkeeping first: a stop before the index follows is finished by recover()
+            with self.database.transaction() as conn:
+                conn.execute(
+                    update(library_versions)
+                    .where(_V.name == name, _V.status == "live")
+                    .values(status="deleted")
+                )
+            self._ingestor().remove_key(library_key(name))
+            self.audit.record(user, "delete", name, live and live[0], None, doc_id)
         self.on_change()
-        return target.name
+        return name
 
     # --- reading ----------------------------------------------------------------------
-    def original(self, doc_id: str) -> Path:
-        return self._file_of(doc_id)
+    def original(self, doc_id: str) -> tuple[str, bytes]:
+        """The file name and bytes of an uploaded document's live version."""
+        name = self._name_of(doc_id)
+        live = self._live(name)
+        if live is None or not self._has_original(name, live[0]):
+            raise NotFoundError(
+                f"no stored original of {doc_id!r}", message_zh=f"找不到 {doc_id} 的原始文件"
+            )
+        return name, self._original_bytes(name, live[0])
 
     def versions_of(self, name: str) -> list[dict[str, object]]:
         keys = ("version", "sha256", "size", "uploaded_by", "at", "status", "reason")
-        return self._dicts(
-            f"SELECT {', '.join(keys)} FROM library_versions WHERE name=? ORDER BY version",
-            (name,),
-            keys,
-        )
+        q = select(*(_V[k] for k in keys)).where(_V.name == name).order_by(_V.version)
+        return [dict(zip(keys, row, strict=True)) for row in self._rows(q)]
 
     def is_uploaded(self, doc: Document) -> bool:
-        return Path(doc.source_path).parent == self.current.resolve()
+        return doc.source_path.startswith(KEY_PREFIX)
 
-    def _documents_of(self, target: Path) -> list[Document]:
-        key = str(target.resolve())
+    def _documents_of(self, key: str) -> list[Document]:
         return [d for d in self.index.records.documents() if d.source_path == key]
 
-    def _file_of(self, doc_id: str) -> Path:
+    def _name_of(self, doc_id: str) -> str:
         doc = next((d for d in self.index.records.documents() if d.doc_id == doc_id), None)
         if doc is None:
             raise NotFoundError(f"no document {doc_id!r}", message_zh=f"找不到文档 {doc_id}")
@@ -450,55 +467,126 @@ class DocumentLibrary(SQLiteTable):
                 f"{doc_id} comes from the deployed knowledge folder, not an upload",
                 message_zh=f"{doc_id} 属于随系统部署的知识库目录，不能在这里修改",
             )
-        return Path(doc.source_path)
+        return doc.source_path[len(KEY_PREFIX) :]
 
     def deleted(self) -> list[dict[str, object]]:
         """Uploaded files taken out of service, with their last version (restorable)."""
-        rows = self._dicts(
-            "SELECT v.name, v.version, a.at, a.user FROM library_versions v"
-            " LEFT JOIN audit_log a ON a.id = (SELECT MAX(id) FROM audit_log"
-            "  WHERE action='delete' AND target=v.name)"
-            " WHERE v.status='deleted' AND v.version = (SELECT MAX(version)"
-            "  FROM library_versions WHERE name=v.name AND status='deleted') ORDER BY v.name",
-            (),
-            ("name", "version", "deleted_at", "deleted_by"),
+        last = (
+            select(_V.name, func.max(_V.version).label("version"))
+            .where(_V.status == "deleted")
+            .group_by(_V.name)
+            .subquery()
         )
-        return [r for r in rows if not (self.current / str(r["name"])).exists()]
+        live = select(_V.name).where(_V.status == "live")
+        rows = self._rows(
+            select(last.c.name, last.c.version)
+            .where(last.c.name.not_in(live))
+            .order_by(last.c.name)
+        )
+        out: list[dict[str, object]] = []
+        for name, version in rows:
+            who = self._first(
+                select(audit_log.c.at, audit_log.c.user)
+                .where(audit_log.c.action == "delete", audit_log.c.target == name)
+                .order_by(audit_log.c.id.desc())
+                .limit(1)
+            )
+            out.append(
+                {
+                    "name": name,
+                    "version": version,
+                    "deleted_at": who[0] if who else None,
+                    "deleted_by": who[1] if who else None,
+                }
+            )
+        return out
 
     def restore(self, name: str, user: str) -> Uploaded:
         """Put a deleted file's last version back in service (as a new version)."""
         with self._changing:
-            if (self.current / name).exists():
+            if self._live(name) is not None:
                 raise ConflictError(
                     f"{name} is in service", message_zh=f"{name} 正在使用中，无需恢复"
                 )
-            row = self._row(
-                "SELECT version, sha256 FROM library_versions WHERE name=? AND status='deleted'"
-                " ORDER BY version DESC LIMIT 1",
-                (name,),
+            version = self._scalar(
+                select(func.max(_V.version)).where(_V.name == name, _V.status == "deleted")
             )
-            if row is None:
+            if version is None or not self._has_original(name, int(version)):
                 raise NotFoundError(
                     f"no deleted file {name!r}", message_zh=f"没有可恢复的已删除文件 {name}"
                 )
-            data = self._version_path(name, row[0], row[1]).read_bytes()
-            return self._store(name, data, user, "restore", f"from version {row[0]}")
+            data = self._original_bytes(name, int(version))
+            return self._store(name, data, user, "restore", f"from version {version}")
 
     def live_count(self) -> int:
-        (n,) = self._sql("SELECT COUNT(*) FROM library_versions WHERE status='live'")[0]
-        return int(n)
+        return int(self._scalar(select(func.count()).where(_V.status == "live")) or 0)
 
-    def _sql(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
-        """One statement (autocommit), holding the shared connection only while it runs."""
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+    # --- the database -------------------------------------------------------------------
+    def _rows(self, query: Executable) -> list[Any]:
+        with self.database.read() as conn:
+            return [tuple(r) for r in conn.execute(query)]
 
-    def _row(self, sql: str, params: tuple[object, ...] = ()) -> Any:
-        rows = self._sql(sql, params)
+    def _first(self, query: Executable) -> Any:
+        rows = self._rows(query)
         return rows[0] if rows else None
 
-    def _version_path(self, name: str, version: int, sha: str) -> Path:
-        return self.versions / name / f"{version}-{sha[:12]}{Path(name).suffix.lower()}"
+    def _scalar(self, query: Executable) -> Any:
+        row = self._first(query)
+        return row[0] if row else None
+
+    def _live(self, name: str) -> tuple[int, str] | None:
+        """(version, sha256) of the live version of `name`."""
+        row = self._first(select(_V.version, _V.sha256).where(_V.name == name, _V.status == "live"))
+        return (int(str(row[0])), str(row[1])) if row else None
+
+    def _has_original(self, name: str, version: int) -> bool:
+        o = library_originals.c
+        return (
+            self._scalar(select(o.version).where(o.name == name, o.version == version)) is not None
+        )
+
+    def _original_bytes(self, name: str, version: int) -> bytes:
+        o = library_originals.c
+        return bytes(self._scalar(select(o.content).where(o.name == name, o.version == version)))
+
+    @staticmethod
+    def _put_original(conn: Connection, name: str, version: int, data: bytes) -> None:
+        upsert(
+            conn,
+            library_originals,
+            {"name": name, "version": version, "content": data},
+            ["name", "version"],
+        )
+
+    def _make_live(self, name: str, version: int) -> None:
+        """The version goes live and the one before it is superseded, together."""
+        with self.database.transaction() as conn:
+            conn.execute(
+                update(library_versions)
+                .where(_V.name == name, _V.status == "live")
+                .values(status="superseded")
+            )
+            conn.execute(
+                update(library_versions)
+                .where(_V.name == name, _V.version == version)
+                .values(status="live", reason="")
+            )
+
+    def _set_status(self, name: str, version: int, status: str, reason: str = "") -> None:
+        with self.database.transaction() as conn:
+            conn.execute(
+                update(library_versions)
+                .where(_V.name == name, _V.version == version)
+                .values(status=status, reason=reason)
+            )
+
+    def _index_bytes(self, name: str, data: bytes) -> IngestReport:
+        """Parse and index `data` as the file `name` under its library key (a temporary copy
+        on local disk, removed afterwards, is what the parsers read)."""
+        with tempfile.TemporaryDirectory(prefix="jiangan-upload-") as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            return self._ingestor().put_file(library_key(name), path)
 
     def _ingestor(self) -> Ingestor:
         return Ingestor(self.index, progress=False, defaults=lambda path: self._meta(path.name))
@@ -506,28 +594,18 @@ class DocumentLibrary(SQLiteTable):
     def _meta(self, name: str) -> dict[str, str]:
         if name in self._pending_meta:
             return dict(self._pending_meta[name])
-        row = self._row(f"SELECT {', '.join(META_FIELDS)} FROM library_files WHERE name=?", (name,))
-        return dict(zip(META_FIELDS, row, strict=True)) if row else {}
+        f = library_files.c
+        row = self._first(select(f.category, f.department, f.contact).where(f.name == name))
+        return {k: str(v) for k, v in zip(META_FIELDS, row, strict=True)} if row else {}
 
     def _set_meta(self, name: str, meta: dict[str, str]) -> None:
-        if not any(meta.values()):
-            self._sql("DELETE FROM library_files WHERE name=?", (name,))
-            return
-        self._sql(
-            f"INSERT OR REPLACE INTO library_files (name, {', '.join(META_FIELDS)})"
-            " VALUES (?, ?, ?, ?)",
-            (name, *(meta.get(k, "") for k in META_FIELDS)),
-        )
-
-    @staticmethod
-    def _put_back(target: Path, previous: bytes | None) -> None:
-        if previous is None:
-            target.unlink(missing_ok=True)
-        else:
-            _fsync_write(target, previous)
-
-    def _set_status(self, name: str, version: int, status: str, reason: str = "") -> None:
-        self._sql(
-            "UPDATE library_versions SET status=?, reason=? WHERE name=? AND version=?",
-            (status, reason, name, version),
-        )
+        with self.database.transaction() as conn:
+            if not any(meta.values()):
+                conn.execute(delete(library_files).where(library_files.c.name == name))
+                return
+            upsert(
+                conn,
+                library_files,
+                {"name": name, **{k: meta.get(k, "") for k in META_FIELDS}},
+                ["name"],
+            )

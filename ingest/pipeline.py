@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from bot.errors import IngestError
+from bot.errors import IngestError, VectorsUnavailableError
 from bot.index import KnowledgeIndex
 from bot.models import Chunk, Document
 from bot.services import FIELD_HEADINGS, parse_fields
@@ -99,7 +99,7 @@ def sha256_file(path: Path) -> str:
 
 @dataclass
 class _Parsed:
-    path: Path
+    key: str  # where it is indexed: the file's path, or a key standing for it
     fingerprint: str
     documents: list[Document]
     chunks: list[Chunk]
@@ -193,47 +193,87 @@ class Ingestor:
         for path, root in tqdm(
             files, desc="解析 parse", unit="file", disable=not self.progress or not files
         ):
-            key = str(path)
-            try:
-                extra = self.defaults(path) if self.defaults else {}
-                fingerprint = f"{sha256_file(path)}:{signature}" + (
-                    f":{sorted(extra.items())}" if extra else ""
-                )
-                if known.get(key) == fingerprint:
-                    report.unchanged.append(key)
-                    continue
-                parsed = parse_file(path, root, self.index.settings.max_file_chars)
-                docs = [_filled(d, extra) for d in parsed]
-                self._check_ids(key, docs, claimed)
-                chunks = [c for d in docs for c in chunk_document(d, self.policy)]
-                self._check_chunks(path, len(chunks))
-                report.warnings.extend(_warnings(key, docs))
-                todo.append(_Parsed(path, fingerprint, docs, chunks))
-                (report.changed if key in known else report.added).append(key)
-            except IngestError as exc:
-                report.failed.append(FileFailure(key, exc.message, exc.message_zh))
-            except OSError as exc:
-                report.failed.append(
-                    FileFailure(
-                        key,
-                        f"{path.name}: cannot read ({exc.strerror or exc})",
-                        f"{path.name}：无法读取文件",
-                    )
-                )
-            except Exception as exc:  # a third-party parser choking on a malformed file
-                report.failed.append(
-                    FileFailure(
-                        key,
-                        f"{path.name}: cannot be parsed ({type(exc).__name__}: {exc})",
-                        f"{path.name}：文件已损坏或格式不正确，无法解析",
-                    )
-                )
+            parsed = self._parse(str(path), path, root, signature, known, claimed, report)
+            if parsed is not None:
+                todo.append(parsed)
 
         self._embed_and_swap(todo, report)
         self._remove_missing(paths, files, known, report)
         report.documents, report.chunks = records.counts()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _parse(
+        self,
+        key: str,
+        path: Path,
+        root: Path,
+        signature: str,
+        known: dict[str, str],
+        claimed: dict[str, str],
+        report: IngestReport,
+    ) -> _Parsed | None:
+        """Parse one file into what is to be swapped in under `key` (None: unchanged, or
+        failed — counted in the report)."""
+        try:
+            extra = self.defaults(path) if self.defaults else {}
+            fingerprint = f"{sha256_file(path)}:{signature}" + (
+                f":{sorted(extra.items())}" if extra else ""
+            )
+            if known.get(key) == fingerprint:
+                report.unchanged.append(key)
+                return None
+            parsed = parse_file(path, root, self.index.settings.max_file_chars)
+            docs = [_filled(d, extra) for d in parsed]
+            if key != str(path):  # a file that stands for a key (an upload): cite the key
+                docs = [dataclasses.replace(d, source_path=key) for d in docs]
+            self._check_ids(key, docs, claimed)
+            chunks = [c for d in docs for c in chunk_document(d, self.policy)]
+            self._check_chunks(path, len(chunks))
+            report.warnings.extend(_warnings(key, docs))
+            (report.changed if key in known else report.added).append(key)
+            return _Parsed(key, fingerprint, docs, chunks)
+        except IngestError as exc:
+            report.failed.append(FileFailure(key, exc.message, exc.message_zh))
+        except OSError as exc:
+            report.failed.append(
+                FileFailure(
+                    key,
+                    f"{path.name}: cannot read ({exc.strerror or exc})",
+                    f"{path.name}：无法读取文件",
+                )
+            )
+        except Exception as exc:  # a third-party parser choking on a malformed file
+            report.failed.append(
+                FileFailure(
+                    key,
+                    f"{path.name}: cannot be parsed ({type(exc).__name__}: {exc})",
+                    f"{path.name}：文件已损坏或格式不正确，无法解析",
+                )
+            )
+        return None
+
+    def put_file(self, key: str, path: Path) -> IngestReport:
+        """Index one file under `key` instead of its path (an upload, whose bytes live in the
+        records database and are written to a temporary file only to be parsed), with the
+        checks and crash safety of `run`. The same bytes and defaults again are a no-op."""
+        with self.index.write_lock:
+            started = time.perf_counter()
+            report = IngestReport()
+            records = self.index.records
+            signature = f"{PIPELINE_VERSION}:{self.policy}"
+            known = records.file_fingerprints()
+            parsed = self._parse(key, path, path.parent, signature, known, {}, report)
+            if parsed is not None:
+                self._embed_and_swap([parsed], report)
+            self._tidy_vectors()
+            report.documents, report.chunks = records.counts()
+            report.seconds = time.perf_counter() - started
+            return report
+
+    def remove_key(self, key: str) -> IngestReport:
+        """Take what was indexed under `key` out of the index."""
+        return self.put(key, [])
 
     def put(self, key: str, documents: list[Document]) -> IngestReport:
         """Index documents that come from no file (staff-edited FAQ entries) under one key.
@@ -263,11 +303,9 @@ class Ingestor:
         else:
             self._check_ids(key, documents, {})
             chunks = [c for d in documents for c in chunk_document(d, self.policy)]
-            self._embed_and_swap([_Parsed(Path(key), fingerprint, documents, chunks)], report)
+            self._embed_and_swap([_Parsed(key, fingerprint, documents, chunks)], report)
             (report.changed if known else report.added).append(key)
-        stale = self.index.vectors.all_ids() - records.chunk_ids()
-        if stale:
-            self.index.vectors.delete(sorted(stale))
+        self._tidy_vectors()
         report.documents, report.chunks = records.counts()
         report.seconds = time.perf_counter() - started
         return report
@@ -356,7 +394,7 @@ class Ingestor:
         for i in [i for i, left in waiting.items() if left == 0]:
             parsed = todo[i]
             self.index.records.replace_file(
-                str(parsed.path), parsed.fingerprint, parsed.documents, parsed.chunks
+                parsed.key, parsed.fingerprint, parsed.documents, parsed.chunks
             )
             del waiting[i]
 
@@ -377,9 +415,18 @@ class Ingestor:
         if gone:
             self.index.records.remove_files(gone)
             report.removed.extend(gone)
-        stale = self.index.vectors.all_ids() - self.index.records.chunk_ids()
-        if stale:
-            self.index.vectors.delete(sorted(stale))
+        self._tidy_vectors()
+
+    def _tidy_vectors(self) -> None:
+        """Remove vectors no live chunk refers to (left by a replaced file or a crash).
+        Safe only under the index's writer lock, which every writer on every replica takes:
+        another writer's new vectors would otherwise be removed before its records swap."""
+        try:
+            stale = self.index.vectors.all_ids() - self.index.records.chunk_ids()
+            if stale:
+                self.index.vectors.delete(sorted(stale))
+        except VectorsUnavailableError as exc:  # what is live is in place: tidy up next time
+            log.warning("unreferenced vectors left for the next ingest: %s", exc)
 
 
 def ingest_paths(index: KnowledgeIndex, paths: list[Path], progress: bool = True) -> IngestReport:

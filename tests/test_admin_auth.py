@@ -157,6 +157,7 @@ def test_accounts_can_be_removed_but_not_yourself_or_the_last_admin(
         admin_password=PASSWORD,
         llm_api_key="sk-very-secret",
         llm_base_url="https://gateway:also-secret@llm.example/v1",
+        chroma_headers="X-Proxy-Key: chroma-secret",
     )
     bot = Assistant(settings, embedder=embedder)
     with TestClient(create_app(settings, bot)) as client:
@@ -181,6 +182,7 @@ def test_accounts_can_be_removed_but_not_yourself_or_the_last_admin(
         values = {row["name"]: row["value"] for row in view["settings"]}
         assert values["BOT_TOP_K"] == "5" and values["BOT_LLM_API_KEY"] == "******"
         assert "sk-very-secret" not in str(view) and "also-secret" not in str(view)
+        assert values["BOT_CHROMA_HEADERS"] == "******" and "chroma-secret" not in str(view)
         assert values["BOT_LLM_BASE_URL"] == "https://******@llm.example/v1"
         assert view["stats"]["documents"] == 0
         with pytest.raises(ConflictError):  # in-process callers cannot remove the last admin

@@ -273,15 +273,13 @@ def test_a_slow_refresh_cannot_undo_a_newer_one(kb: Settings, embedder: Embedder
     stale.start()
     built.wait(10)
     bot.retriever._build = build  # type: ignore[method-assign]
-    audit = AuditLog(kb.records_path)
-    book = FaqBook(kb.data_dir, bot.index, bot.refresh, audit)
+    audit = AuditLog(bot.index.database)
+    book = FaqBook(bot.index.database, bot.index, bot.refresh, audit)
     book.create(FaqFields(ENTRY["question"], ENTRY["answer"], ENTRY["alternatives"]), "root")
     stale.join(10)
     try:
         assert bot.ask(PARAPHRASE).mode == "faq"
     finally:
-        book.close()
-        audit.close()
         bot.close()
 
 
@@ -295,8 +293,12 @@ def test_insight_lists_doubtful_answers_counts_follow_ups_as_asked_and_draws_day
     answered = int(first["answered"]) + int(follow["answered"])
     # an answer whose evidence covered the question poorly, as the log keeps it
     bot = client.app.state.assistant  # type: ignore[attr-defined]
-    bot.questions.add("开办企业有啥讲究", "开办企业有啥讲究", True, "extractive", "startup", "s1", confidence=0.3)
-    bot.questions.add("刻章有讲究吗", "刻章有讲究吗", False, "extractive", "", "s2", reason="not_in_evidence")
+    bot.questions.add(
+        "开办企业有啥讲究", "开办企业有啥讲究", True, "extractive", "startup", "s1", confidence=0.3
+    )
+    bot.questions.add(
+        "刻章有讲究吗", "刻章有讲究吗", False, "extractive", "", "s2", reason="not_in_evidence"
+    )
 
     got = client.get("/api/admin/insight", params={"days": 7}).json()
     low = got["low_confidence"]
@@ -327,9 +329,13 @@ def test_a_question_log_from_the_previous_release_is_upgraded_in_place(tmp_path:
     old.commit()
     old.close()
     from bot.questionlog import QuestionLog
+    from bot.records import Database, upgrade
+    from bot.records.database import sqlite_url
 
-    log = QuestionLog(path)
+    database = Database(sqlite_url(path))
+    upgrade(database)  # what the start-up does before any store is built
+    log = QuestionLog(database)
     log.add("新问题", "新问题", True, "extractive", confidence=0.9)
     rows = {r["question"]: r for r in log.since(1)}
     assert rows["旧问题"]["confidence"] is None and rows["新问题"]["confidence"] == 0.9
-    log.close()
+    database.close()

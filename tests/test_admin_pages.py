@@ -17,6 +17,7 @@ from bot.assistant import Assistant
 from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import KnowledgeIndex
+from bot.records import Database
 from bot.staff import StaffStore
 from ingest.pipeline import Ingestor
 from tests.fixtures_files import write_csv, write_docx, write_markdown
@@ -87,9 +88,7 @@ def admin_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder)
     index = KnowledgeIndex.open(settings, embedder)
     assert Ingestor(index, progress=False).run([root / "kb"]).ok
     index.close()
-    staff = StaffStore(settings.records_path)
-    staff.create(EDITOR, EDITOR_PASSWORD, "editor")
-    staff.close()
+    StaffStore(Database.from_settings(settings)).create(EDITOR, EDITOR_PASSWORD, "editor")
     return settings
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from bot.assistant import Assistant
 from bot.config import Settings
@@ -38,7 +39,7 @@ def _port() -> int:
 class Server:
     """`python -m web` as a child process on a free port; its log is kept for failures."""
 
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, start_timeout_s: float = 120, **env: str) -> None:
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log: list[str] = []
@@ -51,7 +52,7 @@ class Server:
             text=True,
         )
         threading.Thread(target=self._read_log, daemon=True).start()
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + start_timeout_s
         while time.monotonic() < deadline and self.proc.poll() is None:
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
@@ -106,7 +107,15 @@ def test_records_failing_and_coming_back_without_a_restart(data_dir: Path) -> No
         with httpx.Client(base_url=server.url, timeout=60) as client:
             health = client.get("/healthz")
             assert health.status_code == 200
-            assert set(health.json()) == {"status", "documents", "chunks"}  # unchanged when ok
+            assert set(health.json()) == {
+                "status",
+                "documents",
+                "chunks",
+                "database",
+                "vectors",
+                "kb_version",
+            }  # no `failing` when ok
+            assert health.json()["database"] == health.json()["vectors"] == "ok"
             # the copied index may hold rows of earlier tests (the shared session fixture)
             start, feedback_rows = _rows(data_dir), _count(data_dir, "feedback")
             first = client.post("/api/chat", json={"question": QUESTION})
@@ -126,6 +135,7 @@ def test_records_failing_and_coming_back_without_a_restart(data_dir: Path) -> No
             assert health.status_code == 503
             assert health.json()["status"] == "degraded"
             assert health.json()["failing"] == ["records"]
+            assert health.json()["database"] == "failing"
             assert health.json()["documents"] > 0
             _refused_as_storage(client.post("/api/chat/stream", json={"question": QUESTION}))
             feedback = {"question": QUESTION, "answer": "…", "rating": "up"}
@@ -163,7 +173,7 @@ def test_a_question_is_logged_only_with_its_session_turn(
         )
         db.commit()
         start = _rows(data_dir)  # the copied index may hold rows of earlier tests
-        with pytest.raises(sqlite3.IntegrityError, match="turn refused"):
+        with pytest.raises(sa.exc.IntegrityError, match="turn refused"):
             bot.ask(QUESTION)
         assert _rows(data_dir) == start
         db.execute("DROP TRIGGER no_turns")

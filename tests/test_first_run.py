@@ -22,6 +22,8 @@ from fastapi.testclient import TestClient
 from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import KnowledgeIndex
+from bot.records import Database
+from bot.records.database import sqlite_url
 from bot.staff import StaffStore
 from ingest.pipeline import Ingestor
 from tests.conftest import staff_client
@@ -179,11 +181,11 @@ def test_make_admin_asks_for_the_password_and_creates_the_account(tmp_path: Path
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "已创建账号" in run.stdout
-    store = StaffStore(tmp_path / "records.sqlite3")
+    database = Database(sqlite_url(tmp_path / "records.sqlite3"))
     try:
-        _, user = store.login("zhang.wei", PASSWORD)
+        _, user = StaffStore(database).login("zhang.wei", PASSWORD)
     finally:
-        store.close()
+        database.close()
     assert user.role == "editor"
     # what the README shows is what make runs
     dry = subprocess.run(

@@ -1,4 +1,5 @@
-"""Incremental ingest against a temp-dir index with the real embedder."""
+"""Incremental ingest against a temp-dir index with the real embedder; the tests of the vectors' behaviour and crash safety run on the embedded Chroma directory and on a Chroma server
+(`@both_vector_stores`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import KnowledgeIndex
 from ingest.pipeline import Ingestor
-from tests.conftest import ROOT
+from tests.conftest import ROOT, both_vector_stores
 from tests.fixtures_files import write_csv, write_docx, write_markdown
 
 APARTMENT = "## 申请条件\n在江岸区全职工作的博士可以申请人才公寓，租金为市场价的一半。\n## 办理流程\n登录江岸人才网提交申请，十个工作日内答复。"
@@ -43,6 +44,7 @@ def corpus(tmp_path: Path) -> Path:
     return root
 
 
+@both_vector_stores
 def test_second_run_is_a_no_op(settings: Settings, embedder: Embedder, corpus: Path) -> None:
     report, index = _ingest(settings, embedder, corpus)
     assert report.ok and len(report.added) == 3 and report.embedded > 0  # type: ignore[attr-defined]
@@ -54,6 +56,7 @@ def test_second_run_is_a_no_op(settings: Settings, embedder: Embedder, corpus: P
     index.close()
 
 
+@both_vector_stores
 def test_changed_file_replaces_only_its_chunks(
     settings: Settings, embedder: Embedder, corpus: Path
 ) -> None:
@@ -80,6 +83,7 @@ def test_changed_file_replaces_only_its_chunks(
     index.close()
 
 
+@both_vector_stores
 def test_removed_file_leaves_the_index(
     settings: Settings, embedder: Embedder, corpus: Path
 ) -> None:
@@ -157,6 +161,7 @@ class _InterruptingEmbedder(Embedder):
         return self.inner.embed_question(text)
 
 
+@both_vector_stores
 def test_interrupted_ingest_leaves_previous_index_usable(
     settings: Settings, embedder: Embedder, corpus: Path
 ) -> None:
@@ -222,6 +227,7 @@ def test_cli_exit_codes(tmp_path: Path, corpus: Path) -> None:
     assert usage.returncode == 2
 
 
+@both_vector_stores
 def test_a_new_chunking_policy_reparses_but_reuses_vectors(
     settings: Settings, embedder: Embedder, corpus: Path
 ) -> None:
@@ -264,6 +270,7 @@ def test_pipeline_change_is_tracked_per_file_across_roots(
     index.close()
 
 
+@both_vector_stores
 def test_renamed_file_reuses_cached_vectors(
     settings: Settings, embedder: Embedder, corpus: Path
 ) -> None:
@@ -292,10 +299,11 @@ def test_records_from_an_earlier_version_are_migrated(
     _, index = _ingest(settings, embedder, corpus)
     before = index.records.counts()
     index.close()
-    # the first releases' files table: a bare SHA-256 column instead of the fingerprint
+    # the first releases' files table: a bare SHA-256 column instead of the fingerprint, and
+    # no Alembic revision (they came before bot/records)
     db = sqlite3.connect(settings.records_path)
     db.executescript(
-        "PRAGMA foreign_keys=OFF;"
+        "PRAGMA foreign_keys=OFF; DROP TABLE alembic_version;"
         "CREATE TABLE old_files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL,"
         " indexed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);"
         "INSERT INTO old_files SELECT path, 'x', indexed_at FROM files;"

@@ -106,6 +106,8 @@ def test_metrics_are_prometheus_text_with_the_named_metrics(
         "bot_knowledge_documents",
         "bot_knowledge_chunks",
         "bot_knowledge_version_info",
+        "bot_kb_version",
+        "bot_kb_reloads",
         "bot_ingest_files",
         "bot_ingest_files_done",
         "bot_retrieval_seconds_count",
@@ -117,6 +119,7 @@ def test_metrics_are_prometheus_text_with_the_named_metrics(
     documents, chunks = assistant.stats
     assert value(samples, "bot_knowledge_documents") == documents > 0
     assert value(samples, "bot_knowledge_chunks") == chunks > 0
+    assert value(samples, "bot_kb_version") == assistant.retriever.kb_version > 0
     versions = [
         dict(labels)["version"] for name, labels in samples if name.endswith("version_info")
     ]

@@ -1,15 +1,24 @@
-"""Conversations kept in the records database: last N turns, idle expiry, restarts."""
+"""Conversations kept in the records database: last N turns, idle expiry, restarts, replicas.
+
+The store tests run on both engines (`database`: SQLite and PostgreSQL, tests/conftest.py).
+"""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from bot.answering.followup import needs_context, rule_rewrite
 from bot.assistant import Assistant
 from bot.config import Settings
 from bot.embedding import Embedder
+from bot.records import Database, upgrade
+from bot.records.database import sqlite_url
+from bot.records.models import session_turns
 from bot.sessions import SessionStore, Turn
 from web.app import create_app
 
@@ -18,8 +27,15 @@ def _turn(n: int) -> Turn:
     return Turn(f"问题{n}", f"完整问题{n}", f"回答{n}", True, (f"doc-{n}",))
 
 
-def test_only_the_last_turns_are_kept(tmp_path: Path) -> None:
-    store = SessionStore(tmp_path / "records.sqlite3", max_turns=3)
+def _stored(database: Database, session_id: str) -> int:
+    """Rows the session has in the table (expired or not), as another connection sees them."""
+    with database.read() as conn:
+        query = sa.select(sa.func.count()).where(session_turns.c.session_id == session_id)
+        return int(conn.scalar(query) or 0)
+
+
+def test_only_the_last_turns_are_kept(database: Database) -> None:
+    store = SessionStore(database, max_turns=3)
     for n in range(1, 6):
         store.append("s1", _turn(n), now=100.0 + n)
     store.append("s2", _turn(9), now=106.0)
@@ -27,24 +43,87 @@ def test_only_the_last_turns_are_kept(tmp_path: Path) -> None:
     assert [t.question for t in history] == ["问题3", "问题4", "问题5"]
     assert history[-1].doc_ids == ("doc-5",) and history[-1].standalone == "完整问题5"
     assert [t.question for t in store.history("s2", now=110.0)] == ["问题9"]
+    assert _stored(database, "s1") == 3  # older turns are deleted, not only hidden
 
 
-def test_idle_sessions_expire_and_activity_keeps_them(tmp_path: Path) -> None:
-    store = SessionStore(tmp_path / "records.sqlite3", idle_minutes=10)
+def test_idle_sessions_expire_and_activity_keeps_them(database: Database) -> None:
+    store = SessionStore(database, idle_minutes=10)
     store.append("busy", _turn(1), now=0.0)
     store.append("idle", _turn(1), now=0.0)
     store.append("busy", _turn(2), now=500.0)  # a new turn refreshes the whole session
     assert len(store.history("busy", now=1000.0)) == 2
     assert store.history("idle", now=1000.0) == []  # idle 1000 s > 600 s
     assert store.history("busy", now=1200.0) == []  # now idle too
+    # the next write deletes every expired turn; the idle session starts over at turn 1
+    store.append("idle", _turn(3), now=1300.0)
+    assert _stored(database, "busy") == 0 and _stored(database, "idle") == 1
+    assert [t.question for t in store.history("idle", now=1300.0)] == ["问题3"]
 
 
-def test_sessions_survive_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "records.sqlite3"
-    store = SessionStore(path)
-    store.append("s", _turn(1))
-    store.close()
-    assert [t.answer for t in SessionStore(path).history("s")] == ["回答1"]
+def test_sessions_survive_a_restart(database_url: str) -> None:
+    first = Database(database_url)
+    upgrade(first)
+    store = SessionStore(first)
+    sid = store.new_id()
+    store.append(sid, _turn(1))
+    first.close()
+    again = Database(database_url)  # a new process: new engine, same database
+    try:
+        restarted = SessionStore(again)
+        assert restarted.valid_id(sid)
+        assert [t.answer for t in restarted.history(sid)] == ["回答1"]
+    finally:
+        again.close()
+
+
+def test_replicas_on_one_database_share_sessions(database: Database) -> None:
+    """Two replicas (each its own engine on the same URL) behind a load balancer: a session id
+    issued by one is valid on the other, and turns written by one are read by the other."""
+    other = Database(database.url)  # not `Database.shared`: a separate engine and pool
+    try:
+        a, b = SessionStore(database), SessionStore(other)
+        sid = a.new_id()
+        assert b.valid_id(sid) and a.valid_id(b.new_id())
+        a.append(sid, _turn(1))
+        b.append(sid, _turn(2))  # the follow-up lands on the other replica
+        a.append(sid, _turn(3))
+        assert [t.question for t in b.history(sid)] == ["问题1", "问题2", "问题3"]
+        assert a.history(sid) == b.history(sid)
+    finally:
+        other.close()
+
+
+def test_a_turn_is_written_in_the_callers_transaction(database: Database) -> None:
+    store = SessionStore(database)
+    with pytest.raises(RuntimeError, match="rolled back"), database.transaction() as conn:
+        store.write(conn, "s", _turn(1))
+        assert _stored(database, "s") == 0  # not visible outside the transaction yet
+        raise RuntimeError("rolled back")
+    assert store.history("s") == []
+    with database.transaction() as conn:
+        store.write(conn, "s", _turn(2))
+    assert [t.question for t in store.history("s")] == ["问题2"]
+
+
+def test_concurrent_turns_of_one_session_are_numbered_in_turn(database: Database) -> None:
+    """Request threads (or replicas) adding to one session at once: none is lost."""
+    stores = [SessionStore(database, max_turns=50) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def add(store: SessionStore, n: int) -> None:
+        try:
+            for k in range(5):
+                store.append("s", _turn(10 * n + k))
+        except BaseException as error:  # pragma: no cover - the assertion below reports it
+            errors.append(error)
+
+    threads = [threading.Thread(target=add, args=(stores[n % 2], n)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert len(stores[0].history("s")) == 20 and _stored(database, "s") == 20
 
 
 def test_follow_up_detection_and_rule() -> None:
@@ -61,7 +140,9 @@ def test_follow_up_detection_and_rule() -> None:
     assert rule_rewrite("那要带什么材料？", history) == "民宿备案要带什么材料？"
     # a new aspect with words of its own keeps the topic too
     history = [Turn("招大学生见习，一个月补多少钱？", "招大学生见习，一个月补多少钱？", "…", True)]
-    assert rule_rewrite("那每个季度啥时候之前要报？", history) == "大学生见习每个季度啥时候之前要报？"
+    assert (
+        rule_rewrite("那每个季度啥时候之前要报？", history) == "大学生见习每个季度啥时候之前要报？"
+    )
 
 
 def test_a_follow_up_swaps_a_grade_written_with_a_number_or_a_letter() -> None:
@@ -92,10 +173,21 @@ def test_a_conversation_over_http(kb_settings: Settings, embedder: Embedder) -> 
     assert not fresh["sources"] or "公寓" not in fresh["sources"][0]["title"]
 
 
-def test_issued_ids_hold_across_processes_and_chosen_ones_do_not(tmp_path: Path) -> None:
-    path = tmp_path / "records.sqlite3"
-    one, two = SessionStore(path), SessionStore(path)  # two processes on one records file
-    issued = one.new_id()
-    assert one.valid_id(issued) and two.valid_id(issued)
-    assert not one.valid_id("abc-123") and not one.valid_id(None)
-    assert not SessionStore(tmp_path / "other.sqlite3").valid_id(issued)  # another deployment
+def test_issued_ids_hold_across_processes_and_chosen_ones_do_not(
+    database: Database, tmp_path: Path
+) -> None:
+    other = Database(database.url)  # another process on the same records database
+    try:
+        one, two = SessionStore(database), SessionStore(other)
+        issued = one.new_id()
+        assert one.valid_id(issued) and two.valid_id(issued)
+        assert not one.valid_id("abc-123") and not one.valid_id(None)
+        assert not one.valid_id(issued[:-1] + ("0" if issued[-1] != "0" else "1"))
+    finally:
+        other.close()
+    elsewhere = Database(sqlite_url(tmp_path / "other.sqlite3"))  # another deployment
+    try:
+        upgrade(elsewhere)
+        assert not SessionStore(elsewhere).valid_id(issued)
+    finally:
+        elsewhere.close()

@@ -211,7 +211,7 @@ def test_an_answer_asked_again_is_reused_until_the_knowledge_base_changes(
         bot.ask(q)
         assert bot.memo.hits == hits + 1
         # a policy edit, and the next day, start afresh too (validity notices depend on them)
-        bot.policy_edits.version += 1
+        bot.policy_edits.review("some-policy", "长期有效", "confirmed", "tester")
         bot.ask(q)
         assert bot.memo.hits == hits + 1
 

@@ -1,7 +1,11 @@
 """`python -m web [--host 127.0.0.1] [--port 8000]` — serve the API, widget and pages.
 
 `python -m web create-admin USERNAME [--password P] [--data-dir DIR]` — create the first
-staff account (asks for the password when `--password` is not given).
+staff account (asks for the password when `--password` is not given) in the records database
+(`BOT_DATABASE_URL`, else the SQLite file under the data directory; a new one gets its schema).
+
+`python -m web migrate [--data-dir DIR]` — create or upgrade the records schema
+(`BOT_DATABASE_URL`, else the SQLite file under the data directory) and print its revision.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ from typing import Any, cast
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from bot.config import Settings, load_settings
-from bot.errors import BotError, ConflictError
+from bot.errors import BotError, ConflictError, RecordsUnavailableError
+from bot.index import claim_vectors
+from bot.records import Database, upgrade
 from bot.staff import ROLES, StaffStore
 from web.app import create_app
 from web.drain import Drain
@@ -46,15 +53,43 @@ def create_admin(argv: list[str]) -> int:
         if getpass.getpass("again / 再输入一次: ") != password:
             print("error: the passwords differ / 两次输入的密码不一致", file=sys.stderr)
             return 2
-    store = StaffStore(load_settings(args.data_dir).records_path)
     try:
-        user = store.create(args.username, password, args.role)
+        database = Database.from_settings(load_settings(args.data_dir))
+    except (ValidationError, BotError) as exc:  # a wrong BOT_DATABASE_URL
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        upgrade(database)  # a fresh data directory or database has no tables yet
+        user = StaffStore(database).create(args.username, password, args.role)
     except BotError as exc:
         print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
-        return 1 if isinstance(exc, ConflictError) else 2
+        return 1 if isinstance(exc, ConflictError | RecordsUnavailableError) else 2
     finally:
-        store.close()
+        database.close()
     print(f"created {user.role} {user.username} / 已创建账号")
+    return 0
+
+
+def migrate(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m web migrate",
+        description="Create or upgrade the records schema (the server does it at start-up too).",
+    )
+    parser.add_argument("--data-dir", type=Path, help="default: $BOT_DATA_DIR or ./data")
+    args = parser.parse_args(argv)
+    try:
+        database = Database.from_settings(load_settings(args.data_dir))
+    except (ValidationError, BotError) as exc:  # a wrong BOT_DATABASE_URL
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        revision = upgrade(database)
+    except BotError as exc:
+        print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
+        return 1
+    finally:
+        database.close()
+    print(f"records schema at revision {revision} ({database.where}) / 记录库结构已是最新")
     return 0
 
 
@@ -111,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["create-admin"]:
         return create_admin(argv[1:])
+    if argv[:1] == ["migrate"]:
+        return migrate(argv[1:])
     settings = Settings()
     parser = argparse.ArgumentParser(
         prog="python -m web", description="Serve 江岸企服助手 over HTTP."
@@ -129,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings(args.data_dir)
     configure_logging(settings.log_format, settings.log_level)
+    try:  # another process writing the embedded vectors: say so now, before loading anything
+        claim_vectors(settings)
+    except BotError as exc:
+        print(f"error: {exc.message} / {exc.message_zh}", file=sys.stderr)
+        return 2
     if hasattr(signal, "SIGXFSZ"):  # past a file size limit a write fails (EFBIG), not the process
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     # the drain has let requests finish: what is left when uvicorn stops is cut off at once

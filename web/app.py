@@ -13,6 +13,7 @@ from bot.assistant import Assistant
 from bot.audit import AuditLog
 from bot.config import Settings
 from bot.staff import StaffStore
+from bot.watch import KnowledgeWatcher
 from ingest.faqbook import FaqBook
 from ingest.library import DocumentLibrary
 from web import metrics
@@ -46,14 +47,14 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = assistant is None
         app.state.assistant = assistant or Assistant(settings)
-        app.state.staff = StaffStore(settings.records_path, settings.admin_token_hours)
+        app.state.staff = StaffStore(app.state.assistant.index.database, settings.admin_token_hours)
         app.state.login_limiter = LoginLimiter()
         app.state.admission = Admission(
             settings.max_inflight, settings.max_queue, settings.queue_wait_ms
         )
         app.state.chat_rate_limit = ChatRateLimit(settings.chat_rate_limits, settings.redis_url)
         await app.state.chat_rate_limit.start()
-        app.state.audit = AuditLog(settings.records_path)
+        app.state.audit = AuditLog(app.state.assistant.index.database)
         app.state.library = DocumentLibrary(
             settings.data_dir,
             app.state.assistant.index,
@@ -62,11 +63,19 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             max_bytes=settings.upload_max_mb * 1024 * 1024,
         )
         app.state.faq = FaqBook(
-            settings.data_dir,
+            app.state.assistant.index.database,
             app.state.assistant.index,
             app.state.assistant.refresh,
             app.state.audit,
         )
+        # other processes and replicas change the knowledge base too: follow them
+        app.state.watcher = KnowledgeWatcher(
+            app.state.assistant.index.database,
+            lambda: app.state.assistant.retriever.kb_version,
+            app.state.assistant.refresh,
+            settings.kb_poll_seconds,
+        )
+        app.state.watcher.start()
         if settings.admin_user and app.state.staff.ensure(
             settings.admin_user, settings.admin_password, "admin"
         ):
@@ -74,10 +83,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         try:
             yield
         finally:
-            app.state.staff.close()
-            app.state.library.close()
-            app.state.faq.close()
-            app.state.audit.close()
+            app.state.watcher.stop()
             await app.state.chat_rate_limit.aclose()
             if own:
                 await app.state.assistant.aclose()

@@ -8,6 +8,7 @@ import sqlite3
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.errors import (
@@ -27,8 +28,9 @@ from bot.errors import (
     StorageError,
     TooLargeError,
     UnsupportedFormatError,
+    VectorsUnavailableError,
 )
-from bot.sqlite import unwritable
+from bot.records import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ _STATUS: list[tuple[type[BotError], int]] = [  # first match wins: subclasses fi
     (RateLimitedError, 429),
     (OverloadedError, 503),
     (ShuttingDownError, 503),
+    (VectorsUnavailableError, 503),  # the Chroma server does not answer: temporary, retry
     (IngestError, 422),  # a document the ingest could not take (bad file, an id in use)
     (RecordsUnavailableError, 503),  # the records file refuses writes: temporary, retry
     (StorageError, 507),
@@ -113,10 +116,11 @@ async def _bot(_: Request, exc: BotError) -> JSONResponse:
     return response
 
 
-async def _sqlite(request: Request, exc: sqlite3.Error) -> JSONResponse:
-    """A store that wrote outside `SQLiteTable.transaction` (staff, audit, feedback …) met a
-    file that refuses writes: the same 503 as chat, and the records marked failing."""
-    if not unwritable(exc):
+async def _records(request: Request, exc: Exception) -> JSONResponse:
+    """A records-database error that escaped `Database` (whose transactions turn them into
+    RecordsUnavailableError): a database that cannot take it now is the same 503 as chat,
+    and the records marked failing; anything else is a bug (500)."""
+    if not unavailable(exc):
         return await _unexpected(request, exc)
     assistant = getattr(request.app.state, "assistant", None)
     if assistant is not None:
@@ -135,5 +139,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(BotError, _bot)  # type: ignore[arg-type]
-    app.add_exception_handler(sqlite3.Error, _sqlite)  # type: ignore[arg-type]
+    app.add_exception_handler(sqlite3.Error, _records)
+    app.add_exception_handler(SQLAlchemyError, _records)
     app.add_exception_handler(Exception, _unexpected)

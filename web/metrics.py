@@ -92,6 +92,17 @@ VERSION = Gauge(
     ["version"],
     multiprocess_mode="mostrecent",
 )
+KB_VERSION = Gauge(
+    "bot_kb_version",
+    "The knowledge-base version this process serves (kb_state.version; replicas that agree"
+    " show the same number).",
+    multiprocess_mode="mostrecent",
+)
+KB_RELOADS = Gauge(
+    "bot_kb_reloads",
+    "Reloads of the knowledge base caused by another process's change since start-up.",
+    multiprocess_mode="livesum",
+)
 INGEST_FILES = Gauge(
     "bot_ingest_files", "Files in the staff uploads being indexed now.", multiprocess_mode="livesum"
 )
@@ -158,6 +169,10 @@ def _refresh(state: Any) -> None:
         documents, chunks = assistant.stats
         DOCUMENTS.set(documents)
         CHUNKS.set(chunks)
+        KB_VERSION.set(assistant.retriever.kb_version)
+        watcher = getattr(state, "watcher", None)
+        if watcher is not None:
+            KB_RELOADS.set(watcher.reloads)
         version = knowledge_version(assistant.index.records.file_fingerprints())
         if _version_shown and _version_shown[0] != version:
             old = _version_shown.pop()

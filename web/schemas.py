@@ -141,9 +141,18 @@ class RollbackRequest(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: str = Field(description="`ok`; 503 with `degraded` (see `failing`) or `draining`")
+    status: str = Field(
+        description="`ok`; `degraded` (see `failing`): 503 when the records database fails"
+        " (this replica cannot answer), 200 when only the vector store does (answers come"
+        " from the loaded snapshot; uploads and ingest wait); 503 `draining` before a stop"
+    )
     documents: int
     chunks: int
+    database: str = Field("ok", description="The records database: `ok` or `failing`")
+    vectors: str = Field("ok", description="The vector store: `ok` or `failing`")
+    kb_version: int = Field(
+        0, description="The knowledge-base version this replica serves (replicas agree on it)"
+    )
     failing: list[str] | None = Field(
         None, description="Parts that do not work, e.g. `records` (only when there are some)"
     )

@@ -105,7 +105,7 @@ async def delete_user(
     return {"deleted": username}
 
 
-_SECRETS = {"llm_api_key", "admin_password", "metrics_token"}
+_SECRETS = {"llm_api_key", "admin_password", "metrics_token", "chroma_headers"}
 
 
 @router.get("/settings", responses=_ERRORS)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import mimetypes
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
 from bot.errors import BotError
 from ingest.faqbook import KEY as FAQ_KEY
@@ -287,8 +289,18 @@ async def rollback_document(
     return _uploaded(done)
 
 
-@router.get("/{doc_id:path}/original", response_class=FileResponse, responses=_ERRORS)
-async def original(doc_id: str, request: Request, user: Editor) -> FileResponse:
-    """Download the live original of an uploaded document."""
-    path = _library(request).original(doc_id)
-    return FileResponse(path, filename=path.name)
+@router.get(
+    "/{doc_id:path}/original",
+    response_class=Response,
+    responses={**_ERRORS, 200: {"content": {"application/octet-stream": {}}}},
+)
+async def original(doc_id: str, request: Request, user: Editor) -> Response:
+    """Download the live original of an uploaded document (from the records database, so
+    any replica serves it)."""
+    name, data = await run_in_threadpool(_library(request).original, doc_id)
+    media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return Response(
+        data,
+        media_type=media,
+        headers={"Content-Disposition": f"attachment; filename*=utf-8''{quote(name)}"},
+    )

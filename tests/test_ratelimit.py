@@ -6,6 +6,7 @@ goes away never failing a question."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import shutil
 import socket
@@ -327,8 +328,11 @@ def test_two_processes_share_the_counter_through_redis(
         a.cookies.clear()
         staff = b.post("/api/chat", json=QUESTION, headers={"Authorization": f"Bearer {token}"})
         assert staff.status_code == 200  # a staff member from the same address: their own
-    keys = sorted(k.decode() for k in redis.Redis(port=redis_server["port"]).keys("*"))
+    keys = sorted(k.decode() for k in redis.Redis(port=redis_server["port"]).keys("*chat*"))
     assert len(keys) == 2, keys  # one counter per client, in Redis
+    # the log-in was counted there too (its client's count; the pair cleared by success)
+    logins = [k.decode() for k in redis.Redis(port=redis_server["port"]).keys("*login*")]
+    assert logins == [next(k for k in logins if k.endswith("/testclient/20/300/second"))]
     assert "addr:testclient" in keys[0] and "staff:" in keys[1]
     assert not any(token in k for k in keys)  # a hash of the token, never the token
 
@@ -403,3 +407,32 @@ def test_the_widget_says_why_it_was_refused(browser: Any, tmp_path: Path, kb: _C
         context.close()
     assert "提问过于频繁" in said and "秒后再试" in said, said
     assert "网络开小差" not in said
+
+
+def test_failed_logins_are_counted_across_replicas_in_redis(
+    redis_server: dict[str, Any],
+) -> None:
+    """Two replicas' limiters on one Redis: five failed tries in all, not five on each; a
+    correct password clears the pair on both; with Redis gone each counts on its own."""
+    from web.ratelimit import LoginRateLimit
+
+    async def scenario() -> None:
+        a = LoginRateLimit(redis_url=redis_server["url"])
+        b = LoginRateLimit(redis_url=redis_server["url"])
+        try:
+            for limiter in (a, b, a, b, a):
+                await limiter.attempt("10.0.0.7", "root")
+            for limiter in (a, b):
+                with pytest.raises(RateLimitedError) as refused:
+                    await limiter.attempt("10.0.0.7", "Root")  # the name's case does not matter
+                assert refused.value.retry_after > 0
+            await b.succeeded("10.0.0.7", "root")
+            await a.attempt("10.0.0.7", "root")  # cleared everywhere
+            await a.attempt("10.0.0.8", "root")  # another client: its own count
+        finally:
+            await a.aclose()
+            await b.aclose()
+
+    # a thread of its own: an earlier test of this module may leave a loop running in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()

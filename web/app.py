@@ -22,7 +22,7 @@ from web.drain import Drain, DrainGate
 from web.errors import install_error_handlers
 from web.limits import BodyLimit, NoSniff
 from web.observe import RequestObserver
-from web.ratelimit import ChatRateLimit
+from web.ratelimit import ChatRateLimit, LoginRateLimit
 from web.routes import (
     admin,
     admin_documents,
@@ -34,7 +34,6 @@ from web.routes import (
     pages,
     policies,
 )
-from web.security import LoginLimiter
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         own = assistant is None
         app.state.assistant = assistant or Assistant(settings)
         app.state.staff = StaffStore(app.state.assistant.index.database, settings.admin_token_hours)
-        app.state.login_limiter = LoginLimiter()
+        app.state.login_limiter = LoginRateLimit(redis_url=settings.redis_url)
         app.state.admission = Admission(
             settings.max_inflight, settings.max_queue, settings.queue_wait_ms
         )
@@ -85,6 +84,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         finally:
             app.state.watcher.stop()
             await app.state.chat_rate_limit.aclose()
+            await app.state.login_limiter.aclose()
             if own:
                 await app.state.assistant.aclose()
 

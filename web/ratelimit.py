@@ -1,4 +1,4 @@
-"""Per-client rate limits on the chat routes (issue #13, point 3).
+"""Per-client rate limits on the chat routes (issue #13, point 3) and on staff log-ins.
 
 `BOT_RATE_LIMIT_CHAT` (e.g. `30/minute;500/hour`) is counted per client over a moving window
 by the `limits` library: in this process's memory, or in Redis (`BOT_REDIS_URL`) so that every
@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Request
-from limits import RateLimitItem
+from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
@@ -29,6 +29,7 @@ from web.security import token_of
 log = logging.getLogger(__name__)
 
 NAMESPACE = "jiangan-chat"  # part of every counter's key (Redis may be shared with others)
+LOGIN_NAMESPACE = "jiangan-login"
 REDIS_TIMEOUT_S = 0.5  # a Redis that does not answer in this long counts as down
 REDIS_RETRY_S = 5.0  # after a failure, try Redis again this much later (not on every request)
 
@@ -79,8 +80,11 @@ def _redacted(url: str) -> str:
 class ChatRateLimit:
     """Counts questions per client; `check` raises RateLimitedError (429) past the limit."""
 
-    def __init__(self, items: list[RateLimitItem], redis_url: str = "") -> None:
+    def __init__(
+        self, items: list[RateLimitItem], redis_url: str = "", namespace: str = NAMESPACE
+    ) -> None:
         self.items = items
+        self.namespace = namespace
         self.redis_url = redis_url
         self.refused = 0
         self._local = MovingWindowRateLimiter(MemoryStorage())
@@ -145,17 +149,17 @@ class ChatRateLimit:
         """0 when the question counts within `item`, else the seconds until one frees up."""
         if self._shared is not None and time.monotonic() >= self._retry_redis_at:
             try:
-                if await self._shared.hit(item, NAMESPACE, key):
+                if await self._shared.hit(item, self.namespace, key):
                     self._redis_up()
                     return 0
-                stats = await self._shared.get_window_stats(item, NAMESPACE, key)
+                stats = await self._shared.get_window_stats(item, self.namespace, key)
                 self._redis_up()
                 return max(1, math.ceil(stats.reset_time - time.time()))
             except StorageError as exc:
                 self._redis_failed(exc.storage_error)
-        if await self._local.hit(item, NAMESPACE, key):
+        if await self._local.hit(item, self.namespace, key):
             return 0
-        stats = await self._local.get_window_stats(item, NAMESPACE, key)
+        stats = await self._local.get_window_stats(item, self.namespace, key)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
     async def _ping(self) -> bool:
@@ -185,6 +189,54 @@ class ChatRateLimit:
         if self._redis_down:
             self._redis_down = False
             log.info("chat rate limit: Redis at %s answers again", _redacted(self.redis_url))
+
+
+class LoginRateLimit:
+    """Failed staff log-ins: at most `attempts` per (client, username) and `per_client` per
+    client in `window_s` — counted where the chat limit is (`BOT_REDIS_URL`: in Redis, so a
+    password guesser gets the same five tries however many replicas there are; else, or
+    while Redis is down, in this process). An attempt counts before the (slow) password
+    check, so parallel guesses cannot all slip in; a correct password clears its pair."""
+
+    def __init__(
+        self,
+        attempts: int = 5,
+        window_s: int = 300,
+        per_client: int = 20,
+        redis_url: str = "",
+    ) -> None:
+        self.pair = RateLimitItemPerSecond(attempts, window_s)
+        self.client = RateLimitItemPerSecond(per_client, window_s)
+        self.counter = ChatRateLimit([self.pair, self.client], redis_url, LOGIN_NAMESPACE)
+
+    @staticmethod
+    def _keys(client: str, username: str) -> tuple[str, str]:
+        return f"{client}|{username.lower()}", client
+
+    async def attempt(self, client: str, username: str) -> None:
+        """Count a log-in attempt, or refuse it (429) when too many failed recently."""
+        pair_key, client_key_ = self._keys(client, username)
+        for item, key in ((self.pair, pair_key), (self.client, client_key_)):
+            retry_after = await self.counter._hit(item, key)
+            if retry_after:
+                raise RateLimitedError(
+                    "too many failed log-ins; try again later",
+                    retry_after=retry_after,
+                    message_zh="登录失败次数过多，请稍后再试",
+                )
+
+    async def succeeded(self, client: str, username: str) -> None:
+        """A correct password: the user's earlier failures from this client no longer count."""
+        pair_key, _ = self._keys(client, username)
+        if self.counter._shared is not None:
+            try:
+                await self.counter._shared.clear(self.pair, LOGIN_NAMESPACE, pair_key)
+            except StorageError as exc:
+                self.counter._redis_failed(exc.storage_error)
+        await self.counter._local.clear(self.pair, LOGIN_NAMESPACE, pair_key)
+
+    async def aclose(self) -> None:
+        await self.counter.aclose()
 
 
 async def limit_chat(request: Request) -> None:

@@ -2,63 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
-from bot.errors import AuthError, ForbiddenError, RateLimitedError
+from bot.errors import AuthError, ForbiddenError
 from bot.staff import StaffStore, StaffUser
 
 COOKIE = "jiangan_admin"
-
-
-class LoginLimiter:
-    """At most `attempts` failed log-ins per (client, username) and per client in `window_s`."""
-
-    def __init__(self, attempts: int = 5, window_s: float = 300.0, per_client: int = 20) -> None:
-        self.attempts, self.window_s, self.per_client = attempts, window_s, per_client
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]  # created on first use; emptied ones are dropped on success
-        while q and q[0] < now - self.window_s:
-            q.popleft()
-        return q
-
-    def attempt(self, client: str, username: str) -> None:
-        """Count a log-in attempt, or refuse it when too many failed recently.
-
-        Counted before the (slow) password check, so parallel guesses cannot all slip in.
-        """
-        now = time.monotonic()
-        pair_key = f"{client}|{username.lower()}"
-        with self._lock:
-            pair = self._recent(pair_key, now)
-            everyone = self._recent(client, now)
-            if len(pair) >= self.attempts or len(everyone) >= self.per_client:
-                oldest = min(pair[0] if pair else now, everyone[0] if everyone else now)
-                raise RateLimitedError(
-                    "too many failed log-ins; try again later",
-                    retry_after=max(1, int(oldest + self.window_s - now) + 1),
-                    message_zh="登录失败次数过多，请稍后再试",
-                )
-            pair.append(now)
-            everyone.append(now)
-
-    def succeeded(self, client: str, username: str) -> None:
-        """A correct password: this attempt and the user's earlier failures no longer count."""
-        with self._lock:
-            self._failures.pop(f"{client}|{username.lower()}", None)
-            everyone = self._failures.get(client)
-            if everyone:
-                everyone.pop()
-            for key in [k for k, q in self._failures.items() if not q]:
-                del self._failures[key]
 
 
 def token_of(request: HTTPConnection) -> str | None:

@@ -39,9 +39,9 @@ async def login(
     """Exchange a username and password for a bearer token (also set as a session cookie)."""
     limiter = request.app.state.login_limiter
     client = request.client.host if request.client else "?"
-    limiter.attempt(client, body.username)
+    await limiter.attempt(client, body.username)
     token, user = await run_in_threadpool(staff.login, body.username, body.password)
-    limiter.succeeded(client, body.username)
+    await limiter.succeeded(client, body.username)
     response.set_cookie(
         COOKIE,
         token,

@@ -136,7 +136,7 @@ class ChatRateLimit:
     async def check(self, key: str) -> None:
         """Count one question for `key`, or refuse it when a limit is reached."""
         for item in self.items:
-            retry_after = await self._hit(item, key)
+            retry_after = await self.hit(item, key)
             if retry_after:
                 self.refused += 1
                 raise RateLimitedError(
@@ -145,7 +145,7 @@ class ChatRateLimit:
                     message_zh=f"提问过于频繁，请 {retry_after} 秒后再试",
                 )
 
-    async def _hit(self, item: RateLimitItem, key: str) -> int:
+    async def hit(self, item: RateLimitItem, key: str) -> int:
         """0 when the question counts within `item`, else the seconds until one frees up."""
         if self._shared is not None and time.monotonic() >= self._retry_redis_at:
             try:
@@ -161,6 +161,15 @@ class ChatRateLimit:
             return 0
         stats = await self._local.get_window_stats(item, self.namespace, key)
         return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def clear(self, item: RateLimitItem, key: str) -> None:
+        """Forget `key`'s count for `item`, in Redis (when it answers) and in this process."""
+        if self._shared is not None:
+            try:
+                await self._shared.clear(item, self.namespace, key)
+            except StorageError as exc:
+                self._redis_failed(exc.storage_error)
+        await self._local.clear(item, self.namespace, key)
 
     async def _ping(self) -> bool:
         assert self._redis is not None
@@ -217,7 +226,7 @@ class LoginRateLimit:
         """Count a log-in attempt, or refuse it (429) when too many failed recently."""
         pair_key, client_key_ = self._keys(client, username)
         for item, key in ((self.pair, pair_key), (self.client, client_key_)):
-            retry_after = await self.counter._hit(item, key)
+            retry_after = await self.counter.hit(item, key)
             if retry_after:
                 raise RateLimitedError(
                     "too many failed log-ins; try again later",
@@ -228,12 +237,7 @@ class LoginRateLimit:
     async def succeeded(self, client: str, username: str) -> None:
         """A correct password: the user's earlier failures from this client no longer count."""
         pair_key, _ = self._keys(client, username)
-        if self.counter._shared is not None:
-            try:
-                await self.counter._shared.clear(self.pair, LOGIN_NAMESPACE, pair_key)
-            except StorageError as exc:
-                self.counter._redis_failed(exc.storage_error)
-        await self.counter._local.clear(self.pair, LOGIN_NAMESPACE, pair_key)
+        await self.counter.clear(self.pair, pair_key)
 
     async def aclose(self) -> None:
         await self.counter.aclose()

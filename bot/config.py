@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -199,12 +200,93 @@ class Settings(BaseSettings):
         "",
         description="Optional cross-encoder `st:/path/to/model` that reorders the best candidates; empty: off.",
     )
+    # --- WeChat: mini-program, official account (公众号), WeCom (企业微信) — web/wechat/ ----
+    wechat_appid: str = Field(
+        "",
+        description="AppID of the mini-program or official account (公众号); empty: the WeChat routes answer 404 `wechat_off`.",
+    )
+    wechat_secret: str = Field(
+        "",
+        description="AppSecret of that account: mini-program log-in (jscode2session) and the access token (stable_token) for pushed replies and msg_sec_check.",
+    )
+    wechat_token: str = Field(
+        "",
+        description="The Token configured in the official account's server settings (消息推送): signs every callback to /api/wechat/mp.",
+    )
+    wechat_aes_key: str = Field(
+        "",
+        description="The official account's EncodingAESKey (43 characters) for safe mode (`encrypt_type=aes`); empty: plaintext callbacks only.",
+    )
+    wechat_account: Literal["service", "subscription"] = Field(
+        "subscription",
+        description="`service`: a verified service account (服务号) that may push (customer-service messages) an answer not ready in time; `subscription`: may only reply passively, a slow answer is given on a retry or on the user's next message.",
+    )
+    wechat_api_base: str = Field(
+        "https://api.weixin.qq.com",
+        description="Root of WeChat's server API (tests point it at a local server).",
+    )
+    wechat_rate: str = Field(
+        "20/minute",
+        description="Questions per WeChat user (openid) to /api/wechat/chat and /chat/stream, as `limits` rates; `off`: none. Past it: 429 with Retry-After.",
+    )
+    wechat_token_hours: float = Field(
+        2.0,
+        gt=0,
+        le=720,
+        description="A mini-program log-in token (POST /api/wechat/login) is valid this long.",
+    )
+    wechat_reply_seconds: float = Field(
+        4.5,
+        gt=0,
+        le=4.8,
+        description="How long an official-account or WeCom callback waits for the answer before it falls back (WeChat gives up after 5 s).",
+    )
+    wechat_msg_sec_check: bool = Field(
+        False,
+        description="1: mini-program questions also go to WeChat's content check (wxa/msg_sec_check v2); a `risky` verdict is refused.",
+    )
+    wecom_corpid: str = Field(
+        "", description="WeCom (企业微信) CorpID; empty: /api/wecom answers 404 `wecom_off`."
+    )
+    wecom_token: str = Field("", description="Token of the WeCom app's API receiving settings.")
+    wecom_aes_key: str = Field(
+        "", description="EncodingAESKey (43 characters) of the WeCom app's API receiving settings."
+    )
+    wecom_agentid: str = Field("", description="AgentId of the WeCom app that answers.")
+    wecom_secret: str = Field("", description="Secret of that WeCom app (gettoken, message/send).")
+    wecom_api_base: str = Field(
+        "https://qyapi.weixin.qq.com",
+        description="Root of WeCom's server API (tests point it at a local server).",
+    )
 
     @field_validator("rate_limit_chat")
     @classmethod
     def _rate(cls, value: str) -> str:
         _parse_rates(value)  # a wrong rate stops the start (naming the setting), not a question
         return value.strip()
+
+    @field_validator("wechat_rate")
+    @classmethod
+    def _wechat_rate(cls, value: str) -> str:
+        _parse_rates(value)
+        return value.strip()
+
+    @field_validator("wechat_aes_key", "wecom_aes_key")
+    @classmethod
+    def _aes_key(cls, value: str) -> str:
+        value = value.strip()
+        if value and (len(value) != 43 or not re.fullmatch(r"[A-Za-z0-9+/]{43}", value)):
+            raise ValueError("expected the 43-character EncodingAESKey (letters and digits)")
+        return value
+
+    @field_validator("wechat_api_base", "wecom_api_base")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        u = urlparse(value)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError("expected https://host (or http://host:port)")
+        return value
 
     @field_validator("redis_url")
     @classmethod
@@ -248,6 +330,10 @@ class Settings(BaseSettings):
                 "expected postgresql+psycopg://user:password@host:port/name or sqlite:///path"
             )
         return value
+
+    @property
+    def wechat_rate_limits(self) -> list[RateLimitItem]:
+        return _parse_rates(self.wechat_rate)
 
     @property
     def chat_rate_limits(self) -> list[RateLimitItem]:

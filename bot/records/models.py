@@ -249,6 +249,48 @@ class FaqEntry(Base):
     updated_at: Mapped[float] = mapped_column(Real)
 
 
+# --- WeChat and WeCom (web/wechat/) and content safety (migration 0002) ----------------------
+class WechatMessage(Base):
+    """One message from the official account or WeCom and its answer. Every try of one
+    message (WeChat retries after 5 s, up to 3 tries, to any replica) finds this row, so
+    the answer is computed once; the parts not yet sent wait here for 「继续」."""
+
+    __tablename__ = "wechat_messages"
+    __table_args__ = (Index("wechat_messages_user", "openid", "at"),)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)  # channel:account:MsgId
+    openid: Mapped[str] = mapped_column(Text)  # the user (WeCom: the member's UserID)
+    # working → ready (answer stored) → delivered / pushed / handover (all tries ran out)
+    state: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    owner: Mapped[str] = mapped_column(Text)  # the process computing it
+    claimed_at: Mapped[float] = mapped_column(Real)
+    parts: Mapped[str] = mapped_column(Text, server_default="")  # JSON list of reply parts
+    sent: Mapped[int] = mapped_column(Integer, server_default="0")  # parts delivered so far
+    at: Mapped[float] = mapped_column(Real)
+
+
+class WechatToken(Base):
+    """An access token shared by every replica (one fetch, never invalidating another's)."""
+
+    __tablename__ = "wechat_tokens"
+    name: Mapped[str] = mapped_column(Text, primary_key=True)  # mp:APPID, wecom:CORPID:AGENTID
+    token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[float] = mapped_column(Real)
+    fetched_at: Mapped[float] = mapped_column(Real)
+
+
+class SensitiveWordList(Base):
+    """The sensitive-word list as staff last saved it (absent: the shipped defaults)."""
+
+    __tablename__ = "sensitive_words"
+    __table_args__ = (CheckConstraint("id = 1"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    words: Mapped[str] = mapped_column(Text)  # one word a line
+    version: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Real)
+
+
 # --- the health probe's row ---------------------------------------------------------------
 class RecordsProbe(Base):
     """One row rewritten by the health probe, so a probe really reaches the database."""
@@ -286,3 +328,6 @@ library_originals = table_of(LibraryOriginal)
 library_files = table_of(LibraryFile)
 faq_entries = table_of(FaqEntry)
 records_probe = table_of(RecordsProbe)
+wechat_messages = table_of(WechatMessage)
+wechat_tokens = table_of(WechatToken)
+sensitive_words = table_of(SensitiveWordList)

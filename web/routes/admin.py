@@ -105,7 +105,18 @@ async def delete_user(
     return {"deleted": username}
 
 
-_SECRETS = {"llm_api_key", "admin_password", "metrics_token", "chroma_headers"}
+_SECRETS = {
+    "llm_api_key",
+    "admin_password",
+    "metrics_token",
+    "chroma_headers",
+    "wechat_secret",
+    "wechat_token",
+    "wechat_aes_key",
+    "wecom_token",
+    "wecom_aes_key",
+    "wecom_secret",
+}
 
 
 @router.get("/settings", responses=_ERRORS)

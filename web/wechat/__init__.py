@@ -1,0 +1,1 @@
+"""WeChat channels (official account, mini-program, WeCom): crypto, messages, plain-text replies."""

@@ -82,6 +82,22 @@ class SessionStore:
                 self._fresh.popitem(last=False)
         return session_id
 
+    def id_for(self, owner: str) -> str:
+        """The one session id of a channel's user (`wechat:OPENID`): the same on every call,
+        replica and restart, so a user's conversation continues across log-ins — and no one
+        who only knows the openid can make it (the nonce is keyed)."""
+        nonce = hmac.new(self._key, b"owner:" + owner.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{nonce}.{self._sign(nonce)}"
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A key for another signature (the WeChat log-in tokens), from the shared secret."""
+        return hmac.new(self._key, b"purpose:" + purpose.encode(), hashlib.sha256).digest()
+
+    def forget(self, session_id: str) -> None:
+        """Delete a conversation's turns (a WeChat user who unsubscribed)."""
+        with self.database.transaction() as conn:
+            conn.execute(delete(session_turns).where(t.session_id == session_id))
+
     def valid_id(self, session_id: str | None) -> bool:
         """Whether the id is one this deployment issued: a client-chosen id ("abc-123",
         someone else's guessable name) is not adopted; the client gets a new one instead."""

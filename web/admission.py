@@ -21,7 +21,9 @@ from web.errors import error_response
 
 log = logging.getLogger(__name__)
 # the routes whose requests take a place (their 503 is decided here before the body is read)
-ANSWER_ROUTES = frozenset({"/api/chat", "/api/chat/stream"})
+ANSWER_ROUTES = frozenset(
+    {"/api/chat", "/api/chat/stream", "/api/wechat/chat", "/api/wechat/chat/stream"}
+)
 WARN_EVERY_S = 10.0  # refusals are logged as one line per this many seconds, with their count
 
 

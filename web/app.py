@@ -34,6 +34,8 @@ from web.routes import (
     pages,
     policies,
 )
+from web.wechat import channel as wechat_channels
+from web.wechat import routes as wechat_routes
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             settings.kb_poll_seconds,
         )
         app.state.watcher.start()
+        app.state.wechat, app.state.wecom = wechat_channels.build(settings, app.state.assistant)
+        if app.state.wechat is not None:
+            await app.state.wechat.start()
         if settings.admin_user and app.state.staff.ensure(
             settings.admin_user, settings.admin_password, "admin"
         ):
@@ -83,6 +88,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             yield
         finally:
             app.state.watcher.stop()
+            for channel in (app.state.wechat, app.state.wecom):
+                if channel is not None:
+                    await channel.aclose()
             await app.state.chat_rate_limit.aclose()
             await app.state.login_limiter.aclose()
             if own:
@@ -135,4 +143,5 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.include_router(policies.router)
     app.include_router(admin_policies.router)
     app.include_router(metrics.router)
+    app.include_router(wechat_routes.router)
     return app

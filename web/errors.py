@@ -96,7 +96,9 @@ _STATUS: list[tuple[type[BotError], int]] = [  # first match wins: subclasses fi
 
 def error_response(exc: BotError) -> JSONResponse:
     """The JSON error `exc` leaves as: its status, and Retry-After when it says when."""
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+    status = getattr(exc, "http_status", None) or next(
+        (code for kind, code in _STATUS if isinstance(exc, kind)), 500
+    )
     response = _error(status, exc.code, exc.message, exc.message_zh)
     if isinstance(exc, AuthError):
         response.headers["WWW-Authenticate"] = "Bearer"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -12,8 +12,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from bot.assistant import Assistant
+from bot.assistant import Assistant, StreamEvent
 from bot.errors import BotError, OverloadedError
+from bot.models import Answer
 from web.deps import AssistantDep
 from web.observe import note_answer
 from web.ratelimit import limit_chat
@@ -41,14 +42,33 @@ async def chat(body: ChatRequest, assistant: AssistantDep, request: Request) -> 
     """Answer a question from the knowledge base, with cited sources (429 with Retry-After
     past the client's rate limit; 503 with Retry-After when more are being answered than the
     server computes at once, or while the records store cannot be written)."""
+    return await answer_once(request, assistant, body.question, body.session_id, body.category)
+
+
+async def answer_once(
+    request: Request,
+    assistant: Assistant,
+    question: str,
+    session_id: str | None,
+    category: str | None,
+    screen: Callable[[], Awaitable[str]] | None = None,
+) -> ChatResponse:
+    """One answer as JSON (the web chat and the WeChat mini-program). `screen` may refuse
+    the question first (WeChat's content check): it returns the refusal's reason, or ''."""
     await _records_writable(assistant)
     async with request.app.state.admission.slot():
         if await request.is_disconnected():  # the client went away while it waited
             raise OverloadedError("client gone", retry_after=1)
-        answer = await run_in_threadpool(
-            assistant.ask, body.question, session_id=body.session_id, category=body.category
-        )
-    note_answer(body.question, answer.answered, answer.mode)
+        reason = await screen() if screen is not None else ""
+        if reason:
+            answer = await run_in_threadpool(
+                assistant.refuse, question, session_id=session_id, reason=reason
+            )
+        else:
+            answer = await run_in_threadpool(
+                assistant.ask, question, session_id=session_id, category=category
+            )
+    note_answer(question, answer.answered, answer.mode)
     return ChatResponse(
         answer=answer.text,
         answered=answer.answered,
@@ -115,6 +135,18 @@ async def chat_stream(
     """The same answer as `/api/chat`, streamed as Server-Sent Events (it holds one of the
     places for answers until the stream ends; none free: 503 before the stream starts; past
     the client's rate limit: 429, also before it starts)."""
+    return await stream_answer(request, assistant, body.question, body.session_id, body.category)
+
+
+async def stream_answer(
+    request: Request,
+    assistant: Assistant,
+    question: str,
+    session_id: str | None,
+    category: str | None,
+    screen: Callable[[], Awaitable[str]] | None = None,
+) -> StreamingResponse:
+    """One answer as Server-Sent Events (the web chat and the WeChat mini-program)."""
     await _records_writable(assistant)
     admission = request.app.state.admission
     slot = admission.slot()
@@ -122,11 +154,17 @@ async def chat_stream(
 
     async def events() -> AsyncIterator[str]:
         try:
-            async for event in assistant.stream(
-                body.question, session_id=body.session_id, category=body.category
-            ):
+            reason = await screen() if screen is not None else ""
+            if reason:
+                refused = await run_in_threadpool(
+                    assistant.refuse, question, session_id=session_id, reason=reason
+                )
+                produced: AsyncIterator[StreamEvent] = _events_of(refused)
+            else:
+                produced = assistant.stream(question, session_id=session_id, category=category)
+            async for event in produced:
                 if event.name == "done":
-                    note_answer(body.question, event.data["answered"], event.data["mode"])
+                    note_answer(question, event.data["answered"], event.data["mode"])
                 yield _event(event.name, event.data)
         except BotError as exc:  # headers are sent: report in-band, never a stack trace
             log.error("%s: %s", exc.code, exc.message)
@@ -150,6 +188,13 @@ async def chat_stream(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def _events_of(answer: Answer) -> AsyncIterator[StreamEvent]:
+    """A finished answer (a refusal) as the stream's events."""
+    yield StreamEvent("delta", {"text": answer.text})
+    yield StreamEvent("sources", {"sources": [s.public() for s in answer.sources]})
+    yield Assistant._done(answer)
 
 
 class _HoldingResponse(StreamingResponse):

@@ -58,8 +58,8 @@ def _insight(assistant: Assistant, days: int, limit: int) -> dict[str, Any]:
     blocked = group_questions(blocked_rows)[:limit]
     for group in blocked:
         same = [r for r in blocked_rows if r["question"] == group.question] or blocked_rows
-        group.extra["reason"] = str(same[0].get("reason", ""))
-        group.extra["reason_zh"] = reason_zh(group.extra["reason"])
+        reason = str(same[0].get("reason", ""))
+        group.extra.update(reason=reason, reason_zh=reason_zh(reason))
     return {
         "days": days,
         "asked": len(asked),

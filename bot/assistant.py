@@ -685,9 +685,12 @@ class Assistant:
             answer = self._answer_found(question, found)
         top_score = found.hits[0].score if found.hits else 0.0
         evidence = answer.evidence.public() if answer.evidence is not None else None
+        blocked = self.safety.check(question)
         terms = self.focus.terms(question)
         return {
             "question": question,
+            # a real user asking this gets the refusal: nothing below is reached
+            "sensitive_word": blocked.word if blocked else None,
             "answered": answer.answered,
             "mode": answer.mode,
             "answer": answer.text,

@@ -118,6 +118,13 @@ def test_a_saved_list_is_in_force_at_once_and_audited(client: TestClient) -> Non
     assert insight["blocked"][0]["reason_zh"] == "问题含敏感词：斗地主"
     assert insight["blocked_total"] == 1
     assert all("斗 地 主" not in g["question"] for g in insight["unanswered"] + insight["top"])
+    # the hit test tells staff a question would be refused
+    hit = client.post("/api/admin/hit-test", json={"question": "斗 地 主比赛"}).json()
+    assert hit["sensitive_word"] == "斗地主"
+    assert (
+        client.post("/api/admin/hit-test", json={"question": "企业开办"}).json()["sensitive_word"]
+        is None
+    )
 
 
 def test_an_edit_from_a_stale_version_is_refused(client: TestClient) -> None:

@@ -12,6 +12,9 @@ disguises meet the word they hide:
    「赌​博」「赌😀博」 read 赌博; **except** the sentence ends 。 ! ? ; and line breaks,
    which stay as breaks: a word never matches across them (「…办法。轮到…」 is not 法轮).
 
+(Step 4 runs first on the raw text too — NFKC and OpenCC then see only what is left — and
+once more at the end, for what NFKC makes of compatibility characters: ½ → 1⁄2.)
+
 False positives are kept down by two rules besides the breaks:
 
 - a word that begins (ends) with an ASCII letter or digit matches only where the text does
@@ -39,10 +42,13 @@ import opencc
 
 ALLOW_PREFIX = "!"
 MAX_WORD_CHARS = 50
-# what stays a break between words after folding (NFKC turns ！？；｡ into ! ? ; 。)
-_BREAKS = "。!?;\n"
-# every character that is not a letter or digit (\w without _) and not a break is dropped
+# Every character that is not a letter or digit (\w without _) and not a break is dropped:
+# first from the raw text (its full-width breaks ！？；｡ kept), so that NFKC and OpenCC see
+# only what is left (NFKC costs ~0.2 µs a character on text with full-width punctuation);
+# then once more after them, for what NFKC makes of a compatibility character (½ → 1⁄2).
+_DROP_RAW = re.compile(r"[^\w。!?;！？；｡\n]|_")
 _DROP = re.compile(r"[^\w。!?;\n]|_")
+_WIDE_BREAKS = (("？", "?"), ("！", "!"), ("；", ";"), ("｡", "。"))
 _DROP_ALL = re.compile(r"\W|_")  # for list words: breaks too
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
@@ -59,7 +65,12 @@ def _unfolded(text: str) -> str:
 
 def fold(text: str) -> str:
     """The text as it is matched (see the module's docstring)."""
-    return _DROP.sub("", _unfolded(text).replace("\r", "\n"))
+    kept = _DROP_RAW.sub("", text)
+    # the full-width breaks as NFKC would write them: what is left is then usually NFKC
+    # already, which NFKC's quick check sees at once (~0.4 µs instead of ~20 for 100 characters)
+    for wide, narrow in _WIDE_BREAKS:
+        kept = kept.replace(wide, narrow)
+    return _DROP.sub("", _unfolded(kept))
 
 
 def fold_word(word: str) -> str:
@@ -152,36 +163,48 @@ class SensitiveWords:
         if not found:
             return None
         gaps: list[bool] | None = None
+        computed = False
         for start, entry in found:
             end = start + len(entry.folded) - 1
             if any(a <= end and start <= b for a, b in allowed):
                 continue
             if entry.ascii_start or entry.ascii_end:
-                gaps = gaps if gaps is not None else _gaps(text, len(folded))
+                if not computed:
+                    gaps, computed = _gaps(text, len(folded)), True
                 if not _ascii_bounded(folded, gaps, start, end, entry):
                     continue
             return Verdict(entry.word)
         return None
 
 
-def _gaps(text: str, length: int) -> list[bool]:
+def _gaps(text: str, length: int) -> list[bool] | None:
     """gaps[i]: whether folding dropped something just before folded character i (or i is
-    the start); one more entry for the end. Only computed when an ASCII word matched."""
+    the start); one more entry for the end. Only computed when an ASCII word matched: each
+    kept character folded alone (OpenCC maps one character to one); None if that does not
+    add up to the folded text (a phrase conversion changed a length)."""
     gaps = [True]
     dropped = False
-    for char in _unfolded(text).replace("\r", "\n"):
-        if _DROP.fullmatch(char):
+    for char in text:
+        if _DROP_RAW.fullmatch(char):
+            dropped = True
+            continue
+        out = len(_DROP.sub("", unicodedata.normalize("NFKC", char).casefold()))
+        if not out:
             dropped = True
             continue
         gaps[-1] = gaps[-1] or dropped
-        gaps.append(False)
+        gaps.extend([False] * out)
         dropped = False
     gaps[-1] = True  # the end of the text is a boundary
-    assert len(gaps) == length + 1, "folding must drop the same characters"
-    return gaps
+    return gaps if len(gaps) == length + 1 else None
 
 
-def _ascii_bounded(folded: str, gaps: list[bool], start: int, end: int, entry: _Entry) -> bool:
+def _ascii_bounded(
+    folded: str, gaps: list[bool] | None, start: int, end: int, entry: _Entry
+) -> bool:
+    if gaps is None:  # no positions of dropped characters: the folded neighbours decide
+        gaps = [False] * (len(folded) + 1)
+        gaps[0] = gaps[-1] = True
     if entry.ascii_start and not gaps[start] and folded[start - 1] in _ASCII_ALNUM:
         return False
     return not (entry.ascii_end and not gaps[end + 1] and folded[end + 1] in _ASCII_ALNUM)

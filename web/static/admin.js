@@ -1092,8 +1092,13 @@
     const summary = clear($("#hit-summary"));
     const faq = result.faq;
     const ev = result.evidence || {};
-    summary.appendChild(result.answered ? badge("会回答", "yes") : badge("不会回答（将给出部门联系方式）", "no"));
     const rows = [];
+    if (result.sensitive_word) {
+      summary.appendChild(badge("会婉拒（问题含敏感词）", "no"));
+      rows.push(["内容安全", "问题含敏感词“" + result.sensitive_word + "”：用户只会收到婉拒，不检索、不调用大模型。以下仅供参考"]);
+    } else {
+      summary.appendChild(result.answered ? badge("会回答", "yes") : badge("不会回答（将给出部门联系方式）", "no"));
+    }
     if (!result.answered && result.refusal_reason) rows.push(["不回答的原因", result.refusal_reason_zh || result.refusal_reason]);
     if (result.answered) rows.push(["把握度", meter(result.confidence)]);
     const missing = new Set(ev.missing || []);

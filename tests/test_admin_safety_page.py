@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -15,14 +14,15 @@ from bot.embedding import Embedder
 from bot.records import Database
 from bot.safety import default_words
 from bot.staff import StaffStore
+from tests.test_admin_pages import ARTIFACTS, _log_in
+from tests.test_admin_pages import page as page  # the pages' browser tab (errors, dialogs kept)
 from tests.test_widget import LiveServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ADMIN, ADMIN_PASSWORD = "root", "root-pass-2026"
 EDITOR, EDITOR_PASSWORD = "zhang.wei", "editor-pass-2026"
 
@@ -39,29 +39,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iter
     with LiveServer(settings, bot) as live:
         yield live
     bot.close()
-
-
-@pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.errors = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda err: page.errors.append(str(err)))  # type: ignore[attr-defined]
-    page.on(
-        "console",
-        lambda m: "Content Security Policy" in m.text and page.errors.append(m.text),  # type: ignore[attr-defined]
-    )
-    page.on("dialog", lambda d: d.accept())
-    yield page
-    context.close()
-
-
-def _log_in(page: Page, url: str, username: str, password: str) -> None:
-    page.goto(url + "/admin")
-    page.locator("#login-form input[name=username]").fill(username)
-    page.locator("#login-form input[name=password]").fill(password)
-    page.locator("#login-form button[type=submit]").click()
-    page.locator("#app").wait_for()
 
 
 def test_admins_edit_the_list_on_the_page(server: LiveServer, page: Page) -> None:

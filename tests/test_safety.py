@@ -5,17 +5,20 @@ Assistant (never retrieved, never sent to the LLM, logged for staff)."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.assistant import Assistant, reason_zh
+from bot.audit import AuditLog
 from bot.config import Settings
 from bot.embedding import Embedder
-from bot.errors import InvalidInputError
+from bot.errors import ConflictError, InvalidInputError
 from bot.index import KnowledgeIndex
-from bot.safety import SensitiveWords, clean, default_words, fold
+from bot.records import Database
+from bot.safety import SensitiveWordBook, SensitiveWords, clean, default_words, fold
 from ingest.pipeline import Ingestor
 from tests.fake_openai import FakeOpenAI, running
 from tests.fixtures_files import write_markdown
@@ -310,3 +313,59 @@ def test_an_extractive_answer_with_a_listed_word_is_replaced(
         assert _logged(bot, "你好")["reason"] == "msg_sec_check:risky"
     finally:
         bot.close()
+
+
+# --- the stored list, on both records engines ---------------------------------------------
+def test_the_book_saves_restores_and_refuses_stale_edits(database: Database) -> None:
+    book = SensitiveWordBook(database)
+    other = SensitiveWordBook(database)  # another replica's
+    assert book.list.default and book.matcher.check("代开发票") is not None
+    before = database.kb_version()
+    saved = book.save(["斗地主", "鬥地主", "!斗地主培训"], "root", base_version=0)
+    assert saved.words == ("斗地主", "!斗地主培训") and saved.version == 1
+    assert database.kb_version() == before + 1  # every replica reloads
+    assert book.matcher.check("斗 地 主") is not None and book.matcher.check("代开发票") is None
+    assert other.matcher.check("斗地主") is None
+    other.reload()
+    assert other.list == saved and other.matcher.check("鬥地主") is not None
+    with pytest.raises(ConflictError):
+        other.save(["博彩"], "ed", base_version=0)
+    assert other.save(["博彩"], "ed", base_version=1).version == 2
+    restored = book.restore_defaults("root")
+    assert restored.default and restored.words == tuple(default_words())
+    book.reload()
+    assert book.list.default and book.matcher.check("代开发票") is not None
+    entries = AuditLog(database).entries()
+    assert [e["action"] for e in entries[:3]] == [
+        "sensitive_words_reset",
+        "sensitive_words_update",
+        "sensitive_words_update",
+    ]
+    assert entries[1]["detail"] == "added 1, removed 2: +博彩 -斗地主 -!斗地主培训"
+    assert (entries[1]["old_version"], entries[1]["new_version"]) == (1, 2)
+
+
+def test_checks_go_on_while_the_list_is_replaced(database: Database) -> None:
+    """The matcher is swapped whole: a check sees the old list or the new one, never a
+    half-built automaton, and never fails."""
+    book = SensitiveWordBook(database)
+    seen: set[bool] = set()
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def check() -> None:
+        while not stop.is_set():
+            try:
+                seen.add(book.matcher.check("斗地主") is not None)
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=check) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for n in range(6):
+        book.save(["斗地主"] + [f"词{i}" for i in range(3000)] if n % 2 == 0 else ["博彩"], "root")
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == [] and seen == {True, False}

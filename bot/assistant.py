@@ -38,6 +38,7 @@ from bot.policies.validity import chinese_date
 from bot.questionlog import QuestionLog
 from bot.rerank import make_reranker
 from bot.retrieval import HybridRetriever, RetrievalConfig
+from bot.safety import SensitiveWordBook, SensitiveWords
 from bot.sessions import SessionStore, Turn
 from bot.text import normalize
 
@@ -54,7 +55,21 @@ REFUSAL_REASONS_ZH = {
     "no_sentence": "没有可引用的句子",
     "llm_declined": "语言模型判断资料不足以回答",
     "no_policy_matched": "没有条件相符的现行政策",
+    "sensitive_word": "问题含敏感词",
+    "sensitive_answer": "回答含敏感词，已改为婉拒",
 }
+# mode of a turn refused for its content (a sensitive word, WeChat's content check): the
+# question never reached retrieval or a language model
+BLOCKED = "blocked"
+
+
+def reason_zh(reason: str) -> str:
+    """A refusal reason as staff read it: `sensitive_word:赌博` → 问题含敏感词：赌博."""
+    code, _, detail = reason.partition(":")
+    said = REFUSAL_REASONS_ZH.get(code, code)
+    return f"{said}：{detail}" if detail else said
+
+
 NOTICE_TITLE_CHARS = 20  # longer titles are named by their citation in the expiry notice
 # reasons of the ordinary gate that no guide's field overrides
 _NOT_ANSWERABLE = frozenset({"empty_index", "unknown_terms", "other_place"})
@@ -224,17 +239,31 @@ class Assistant:
         self.policy_edits = PolicyEdits(self.index.database)
         self.catalog = Catalog(lambda: self.retriever.documents, self.policy_edits)
         self.memo = AnswerMemo(self.settings.answer_cache)
+        self.sensitive_words = SensitiveWordBook(database)
+
+    @property
+    def safety(self) -> SensitiveWords:
+        """The sensitive-word matcher in force (`check(text)`); replaced whole on a change."""
+        return self.sensitive_words.matcher
 
     # --- one turn, whole answer ------------------------------------------------------
     def ask(
         self, question: str, *, session_id: str | None = None, category: str | None = None
     ) -> Answer:
-        """Answer one question; `answered` is False when the knowledge base does not cover it."""
+        """Answer one question; `answered` is False when the knowledge base does not cover it.
+
+        A question with a sensitive word gets a polite refusal (mode `blocked`) before
+        anything else happens; so does an answer with one."""
+        verdict = self.safety.check(question)
+        if verdict is not None:
+            return self.refuse(
+                question, session_id=session_id, reason=f"sensitive_word:{verdict.word}"
+            )
         sid, history = self._session(session_id)
         standalone = self._standalone(question, history)
         prepared = self._prepare(question, standalone, category)
         if prepared.ready is not None:
-            return self._finish(question, sid, prepared.asked, prepared.ready)
+            return self._finish(question, sid, prepared.asked, self._screened(prepared.ready))
         found, extractive = prepared.found, prepared.extractive
         assert found is not None and extractive is not None
         answer = extractive
@@ -246,7 +275,7 @@ class Assistant:
                 )
             except GenerationError as exc:
                 log.warning("LLM unavailable (%s); answering extractively", exc.message)
-        return self._finish(question, sid, standalone, answer)
+        return self._finish(question, sid, standalone, self._screened(answer))
 
     # --- one turn, streamed ----------------------------------------------------------
     async def stream(
@@ -255,14 +284,26 @@ class Assistant:
         """The answer as events: `delta`… then `sources`, then `done`.
 
         A `reset` event (clear what was shown) precedes the extractive answer when the
-        LLM fails after it started writing. Closing the iterator (a client that went away)
-        cancels the LLM request.
+        LLM fails after it started writing, and the refusal when the LLM's answer turns out
+        to hold a sensitive word. Closing the iterator (a client that went away) cancels
+        the LLM request. A question with a sensitive word gets the refusal at once.
         """
+        verdict = self.safety.check(question)
+        if verdict is not None:
+            refused = await anyio.to_thread.run_sync(
+                lambda: self.refuse(
+                    question, session_id=session_id, reason=f"sensitive_word:{verdict.word}"
+                )
+            )
+            for event in self._refusal_events(refused):
+                yield event
+            return
         sid, history = await anyio.to_thread.run_sync(self._session, session_id)
         standalone = await anyio.to_thread.run_sync(self._standalone, question, history)
         prepared = await anyio.to_thread.run_sync(self._prepare, question, standalone, category)
         ready = prepared.ready
         if ready is not None:
+            ready = self._screened(ready)
             for piece in _pieces(ready.text):
                 yield StreamEvent("delta", {"text": piece})
             yield StreamEvent("sources", {"sources": [s.public() for s in ready.sources]})
@@ -290,7 +331,12 @@ class Assistant:
                 answer = extractive
                 if shown:
                     yield StreamEvent("reset", {})
-        if not (answer.mode == "llm" and answer.answered):  # else its text was streamed
+        streamed = answer.mode == "llm" and answer.answered  # its text was sent as deltas
+        answer = self._screened(answer)
+        if streamed and answer.mode == BLOCKED:
+            yield StreamEvent("reset", {})
+            streamed = False
+        if not streamed:
             for piece in _pieces(answer.text):
                 yield StreamEvent("delta", {"text": piece})
         yield StreamEvent("sources", {"sources": [s.public() for s in answer.sources]})
@@ -522,6 +568,55 @@ class Assistant:
             evidence=basis.evidence,
         )
 
+    # --- content safety ----------------------------------------------------------------
+    def refusal_text(self) -> str:
+        """What a user is told when a question or answer is refused for its content; it
+        never names what matched."""
+        return (
+            "抱歉，这个问题不在本助手的服务范围内。"
+            f"如需咨询企业办事和惠企政策，请拨打{self.settings.hotline}。"
+        )
+
+    def refuse(self, question: str, *, session_id: str | None = None, reason: str) -> Answer:
+        """The polite refusal for a question refused for its content (a sensitive word,
+        `msg_sec_check:risky` from WeChat …), logged with `reason` for staff; nothing is
+        retrieved and no language model is asked. The turn stays out of the session's
+        history, so it does not steer the follow-ups."""
+        sid = session_id if session_id and self.sessions.valid_id(session_id) else None
+        answer = Answer(
+            text=self.refusal_text(),
+            answered=False,
+            sources=[],
+            contact=self.settings.hotline,
+            mode=BLOCKED,
+            refusal_reason=reason,
+        )
+        log.info("question refused (%s)", reason.partition(":")[0])
+        return self._finish(question, sid or self.sessions.new_id(), question, answer)
+
+    def _screened(self, answer: Answer) -> Answer:
+        """The answer, or the refusal when its text holds a sensitive word."""
+        verdict = self.safety.check(answer.text)
+        if verdict is None:
+            return answer
+        log.warning("answer withheld: it holds a sensitive word (see the question log)")
+        return Answer(
+            text=self.refusal_text(),
+            answered=False,
+            sources=[],
+            contact=self.settings.hotline,
+            mode=BLOCKED,
+            refusal_reason=f"sensitive_answer:{verdict.word}",
+        )
+
+    @staticmethod
+    def _refusal_events(answer: Answer) -> list[StreamEvent]:
+        return [
+            StreamEvent("delta", {"text": answer.text}),
+            StreamEvent("sources", {"sources": []}),
+            Assistant._done(answer),
+        ]
+
     def _finish(self, question: str, sid: str, standalone: str, answer: Answer) -> Answer:
         answer.session_id = sid
         answer.question = standalone
@@ -539,7 +634,8 @@ class Assistant:
                     confidence=round(answer.confidence, 3) if answer.answered else None,
                     reason=answer.refusal_reason,
                 )
-            if self.settings.session_turns:
+            # a refused turn is not history: a follow-up is read against the turns before it
+            if self.settings.session_turns and answer.mode != BLOCKED:
                 self.sessions.write(
                     conn,
                     sid,
@@ -589,9 +685,12 @@ class Assistant:
             answer = self._answer_found(question, found)
         top_score = found.hits[0].score if found.hits else 0.0
         evidence = answer.evidence.public() if answer.evidence is not None else None
+        blocked = self.safety.check(question)
         terms = self.focus.terms(question)
         return {
             "question": question,
+            # a real user asking this gets the refusal: nothing below is reached
+            "sensitive_word": blocked.word if blocked else None,
             "answered": answer.answered,
             "mode": answer.mode,
             "answer": answer.text,
@@ -656,8 +755,9 @@ class Assistant:
     # --- upkeep --------------------------------------------------------------------
     def refresh(self) -> None:
         """Pick up what changed since start-up: documents ingested, uploaded or edited (here
-        or on another replica: bot/watch.py) and policy edits."""
+        or on another replica: bot/watch.py), policy edits and the sensitive-word list."""
         self.policy_edits.reload()
+        self.sensitive_words.reload()
         self.retriever.refresh()
 
     @property

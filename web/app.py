@@ -29,6 +29,7 @@ from web.routes import (
     admin_faq,
     admin_insight,
     admin_policies,
+    admin_safety,
     chat,
     health,
     pages,
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.include_router(admin_insight.router)
     app.include_router(policies.router)
     app.include_router(admin_policies.router)
+    app.include_router(admin_safety.router)
     app.include_router(metrics.router)
     app.include_router(wechat_routes.router)
     return app

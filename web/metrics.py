@@ -35,7 +35,7 @@ from web.logs import current_request
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 UNMATCHED = "unmatched"  # every path no route serves: hostile URLs make no new series
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-MODES = frozenset({"extractive", "faq", "llm", "fallback", "service", "match"})
+MODES = frozenset({"extractive", "faq", "llm", "fallback", "service", "match", "blocked"})
 _FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 REQUESTS = Counter(
@@ -52,7 +52,8 @@ LATENCY = Histogram(
 ANSWERS = Counter(
     "bot_answers_total",
     "Answers (chat and stream) by outcome (answered, refused) and mode (extractive, faq, "
-    "llm, service, match; fallback: extractive because an LLM call failed).",
+    "llm, service, match; fallback: extractive because an LLM call failed; blocked: refused "
+    "for its content, a sensitive word).",
     ["outcome", "mode"],
 )
 STEPS = {

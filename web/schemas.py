@@ -87,7 +87,8 @@ class ChatResponse(BaseModel):
         "extractive",
         description="`faq` when a staff-written FAQ answer matched the question, `llm` when a language model worded the answer, "
         "`service` when a service guide's field answered it (see `service`), `match` when the question described the "
-        "enterprise and policies were matched to it (see `matches`), else `extractive`.",
+        "enterprise and policies were matched to it (see `matches`), `blocked` when the question (or its answer) was "
+        "refused for its content (a sensitive word), else `extractive`.",
     )
     service: dict[str, Any] | None = Field(
         None,
@@ -323,3 +324,30 @@ class ValidityReview(BaseModel):
     phrase: str = Field(
         ..., min_length=1, max_length=500, description="The phrase reviewed (as listed)."
     )
+
+
+class SensitiveWordsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    words: list[str] = Field(
+        ...,
+        max_length=20_000,  # a bound on the body; the list itself may hold 10,000 words
+        description="The whole list, one word (1–50 characters) per item; blank items and "
+        "duplicates are dropped; an item starting with `!` is an allowed phrase.",
+    )
+    base_version: int | None = Field(
+        None,
+        ge=0,
+        le=2**63 - 1,
+        description="The version the editor started from (0: the shipped defaults); 409 if "
+        "someone saved since. Omit to overwrite.",
+    )
+
+
+class SensitiveWordsOut(BaseModel):
+    words: list[str] = Field(description="The list in force, one word per item.")
+    count: int
+    version: int = Field(description="Counts saves; 0 while the shipped defaults are in force.")
+    updated_by: str
+    updated_at: float | None
+    default: bool = Field(description="Whether the shipped defaults are in force.")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from bot.assistant import Assistant
+from bot.assistant import BLOCKED, Assistant, reason_zh
 from bot.insight import QuestionGroup, as_asked, daily_counts, group_questions
 from web.deps import AssistantDep
 from web.schemas import ErrorResponse, HitTestRequest
@@ -28,7 +28,11 @@ def _mark_covered(assistant: Assistant, groups: list[QuestionGroup]) -> None:
 
 def _insight(assistant: Assistant, days: int, limit: int) -> dict[str, Any]:
     # follow-ups count as the question they stand for (需要什么材料？ → 企业开办需要什么材料？)
-    asked = as_asked(assistant.questions.since(days))
+    rows = as_asked(assistant.questions.since(days))
+    # refused for their content (a sensitive word): not a gap in the knowledge base, listed
+    # apart with the reason
+    blocked_rows = [r for r in rows if r.get("mode") == BLOCKED]
+    asked = [r for r in rows if r.get("mode") != BLOCKED]
     unanswered = group_questions(r for r in asked if not r["answered"])[:limit]
     threshold = assistant.answerer.policy.low_confidence
     doubtful_rows = [
@@ -51,9 +55,16 @@ def _insight(assistant: Assistant, days: int, limit: int) -> dict[str, Any]:
     for group in disliked:
         group.extra["answer"] = latest_answer.get(group.question, "")
     _mark_covered(assistant, unanswered + disliked + doubtful)
+    blocked = group_questions(blocked_rows)[:limit]
+    for group in blocked:
+        same = [r for r in blocked_rows if r["question"] == group.question] or blocked_rows
+        reason = str(same[0].get("reason", ""))
+        group.extra.update(reason=reason, reason_zh=reason_zh(reason))
     return {
         "days": days,
         "asked": len(asked),
+        "blocked_total": len(blocked_rows),
+        "blocked": [g.public() for g in blocked],
         "unanswered_total": sum(1 for r in asked if not r["answered"]),
         "low_confidence_threshold": threshold,
         "unanswered": [g.public() for g in unanswered],
@@ -71,7 +82,8 @@ async def insight(
     days: Annotated[int, Query(ge=1, le=365, description="Look back this many days.")] = 30,
     limit: Annotated[int, Query(ge=1, le=200, description="Groups per list.")] = 50,
 ) -> dict[str, Any]:
-    """Unanswered, thumbs-down and low-confidence questions grouped by wording, top questions, per day."""
+    """Unanswered, thumbs-down and low-confidence questions grouped by wording, top questions,
+    questions refused for a sensitive word (with the reason), per day."""
     return await run_in_threadpool(_insight, assistant, days, limit)
 
 

@@ -17,6 +17,7 @@
     replacing: null, // doc_id whose replace panel is open
     faqs: [],
     editingFaq: null, // the FAQ entry the form edits (null: a new one)
+    safetyVersion: 0, // the sensitive-word list's version the textarea was loaded from
   };
   const STATUS = { live: "当前版本", superseded: "历史版本", rejected: "已拒绝", deleted: "已删除", pending: "处理中" };
   const ACTIONS = {
@@ -27,9 +28,10 @@
     faq_create: "新增问答", faq_update: "修改问答", faq_delete: "删除问答",
     policy_conditions_edit: "修改申请条件", policy_conditions_reset: "恢复文件中的条件",
     validity_confirmed: "确认有效期", validity_rejected: "驳回有效期",
+    sensitive_words_update: "修改敏感词", sensitive_words_reset: "恢复默认敏感词",
   };
   const ROLES = { admin: "管理员", editor: "编辑" };
-  const ADMIN_VIEWS = ["audit", "settings"];
+  const ADMIN_VIEWS = ["safety", "audit", "settings"];
   const META = ["category", "department", "contact"]; // optional upload fields
   const STATS = [
     ["documents", "文档"], ["chunks", "知识片段"], ["faq_entries", "常见问答"],
@@ -267,6 +269,7 @@
     insight: loadInsight,
     policies: loadPolicies,
     "hit-test": () => $("#hit-form").elements.question.focus(),
+    safety: loadSafety,
     audit: loadAudit,
     settings: loadSettingsView,
   };
@@ -936,6 +939,18 @@
     fillTable($("#unanswered-table"), (data.unanswered || []).map((g) => insightRow(g, false)), "这段时间没有未能回答的问题");
     fillTable($("#disliked-table"), (data.disliked || []).map((g) => insightRow(g, true)), "这段时间没有“没用”的反馈");
     $("#low-confidence-note").textContent = "（把握度低于 " + Math.round((data.low_confidence_threshold || 0) * 100) + "%：引用的段落没有完全覆盖所问的内容，请核对）";
+    const blocked = data.blocked || [];
+    $("#blocked-note").textContent = data.blocked_total ? "（共 " + data.blocked_total + " 次；这些问题未检索知识库、未发给大模型）" : "";
+    fillTable($("#blocked-table"), blocked.map((g) => {
+      const others = otherPhrasings(g);
+      return el("tr", {}, [
+        td(g.question),
+        td(String(g.count)),
+        td(formatTime(g.last_at)),
+        td(el("span", { title: g.reason, text: g.reason_zh || g.reason })),
+        td(others.length ? plainList(others) : ""),
+      ]);
+    }), "这段时间没有因内容安全拒答的问题");
     fillTable($("#low-confidence-table"), (data.low_confidence || []).map(lowConfidenceRow), "这段时间没有把握不大的回答");
     fillTable($("#top-table"), (data.top || []).map((t) => el("tr", {}, [
       td(t.question),
@@ -1077,8 +1092,13 @@
     const summary = clear($("#hit-summary"));
     const faq = result.faq;
     const ev = result.evidence || {};
-    summary.appendChild(result.answered ? badge("会回答", "yes") : badge("不会回答（将给出部门联系方式）", "no"));
     const rows = [];
+    if (result.sensitive_word) {
+      summary.appendChild(badge("会婉拒（问题含敏感词）", "no"));
+      rows.push(["内容安全", "问题含敏感词“" + result.sensitive_word + "”：用户只会收到婉拒，不检索、不调用大模型。以下仅供参考"]);
+    } else {
+      summary.appendChild(result.answered ? badge("会回答", "yes") : badge("不会回答（将给出部门联系方式）", "no"));
+    }
     if (!result.answered && result.refusal_reason) rows.push(["不回答的原因", result.refusal_reason_zh || result.refusal_reason]);
     if (result.answered) rows.push(["把握度", meter(result.confidence)]);
     const missing = new Set(ev.missing || []);
@@ -1154,6 +1174,63 @@
       td(auditDetail(e.detail)),
     ]));
     fillTable($("#audit-table"), rows, "还没有操作记录");
+  }
+
+  // --- sensitive words (admins) ------------------------------------------------------
+
+  /** The textarea's entries: trimmed, without blank lines and # comments. */
+  function safetyWords() {
+    return $("#safety-form").elements.words.value.split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line && line.charAt(0) !== "#");
+  }
+
+  function countSafety() {
+    const words = safetyWords();
+    const allowed = words.filter((w) => w.charAt(0) === "!").length;
+    $("#safety-count").textContent = "共 " + (words.length - allowed) + " 个敏感词" +
+      (allowed ? "，" + allowed + " 个放行短语" : "") + (words.length > 10000 ? "（超过 10000 个，无法保存）" : "");
+  }
+
+  function showSafety(list) {
+    state.safetyVersion = list.version;
+    $("#safety-form").elements.words.value = list.words.join("\n");
+    $("#safety-meta").textContent = list.default
+      ? "当前使用：默认清单（随系统版本发布，共 " + list.count + " 条）"
+      : "当前使用：管理员保存的清单（第 " + list.version + " 版，共 " + list.count + " 条），由 " +
+        list.updated_by + " 于 " + formatTime(list.updated_at) + " 保存";
+    $("#safety-defaults").disabled = list.default;
+    $("#safety-error").textContent = "";
+    countSafety();
+  }
+
+  async function loadSafety() {
+    const list = await attempt("GET", "/sensitive-words");
+    if (list) showSafety(list);
+  }
+
+  async function onSafetySubmit(event) {
+    event.preventDefault();
+    const submit = event.target.querySelector("button[type=submit]");
+    submit.disabled = true;
+    $("#safety-error").textContent = "";
+    try {
+      const list = await api("PUT", "/sensitive-words", { words: safetyWords(), base_version: state.safetyVersion });
+      showSafety(list);
+      notify("敏感词清单已保存（共 " + list.count + " 条），立即生效");
+    } catch (error) {
+      if (error.status !== 401) $("#safety-error").textContent = error.message;
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  async function restoreSafetyDefaults() {
+    if (!confirm("确定恢复默认敏感词清单吗？管理员保存的清单将被替换（操作会记入操作日志）。")) return;
+    const list = await attempt("DELETE", "/sensitive-words");
+    if (!list) return;
+    showSafety(list);
+    notify("已恢复默认敏感词清单");
   }
 
   // --- accounts and settings (admins) -----------------------------------------------
@@ -1263,6 +1340,10 @@
     $("#audit-reload").addEventListener("click", loadAudit);
     $("#policies-reload").addEventListener("click", loadPolicies);
     $("#user-form").addEventListener("submit", onCreateUser);
+    $("#safety-form").addEventListener("submit", onSafetySubmit);
+    $("#safety-form").elements.words.addEventListener("input", countSafety);
+    $("#safety-reload").addEventListener("click", loadSafety);
+    $("#safety-defaults").addEventListener("click", restoreSafetyDefaults);
     try {
       showApp(await api("GET", "/me"));
     } catch (error) {

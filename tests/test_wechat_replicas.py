@@ -114,7 +114,8 @@ def test_three_tries_on_two_replicas_give_one_answer(pair: Pair) -> None:
                 sa.text("SELECT COUNT(*) FROM question_log WHERE question = :q"), {"q": QUESTION}
             )
             state = conn.execute(
-                sa.text("SELECT state, attempts FROM wechat_messages WHERE key LIKE '%:5550001'")
+                sa.text("SELECT state, attempts FROM wechat_messages WHERE key LIKE :k"),
+                {"k": "%:5550001"},
             ).one()
     finally:
         engine.dispose()

@@ -160,8 +160,15 @@ class Conversations:
 
     async def _compute(self, key: str, openid: str, question: str) -> Entry | None:
         kind = "relay"
+        started = time.monotonic()
         try:
             parts, kind = await self._parts(openid, question)
+            log.debug(
+                "%s message %s: reply ready in %.2f s",
+                self.channel,
+                key,
+                time.monotonic() - started,
+            )
         except BotError as exc:
             log.warning("%s message %s not answered: %s", self.channel, key, exc.message)
             parts = [FAILED.format(hotline=self.assistant.settings.hotline)]

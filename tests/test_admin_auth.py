@@ -96,6 +96,9 @@ def test_every_admin_route_checks_the_role(client: TestClient) -> None:
         ("GET", "/api/admin/audit"),
         ("DELETE", "/api/admin/users/{username}"),
         ("GET", "/api/admin/settings"),
+        ("GET", "/api/admin/sensitive-words"),
+        ("PUT", "/api/admin/sensitive-words"),
+        ("DELETE", "/api/admin/sensitive-words"),
     }
     paths = client.get("/openapi.json").json()["paths"]
     calls = sorted(

@@ -573,3 +573,11 @@ def test_channels_off_without_their_settings(
         assert client.post("/api/wechat/login", json={"code": "x-1"}).status_code == 404
         assert client.get("/api/wechat/mp").status_code == 404
         assert client.get("/api/wecom").status_code == 404
+    # an AppID without a Token: the callback is off (an empty token would let anyone sign)
+    for client in _client(kb_copy, fake, llm, embedder, wechat_token=""):
+        ts, nonce = str(int(time.time())), "n1"
+        forged = {"timestamp": ts, "nonce": nonce, "signature": sha1_signature("", ts, nonce)}
+        assert client.get("/api/wechat/mp", params={**forged, "echostr": "x"}).status_code == 404
+        assert (
+            client.post("/api/wechat/mp", params=forged, content=_text(QUESTION)).status_code == 404
+        )

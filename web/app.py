@@ -78,7 +78,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             settings.kb_poll_seconds,
         )
         app.state.watcher.start()
-        app.state.wechat, app.state.wecom = wechat_channels.build(settings, app.state.assistant)
+        app.state.wechat, app.state.wecom = wechat_channels.build(
+            settings, app.state.assistant, app.state.admission
+        )
         if app.state.wechat is not None:
             await app.state.wechat.start()
         if settings.admin_user and app.state.staff.ensure(

@@ -9,6 +9,7 @@ import uuid
 
 from bot.assistant import Assistant
 from bot.config import Settings
+from web.admission import Admission
 from web.ratelimit import ChatRateLimit
 from web.wechat.api import WechatApi, WecomApi
 from web.wechat.conversation import Conversations
@@ -23,7 +24,13 @@ RATE_NAMESPACE = "jiangan-wechat"
 class WechatChannel:
     """Mini-program log-in and chat, and the official account's callback (one AppID)."""
 
-    def __init__(self, settings: Settings, assistant: Assistant, ledger: Ledger) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        assistant: Assistant,
+        ledger: Ledger,
+        admission: Admission | None = None,
+    ) -> None:
         self.settings = settings
         self.appid = settings.wechat_appid
         self.api = WechatApi(
@@ -40,7 +47,7 @@ class WechatChannel:
         )
         self.crypto = (
             MessageCrypto(settings.wechat_token, settings.wechat_aes_key, settings.wechat_appid)
-            if settings.wechat_aes_key
+            if settings.wechat_aes_key and settings.wechat_token
             else None
         )
         self.conversations = Conversations(
@@ -50,6 +57,7 @@ class WechatChannel:
             account=settings.wechat_account,
             reply_s=settings.wechat_reply_seconds,
             push=self.api.send_text if settings.wechat_account == "service" else None,
+            admission=admission,
         )
 
     async def start(self) -> None:
@@ -69,7 +77,13 @@ class WechatChannel:
 class WecomChannel:
     """A WeCom app's callback; answers go out through `message/send`."""
 
-    def __init__(self, settings: Settings, assistant: Assistant, ledger: Ledger) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        assistant: Assistant,
+        ledger: Ledger,
+        admission: Admission | None = None,
+    ) -> None:
         self.settings = settings
         self.corpid = settings.wecom_corpid
         self.api = WecomApi(
@@ -89,6 +103,7 @@ class WecomChannel:
             account="wecom",
             reply_s=settings.wechat_reply_seconds,
             push=self.api.send_text,
+            admission=admission,
         )
 
     async def aclose(self) -> None:
@@ -101,14 +116,16 @@ def process_name() -> str:
 
 
 def build(
-    settings: Settings, assistant: Assistant
+    settings: Settings, assistant: Assistant, admission: Admission | None = None
 ) -> tuple[WechatChannel | None, WecomChannel | None]:
     ledger = Ledger(assistant.index.database, process_name())
-    wechat = WechatChannel(settings, assistant, ledger) if settings.wechat_appid else None
+    wechat = (
+        WechatChannel(settings, assistant, ledger, admission) if settings.wechat_appid else None
+    )
     wecom = None
     if settings.wecom_corpid:
         if not settings.wecom_aes_key or not settings.wecom_token:
             log.error("WeCom off: BOT_WECOM_TOKEN and BOT_WECOM_AES_KEY are both required")
         else:
-            wecom = WecomChannel(settings, assistant, ledger)
+            wecom = WecomChannel(settings, assistant, ledger, admission)
     return wechat, wecom

@@ -20,6 +20,7 @@ WeCom: the callback is answered at once and the answer sent through `message/sen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,8 @@ import anyio
 
 from bot.assistant import Assistant
 from bot.errors import BotError
+from web import metrics
+from web.admission import Admission
 from web.wechat.api import WechatError
 from web.wechat.ledger import Entry, Ledger
 from web.wechat.messages import Message
@@ -45,6 +48,7 @@ TEXT_ONLY = "目前支持文字提问，请用文字描述您想咨询的问题�
 VOICE_UNHEARD = "没能识别这段语音，请用文字提问。"
 FAILED = "抱歉，暂时无法回答，请稍后再问；也可拨打{hotline}咨询。"
 OWED_NOTE = "（以上是您之前问题的答案。如有新的问题，请再发送一次。）"
+LIMIT = 2000  # bytes of one text message (WeChat allows 2,048)
 POLL_S = 0.1  # how often a try waiting on another replica's computation looks again
 PUSH_LIMIT = 5  # customer-service messages WeChat allows after one user message (48 h)
 DEFAULT_QUESTIONS = ("企业开办需要多长时间？", "人才公寓怎么申请？", "有哪些创业扶持政策？")
@@ -73,8 +77,10 @@ class Conversations:
         account: str,  # "service", "subscription" or "wecom"
         reply_s: float,
         push: Push | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.assistant = assistant
+        self.admission = admission  # the same places for answers as /api/chat
         self.ledger = ledger
         self.channel = channel
         self.account = account
@@ -187,9 +193,11 @@ class Conversations:
             collected = await anyio.to_thread.run_sync(self.ledger.collect, owed.key)
             if collected is None:
                 return [STILL_WORKING], "relay"
-            note = "" if question.lower() in CONTINUE_WORDS else f"\n\n{OWED_NOTE}"
             rest = collected.parts[1:]
-            first = collected.parts[0] + (f"\n\n{MORE}" if rest else "") + note
+            first = collected.parts[0] + (f"\n\n{MORE}" if rest else "")
+            note = f"\n\n{OWED_NOTE}"
+            if question.lower() not in CONTINUE_WORDS and len((first + note).encode()) <= LIMIT:
+                first += note
             return [first], "relay"
         if question.strip().lower() in CONTINUE_WORDS:
             found = await anyio.to_thread.run_sync(self.ledger.next_part, openid)
@@ -199,10 +207,12 @@ class Conversations:
             more = entry.sent < len(entry.parts)
             return [f"{part}\n\n{MORE}" if more else part], "relay"
         session_id = self.assistant.sessions.id_for(f"{self.channel}:{openid}")
-        answer = await anyio.to_thread.run_sync(
-            lambda: self.assistant.ask(question, session_id=session_id)
-        )
-        return reply_parts(answer.text, answer.sources, more_prompt=MORE), "answer"
+        async with self.admission.slot() if self.admission else contextlib.nullcontext():
+            answer = await anyio.to_thread.run_sync(
+                lambda: self.assistant.ask(question, session_id=session_id)
+            )
+        metrics.count_answer(answer.answered, answer.mode)
+        return reply_parts(answer.text, answer.sources, limit=LIMIT, more_prompt=MORE), "answer"
 
     # --- pushing (service account, WeCom) ---------------------------------------------------
     async def _push_rest(self, key: str, entry: Entry) -> None:

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, select, update
+from sqlalchemy import Connection, and_, delete, or_, select, update
 
 from bot.records import Database, advisory_lock
 from bot.records.models import wechat_messages
@@ -31,6 +31,7 @@ from bot.records.models import wechat_messages
 m = wechat_messages.c
 KEEP_S = 3 * 86400.0  # rows older than this are deleted (「继续」 and hand-overs need hours)
 PRUNE_EVERY_S = 600.0
+UNCLAIMED_S = 20.0  # WeChat's three tries are over by then: a `ready` answer is owed
 
 
 @dataclass
@@ -154,12 +155,17 @@ class Ledger:
         with self.database.transaction() as conn:
             conn.execute(update(wechat_messages).where(m.key == key).values(sent=count))
 
-    def owed(self, openid: str) -> Entry | None:
-        """The oldest answer the user was told to collect with their next message."""
+    def owed(self, openid: str, now: float | None = None) -> Entry | None:
+        """The oldest answer the user was told to collect with their next message — or that
+        no try will carry any more (finished after WeChat stopped trying)."""
+        now = time.time() if now is None else now
         with self.database.read() as conn:
             row = conn.execute(
                 select(*_COLUMNS)
-                .where(m.openid == openid, m.state == "owed")
+                .where(
+                    m.openid == openid,
+                    or_(m.state == "owed", and_(m.state == "ready", m.at < now - UNCLAIMED_S)),
+                )
                 .order_by(m.at)
                 .limit(1)
             ).first()
@@ -170,7 +176,7 @@ class Ledger:
         with self.database.transaction() as conn:
             advisory_lock(conn, f"wechat-message:{key}")
             entry = self._get(conn, key)
-            if entry is None or entry.state != "owed" or not entry.parts:
+            if entry is None or entry.state not in ("owed", "ready") or not entry.parts:
                 return None
             conn.execute(
                 update(wechat_messages).where(m.key == key).values(state="delivered", sent=1)

@@ -17,7 +17,7 @@ from bot.errors import ForbiddenError, InvalidInputError, NotFoundError
 from web.deps import AssistantDep
 from web.ratelimit import client_key
 from web.routes.chat import answer_once, stream_answer
-from web.schemas import ChatResponse, ErrorResponse
+from web.schemas import ChatRequest, ChatResponse, ErrorResponse
 from web.security import token_of
 from web.wechat.api import WechatError
 from web.wechat.channel import WechatChannel, WecomChannel
@@ -40,17 +40,21 @@ class LoginResponse(BaseModel):
     expires_in: int = Field(description="Seconds the token is valid.")
 
 
-class WechatChatRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    question: str = Field(..., max_length=4000)
-    category: str | None = Field(None, max_length=50)
-
-
 def _wechat(request: Request) -> WechatChannel:
     channel: WechatChannel | None = getattr(request.app.state, "wechat", None)
     if channel is None:
         raise NotFoundError(
             "WeChat is not configured (BOT_WECHAT_APPID)", message_zh="未启用微信接入"
+        )
+    return channel
+
+
+def _official(request: Request) -> WechatChannel:
+    channel = _wechat(request)
+    if not channel.settings.wechat_token:  # an empty token would let anyone sign
+        raise NotFoundError(
+            "the official account is not configured (BOT_WECHAT_TOKEN)",
+            message_zh="未配置公众号服务器令牌",
         )
     return channel
 
@@ -65,6 +69,7 @@ def _wecom(request: Request) -> WecomChannel:
 
 
 Wechat = Annotated[WechatChannel, Depends(_wechat)]
+Official = Annotated[WechatChannel, Depends(_official)]
 Wecom = Annotated[WecomChannel, Depends(_wecom)]
 
 
@@ -130,15 +135,15 @@ def _screen(wechat: WechatChannel, openid: str, question: str):  # type: ignore[
     responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
 )
 async def wechat_chat(
-    body: WechatChatRequest,
+    body: ChatRequest,
     request: Request,
     assistant: AssistantDep,
     wechat: Wechat,
     openid: User,
 ) -> ChatResponse:
     """`/api/chat` for a signed-in mini-program user: the conversation is the user's own
-    (a new log-in continues it)."""
-    question = _question(body.question)
+    (a new log-in continues it; a `session_id` in the body is ignored)."""
+    question = body.question
     return await answer_once(
         request,
         assistant,
@@ -155,7 +160,7 @@ async def wechat_chat(
     responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
 )
 async def wechat_chat_stream(
-    body: WechatChatRequest,
+    body: ChatRequest,
     request: Request,
     assistant: AssistantDep,
     wechat: Wechat,
@@ -163,7 +168,7 @@ async def wechat_chat_stream(
 ) -> StreamingResponse:
     """`/api/chat/stream` for a signed-in mini-program user (`wx.request` with
     `enableChunked: true`; see the README for reassembling the chunks)."""
-    question = _question(body.question)
+    question = body.question
     return await stream_answer(
         request,
         assistant,
@@ -172,17 +177,6 @@ async def wechat_chat_stream(
         body.category,
         _screen(wechat, openid, question),
     )
-
-
-def _question(text: str) -> str:
-    from web.schemas import ChatRequest  # the same rules as /api/chat
-
-    try:
-        return ChatRequest(question=text).question
-    except ValueError as exc:
-        raise InvalidInputError(
-            str(exc).splitlines()[-1], message_zh="问题不能为空，且不超过 1000 字"
-        ) from None
 
 
 # --- the official account ---------------------------------------------------------------------
@@ -206,7 +200,7 @@ Q = Annotated[str, Query(max_length=512)]
 
 @router.get("/api/wechat/mp", response_class=PlainTextResponse)
 async def mp_verify(
-    wechat: Wechat, signature: Q = "", timestamp: Q = "", nonce: Q = "", echostr: Q = ""
+    wechat: Official, signature: Q = "", timestamp: Q = "", nonce: Q = "", echostr: Q = ""
 ) -> PlainTextResponse:
     """The server-address handshake: `echostr` back when the signature holds (else 403)."""
     _check(wechat.settings.wechat_token, signature, timestamp, nonce)
@@ -237,7 +231,7 @@ def _open(body: bytes, crypto: MessageCrypto | None, token: str, q: dict[str, st
 @router.post("/api/wechat/mp")
 async def mp_message(
     request: Request,
-    wechat: Wechat,
+    wechat: Official,
     signature: Q = "",
     timestamp: Q = "",
     nonce: Q = "",

@@ -128,8 +128,8 @@ def main() -> None:
                 ms = sorted(t * 1000 for t in times)
                 over = sum(1 for t in times if t > 4.5)
                 print(
-                    f"clients {clients:>2}: {len(ms)} replies  p50 {_pct(ms, 50):7.1f} ms  "
-                    f"p95 {_pct(ms, 95):7.1f} ms  max {ms[-1]:7.1f} ms  over 4.5 s: {over}"
+                    f"clients {clients:>2}: {len(ms)} replies  p50 {_pct(ms, 0.5):7.1f} ms  "
+                    f"p95 {_pct(ms, 0.95):7.1f} ms  max {ms[-1]:7.1f} ms  over 4.5 s: {over}"
                 )
             print(
                 f"passive reply bytes: median {statistics.median(sizes):.0f}, max {max(sizes)} "

@@ -275,7 +275,7 @@ class Settings(BaseSettings):
     @classmethod
     def _aes_key(cls, value: str) -> str:
         value = value.strip()
-        if value and (len(value) != 43 or not re.fullmatch(r"[A-Za-z0-9+/]{43}", value)):
+        if value and not re.fullmatch(r"[A-Za-z0-9]{43}", value):
             raise ValueError("expected the 43-character EncodingAESKey (letters and digits)")
         return value
 

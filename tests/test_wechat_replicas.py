@@ -100,11 +100,19 @@ def test_three_tries_on_two_replicas_give_one_answer(pair: Pair) -> None:
         f"<Content><![CDATA[{QUESTION}]]></Content><MsgId>5550001</MsgId></xml>"
     )
     before = len(pair.llm.chat_requests())
-    tries = [_try(server, xml) for server in (pair.a, pair.b, pair.a)]
+    tries = []
+    for server in (pair.a, pair.b, pair.a):  # WeChat stops trying once a try got a reply
+        tries.append(_try(server, xml))
+        if tries[-1][0]:
+            break
     carried = [text for status, text, _ in tries if status == 200 and "<Content>" in text]
-    assert len(carried) == 1, tries  # exactly one try carried the answer
+    assert len(carried) == 1, tries  # one try carried the answer
     assert "百分之五" in parse(carried[0]).content
     assert tries[0][0] == 0  # the first try was slower than WeChat's patience
+    attempts = len(tries)
+    # a reply lost on the way (WeChat tries again) is carried again, from the other replica
+    late = _try(pair.b if tries[-1] is tries[1] else pair.a, xml)
+    assert late[0] == 200 and parse(late[1]).content == parse(carried[0]).content
     asked = [r for r in pair.llm.chat_requests()[before:] if QUESTION in str(r.get("messages", ""))]
     assert len(asked) == 1  # computed once, on one replica
     engine = sa.create_engine(pair.database_url)
@@ -120,5 +128,5 @@ def test_three_tries_on_two_replicas_give_one_answer(pair: Pair) -> None:
     finally:
         engine.dispose()
     assert logged == 1
-    assert tuple(state) == ("delivered", 3)
+    assert tuple(state) == ("delivered", attempts + 1)
     pair.llm.mode = "ok"

@@ -36,9 +36,16 @@ _MOBILE = re.compile(r"(?<![\d+])(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
+_CREDENTIAL = re.compile(
+    r"\b(secret|corpsecret|access_token|js_code|session_key|appsecret)=[^&\s\"']+", re.I
+)
+
+
 def mask(text: str) -> str:
     """`13812345678` → `138****5678`, `11010519491231002X` → `1101**********002X`,
-    `alice@example.com` → `a***@example.com`."""
+    `alice@example.com` → `a***@example.com`; WeChat credentials in a URL (`secret=`,
+    `access_token=` …) → `secret=***`."""
+    text = _CREDENTIAL.sub(lambda m: f"{m[1]}=***", text)
     text = _ID_CARD.sub(lambda m: m[0][:4] + "*" * (len(m[0]) - 8) + m[0][-4:], text)
     text = _MOBILE.sub(lambda m: f"{m[1]}****{m[3]}", text)
     return _EMAIL.sub(lambda m: f"{m[1]}***@{m[2]}", text)
@@ -95,6 +102,9 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs every request's URL at INFO: WeChat's carry the AppSecret and access tokens
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
         logger = logging.getLogger(name)
         logger.handlers.clear()

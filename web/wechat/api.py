@@ -90,6 +90,7 @@ class WechatRiskyUserError(WechatError):
 
 _LOGIN_ERRORS: dict[int, type[WechatError]] = {
     40029: WechatCodeError,
+    40163: WechatCodeError,  # "code been used"
     45011: WechatTooFrequentError,
     40226: WechatRiskyUserError,
     -1: WechatUnavailableError,
@@ -206,8 +207,8 @@ class _Api:
         try:
             response = await self.http.request(method, path, **kwargs)
             data = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise WechatUnavailableError(-1, f"{type(exc).__name__}: {exc}"[:200]) from None
+        except (httpx.HTTPError, ValueError, RuntimeError) as exc:  # RuntimeError: closed client
+            raise WechatUnavailableError(-1, f"no usable answer ({type(exc).__name__})") from None
         if not isinstance(data, dict):
             raise WechatUnavailableError(-1, "not a JSON object")
         return data
@@ -231,7 +232,7 @@ class _Api:
             with httpx.Client(base_url=self.base, timeout=TIMEOUT_S) as http:
                 data = http.request(method, path, **kwargs).json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise WechatUnavailableError(-1, f"{type(exc).__name__}: {exc}"[:200]) from None
+            raise WechatUnavailableError(-1, f"no usable answer ({type(exc).__name__})") from None
         if not isinstance(data, dict):
             raise WechatUnavailableError(-1, "not a JSON object")
         _raise_for(data)

@@ -70,6 +70,7 @@ class WechatChannel:
         )
 
     async def aclose(self) -> None:
+        await self.conversations.aclose()
         await self.rate_limit.aclose()
         await self.api.aclose()
 
@@ -107,6 +108,7 @@ class WecomChannel:
         )
 
     async def aclose(self) -> None:
+        await self.conversations.aclose()
         await self.api.aclose()
 
 

@@ -20,20 +20,22 @@ WeCom: the callback is answered at once and the answer sent through `message/sen
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
+from sqlalchemy import select
 
 from bot.assistant import Assistant
-from bot.errors import BotError
+from bot.errors import BotError, OverloadedError
+from bot.models import Answer
+from bot.records.models import faq_entries
 from web import metrics
 from web.admission import Admission
 from web.wechat.api import WechatError
-from web.wechat.ledger import Entry, Ledger
+from web.wechat.ledger import LEASE_S, Entry, Ledger
 from web.wechat.messages import Message
 from web.wechat.plaintext import reply_parts
 
@@ -49,6 +51,11 @@ VOICE_UNHEARD = "没能识别这段语音，请用文字提问。"
 FAILED = "抱歉，暂时无法回答，请稍后再问；也可拨打{hotline}咨询。"
 OWED_NOTE = "（以上是您之前问题的答案。如有新的问题，请再发送一次。）"
 LIMIT = 2000  # bytes of one text message (WeChat allows 2,048)
+MAX_QUESTION_CHARS = 1000  # as /api/chat
+TOO_LONG = "问题太长了，请精简到1000字以内再发送。"
+QUEUE_S = 60.0  # how long a callback's answer may wait for a place among the answers
+PUSH_AFTER_S = 1.0
+SUGGEST_TTL_S = 600.0
 POLL_S = 0.1  # how often a try waiting on another replica's computation looks again
 PUSH_LIMIT = 5  # customer-service messages WeChat allows after one user message (48 h)
 DEFAULT_QUESTIONS = ("企业开办需要多长时间？", "人才公寓怎么申请？", "有哪些创业扶持政策？")
@@ -89,6 +96,7 @@ class Conversations:
         self._tasks: dict[str, asyncio.Task[Entry | None]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self.pushed = 0  # messages pushed by this process (tests, logs)
+        self._suggested: tuple[float, list[str]] = (0.0, [])
 
     # --- the official account: a reply within the time ------------------------------------
     async def reply(self, msg: Message, key: str, started: float | None = None) -> Reply:
@@ -99,11 +107,13 @@ class Conversations:
         question = self._question(msg)
         if question is None:
             return Reply(VOICE_UNHEARD if msg.msg_type == "voice" else TEXT_ONLY)
+        if len(question) > MAX_QUESTION_CHARS:
+            return Reply(TOO_LONG)
         entry = await anyio.to_thread.run_sync(self.ledger.claim, key, msg.from_user)
         if entry.own:
             self._start(key, msg.from_user, question)
         if await self._ready(key, deadline):
-            return await self._deliver(key, "ready")
+            return await self._deliver(key, "working")
         if self.account == "service":
             return await self._deliver(key, "push")
         last = entry.attempts >= 3
@@ -119,7 +129,7 @@ class Conversations:
         if entry.state == "delivered" and entry.own:  # this reply carries it
             first = entry.parts[0] if entry.parts else ""
             more = len(entry.parts) > 1
-            if more and self.account == "service" and entry.kind == "answer":
+            if more and self.account == "service" and entry.kind == "answer" and entry.sent <= 1:
                 self._spawn(self._push_rest(key, entry))
                 return Reply(first)
             return Reply(f"{first}\n\n{MORE}" if more else first)
@@ -178,17 +188,36 @@ class Conversations:
         except BotError as exc:
             log.warning("%s message %s not answered: %s", self.channel, key, exc.message)
             parts = [FAILED.format(hotline=self.assistant.settings.hotline)]
+        except asyncio.CancelledError:  # shutting down: say so rather than leave it working
+            parts = [FAILED.format(hotline=self.assistant.settings.hotline)]
+            await asyncio.shield(self._store(key, parts, "relay"))
+            raise
         except Exception:
             log.exception("%s message %s not answered", self.channel, key)
             parts = [FAILED.format(hotline=self.assistant.settings.hotline)]
-        entry = await anyio.to_thread.run_sync(lambda: self.ledger.store(key, parts, kind))
+        entry = await self._store(key, parts, kind)
         if entry is not None and entry.state == "pushed":
             await self._push_parts(key, entry, 0)
         return entry
 
+    async def _store(self, key: str, parts: list[str], kind: str) -> Entry | None:
+        """Keep the reply; a records database that fails is tried again for a while (a row
+        left `working` is taken over by a later try, or given up, after `LEASE_S`)."""
+        for attempt in range(5):
+            try:
+                return await anyio.to_thread.run_sync(lambda: self.ledger.store(key, parts, kind))
+            except BotError as exc:
+                log.warning("%s message %s not stored (%s)", self.channel, key, exc.message)
+                await asyncio.sleep(0.5 * 2**attempt)
+        return None
+
     async def _parts(self, openid: str, question: str) -> tuple[list[str], str]:
         """The reply parts for one user message, and their kind."""
-        owed = await anyio.to_thread.run_sync(self.ledger.owed, openid)
+        owed = await anyio.to_thread.run_sync(self.ledger.owed, self.channel, openid)
+        if owed is not None and not owed.parts and owed.claimed_at < time.time() - LEASE_S:
+            # its computation was lost (a process stopped): give it up, answer this one
+            await anyio.to_thread.run_sync(self.ledger.abandon, owed.key)
+            owed = None
         if owed is not None:
             collected = await anyio.to_thread.run_sync(self.ledger.collect, owed.key)
             if collected is None:
@@ -200,29 +229,52 @@ class Conversations:
                 first += note
             return [first], "relay"
         if question.strip().lower() in CONTINUE_WORDS:
-            found = await anyio.to_thread.run_sync(self.ledger.next_part, openid)
+            found = await anyio.to_thread.run_sync(self.ledger.next_part, self.channel, openid)
             if found is None:
                 return [NO_MORE], "relay"
             entry, part = found
             more = entry.sent < len(entry.parts)
             return [f"{part}\n\n{MORE}" if more else part], "relay"
         session_id = self.assistant.sessions.id_for(f"{self.channel}:{openid}")
-        async with self.admission.slot() if self.admission else contextlib.nullcontext():
-            answer = await anyio.to_thread.run_sync(
-                lambda: self.assistant.ask(question, session_id=session_id)
-            )
+        answer = await self._ask(question, session_id)
         metrics.count_answer(answer.answered, answer.mode)
         return reply_parts(answer.text, answer.sources, limit=LIMIT, more_prompt=MORE), "answer"
 
+    async def _ask(self, question: str, session_id: str) -> Answer:
+        """The answer, in one of the places for answers that /api/chat uses. No reply
+        waits on it (the fall-backs do), so it queues longer than a web request would."""
+
+        def ask() -> Answer:
+            return self.assistant.ask(question, session_id=session_id)
+
+        if self.admission is None:
+            return await anyio.to_thread.run_sync(ask)
+        give_up = time.monotonic() + QUEUE_S
+        while True:
+            try:
+                async with self.admission.slot():
+                    return await anyio.to_thread.run_sync(ask)
+            except OverloadedError:
+                if time.monotonic() > give_up:
+                    raise
+                await asyncio.sleep(0.5)
+
     # --- pushing (service account, WeCom) ---------------------------------------------------
     async def _push_rest(self, key: str, entry: Entry) -> None:
+        # after the passive reply with the first part has gone out (it is sent when this
+        # coroutine first waits; a second more keeps part 2 from overtaking it on WeChat's side)
+        await asyncio.sleep(PUSH_AFTER_S)
         await self._push_parts(key, entry, 1)
 
     async def _push_parts(self, key: str, entry: Entry, start: int) -> None:
         if self.push is None:
             return
         sent = start
-        for part in entry.parts[start : start + PUSH_LIMIT]:
+        limit = PUSH_LIMIT if self.account == "service" else len(entry.parts)
+        batch = entry.parts[start : start + limit]
+        for n, part in enumerate(batch):
+            if n == len(batch) - 1 and start + len(batch) < len(entry.parts):
+                part = f"{part}\n\n{MORE}"  # WeChat's quota is used up: the rest on 「继续」
             try:
                 await self.push(entry.openid, part)
             except WechatError as exc:
@@ -282,7 +334,7 @@ class Conversations:
             sessions = self.assistant.sessions
             session_id = sessions.id_for(f"{self.channel}:{msg.from_user}")
             await anyio.to_thread.run_sync(sessions.forget, session_id)
-            await anyio.to_thread.run_sync(self.ledger.forget, msg.from_user)
+            await anyio.to_thread.run_sync(self.ledger.forget, self.channel, msg.from_user)
             return Reply()
         return Reply()
 
@@ -299,17 +351,19 @@ class Conversations:
         return "\n".join(lines)
 
     def suggestions(self) -> list[str]:
-        """Three questions to start with: those asked (and answered) most often in the last
-        30 days — at least twice each — topped up with the bundled examples."""
+        """Three questions to start with: the first entries staff wrote in the FAQ (never
+        questions people asked — they may carry someone's details), topped up with the
+        bundled examples; looked up once every 10 minutes."""
+        at, cached = self._suggested
+        if cached and time.monotonic() - at < SUGGEST_TTL_S:
+            return cached
         picked: list[str] = []
         try:
-            counts: dict[str, int] = {}
-            for row in self.assistant.questions.since(30):
-                if row["answered"] and row["mode"] != "blocked":
-                    q = str(row["question"]).strip()
-                    if 4 <= len(q) <= 30:
-                        counts[q] = counts.get(q, 0) + 1
-            picked = [q for q, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n >= 2][:3]
+            with self.assistant.index.database.read() as conn:
+                rows = conn.execute(
+                    select(faq_entries.c.question).order_by(faq_entries.c.id).limit(10)
+                ).all()
+            picked = [str(q).strip() for (q,) in rows if 4 <= len(str(q).strip()) <= 30][:3]
         except BotError:
             picked = []
         for q in DEFAULT_QUESTIONS:
@@ -317,4 +371,16 @@ class Conversations:
                 break
             if q not in picked:
                 picked.append(q)
+        self._suggested = (time.monotonic(), picked[:3])
         return picked[:3]
+
+    async def aclose(self, grace_s: float = 5.0) -> None:
+        """At shutdown: answers being computed get `grace_s` to finish and be stored (and
+        pushed); what is still running then is cancelled and stored as a failure."""
+        running = [t for t in (*self._tasks.values(), *self._background) if not t.done()]
+        if running:
+            _, pending = await asyncio.wait(running, timeout=grace_s)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=2.0)

@@ -32,6 +32,9 @@ m = wechat_messages.c
 KEEP_S = 3 * 86400.0  # rows older than this are deleted (「继续」 and hand-overs need hours)
 PRUNE_EVERY_S = 600.0
 UNCLAIMED_S = 20.0  # WeChat's three tries are over by then: a `ready` answer is owed
+# a row computing for longer than this was left by a process that died or stopped: a
+# retry takes it over, an owed one is given up (longer than any answer: the LLM's timeout)
+LEASE_S = 120.0
 
 
 @dataclass
@@ -47,6 +50,7 @@ class Entry:
     # "answer": a question's answer (「继续」 continues it); "relay": a reply that carried
     # something else (a further part, an owed answer, a notice)
     kind: str = "answer"
+    claimed_at: float = 0.0
 
 
 def _entry(row: Any, own: bool = False) -> Entry:
@@ -62,10 +66,11 @@ def _entry(row: Any, own: bool = False) -> Entry:
         int(row[6]),
         own,
         str(data.get("kind", "answer")),
+        float(row[7]),
     )
 
 
-_COLUMNS = (m.key, m.openid, m.state, m.attempts, m.owner, m.parts, m.sent)
+_COLUMNS = (m.key, m.openid, m.state, m.attempts, m.owner, m.parts, m.sent, m.claimed_at)
 
 
 class Ledger:
@@ -145,17 +150,35 @@ class Ledger:
                     update(wechat_messages).where(m.key == key).values(state="delivered", sent=1)
                 )
                 entry.state, entry.sent, entry.own = "delivered", 1, True
+            elif entry.state == "delivered" and entry.sent <= 1:
+                # WeChat tries again only when it got nothing: the reply that carried the
+                # answer came too late for it (queued, slow network) — carry it again
+                entry.own = True
             elif entry.state == "working" and fallback != "working":
                 conn.execute(update(wechat_messages).where(m.key == key).values(state=fallback))
                 entry.state = fallback
             return entry
 
     def sent(self, key: str, count: int) -> None:
-        """`count` parts of the answer have reached the user."""
+        """`count` parts of the answer have reached the user (never counts back: a
+        「继续」 may have sent one meanwhile)."""
         with self.database.transaction() as conn:
-            conn.execute(update(wechat_messages).where(m.key == key).values(sent=count))
+            advisory_lock(conn, f"wechat-message:{key}")
+            conn.execute(
+                update(wechat_messages).where(m.key == key, m.sent < count).values(sent=count)
+            )
 
-    def owed(self, openid: str, now: float | None = None) -> Entry | None:
+    def abandon(self, key: str) -> None:
+        """An owed answer whose computation was lost (its process died): given up."""
+        with self.database.transaction() as conn:
+            advisory_lock(conn, f"wechat-message:{key}")
+            conn.execute(
+                update(wechat_messages)
+                .where(m.key == key, m.state == "owed")
+                .values(state="failed")
+            )
+
+    def owed(self, channel: str, openid: str, now: float | None = None) -> Entry | None:
         """The oldest answer the user was told to collect with their next message — or that
         no try will carry any more (finished after WeChat stopped trying)."""
         now = time.time() if now is None else now
@@ -164,6 +187,7 @@ class Ledger:
                 select(*_COLUMNS)
                 .where(
                     m.openid == openid,
+                    m.key.startswith(f"{channel}:", autoescape=True),
                     or_(m.state == "owed", and_(m.state == "ready", m.at < now - UNCLAIMED_S)),
                 )
                 .order_by(m.at)
@@ -184,7 +208,7 @@ class Ledger:
             entry.state, entry.sent = "delivered", 1
             return entry
 
-    def next_part(self, openid: str) -> tuple[Entry, str] | None:
+    def next_part(self, channel: str, openid: str) -> tuple[Entry, str] | None:
         """For 「继续」: the next unsent part of the user's latest delivered answer."""
         with self.database.transaction() as conn:
             rows = conn.execute(
@@ -192,6 +216,7 @@ class Ledger:
                 .where(
                     and_(
                         m.openid == openid,
+                        m.key.startswith(f"{channel}:", autoescape=True),
                         m.state.in_(("delivered", "pushed")),
                         m.parts != "",
                     )
@@ -211,7 +236,11 @@ class Ledger:
             conn.execute(update(wechat_messages).where(m.key == entry.key).values(sent=entry.sent))
             return entry, part
 
-    def forget(self, openid: str) -> None:
+    def forget(self, channel: str, openid: str) -> None:
         """An unsubscribed user: their answers, owed ones and unsent parts are dropped."""
         with self.database.transaction() as conn:
-            conn.execute(delete(wechat_messages).where(m.openid == openid))
+            conn.execute(
+                delete(wechat_messages).where(
+                    m.openid == openid, m.key.startswith(f"{channel}:", autoescape=True)
+                )
+            )

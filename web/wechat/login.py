@@ -57,7 +57,7 @@ class LoginTokens:
                 message_zh="缺少登录令牌，请先调用 /api/wechat/login 登录",
             )
         parts = token.split(".")
-        if len(parts) != 3 or parts[0] != PREFIX or len(token) > 1024:
+        if len(parts) != 3 or parts[0] != PREFIX or len(token) > 1024 or not token.isascii():
             raise TokenError("malformed token")
         payload, signature = parts[1], parts[2]
         if not hmac.compare_digest(signature, self._sign(payload)):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import time
@@ -13,14 +14,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.errors import ForbiddenError, InvalidInputError, NotFoundError
+from bot.errors import BotError, ForbiddenError, InvalidInputError, NotFoundError
 from web.deps import AssistantDep
-from web.ratelimit import client_key
+from web.ratelimit import limit_chat
 from web.routes.chat import answer_once, stream_answer
 from web.schemas import ChatRequest, ChatResponse, ErrorResponse
 from web.security import token_of
 from web.wechat.api import WechatError
 from web.wechat.channel import WechatChannel, WecomChannel
+from web.wechat.conversation import FAILED, Reply
 from web.wechat.crypto import CryptoError, MessageCrypto, SignatureError, check_signature
 from web.wechat.messages import Message, MessageError, message_key, parse, text_reply
 
@@ -77,6 +79,7 @@ Wecom = Annotated[WecomChannel, Depends(_wecom)]
 @router.post(
     "/api/wechat/login",
     response_model=LoginResponse,
+    dependencies=[Depends(limit_chat)],  # each log-in is a call to WeChat with our secret
     responses={
         400: {"model": ErrorResponse},
         403: {"model": ErrorResponse},
@@ -105,7 +108,8 @@ async def _user(request: Request, wechat: Wechat) -> str:
     openid = wechat.logins.openid(token_of(request))
     request.state.openid = openid
     if wechat.rate_limit.enabled:
-        await wechat.rate_limit.check(client_key(request))
+        digest = hashlib.sha256(openid.encode()).hexdigest()[:32]
+        await wechat.rate_limit.check(f"openid:{digest}")
     return openid
 
 
@@ -249,10 +253,20 @@ async def mp_message(
             "safe mode message but BOT_WECHAT_AES_KEY is not set",
             message_zh="收到安全模式消息，但未配置 EncodingAESKey",
         )
+    if wechat.crypto is not None and not safe:
+        # with a key set WeChat sends every message encrypted (safe or compatible mode); a
+        # plaintext body is not covered by the URL's signature, so it is not believed
+        raise _forbidden(SignatureError("plaintext message while safe mode is configured"))
     crypto = wechat.crypto if safe else None
     q = {"msg_signature": msg_signature, "timestamp": timestamp, "nonce": nonce}
     msg = _open(await _body(request), crypto, settings.wechat_token, q)
-    reply = await wechat.conversations.reply(msg, message_key("wechat", wechat.appid, msg), started)
+    # the key names the sender too: a MsgId seen from another user is another message
+    key = message_key("wechat", f"{wechat.appid}:{msg.from_user}", msg)
+    try:
+        reply = await wechat.conversations.reply(msg, key, started)
+    except BotError as exc:  # the records database failing: a text, not WeChat's error page
+        log.warning("official account message not handled: %s", exc.message)
+        reply = Reply(FAILED.format(hotline=settings.hotline))
     if reply.hold_until > 0:
         await _hold(request, reply.hold_until)
         return PlainTextResponse("")
@@ -260,7 +274,7 @@ async def mp_message(
         return PlainTextResponse("success")
     xml = text_reply(msg.from_user, msg.to_user, reply.text)
     if crypto is not None:
-        xml = crypto.reply(xml, nonce=nonce)
+        xml = crypto.reply(xml)
     return Response(xml, media_type="application/xml")
 
 
@@ -294,5 +308,7 @@ async def wecom_message(
     settings = wecom.settings
     q = {"msg_signature": msg_signature, "timestamp": timestamp, "nonce": nonce}
     msg = _open(await _body(request), wecom.crypto, settings.wecom_token, q)
-    await wecom.conversations.receive(msg, message_key("wecom", wecom.corpid, msg))
+    await wecom.conversations.receive(
+        msg, message_key("wecom", f"{wecom.corpid}:{msg.from_user}", msg)
+    )
     return PlainTextResponse("")

@@ -469,6 +469,36 @@ def test_service_account_pushes_a_slow_answer(
         llm.mode = "ok"
 
 
+def test_service_account_pushes_the_rest_of_a_long_answer_in_order(
+    kb_copy: Path, fake: FakeWechat, llm: FakeOpenAI, embedder: Embedder
+) -> None:
+    long = "".join(
+        f"第{n}项：企业开办全流程1个工作日内办结，材料齐全当场受理[1]。\n" for n in range(150)
+    )
+    for client in _client(kb_copy, fake, llm, embedder, wechat_account="service"):
+        llm.mode, llm.reply = "ok", (lambda request: long)
+        before = len(fake.sent)
+        try:
+            first = _content(
+                _post(client, _text(QUESTION, user="o-long-service")), "o-long-service"
+            )
+            deadline = time.monotonic() + 10
+            while len(fake.sent) - before < 5 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(0.5)
+        finally:
+            llm.reply = lambda request: "企业开办全流程1个工作日内办结[1]。"
+        pushed = [m["text"]["content"] for m in fake.sent[before:]]
+        assert first.startswith("第0项") and MORE not in first  # the rest is pushed
+        assert len(pushed) == 5  # WeChat's quota per user message
+        numbers = [int(p.split("项")[0].removeprefix("第")) for p in [first, *pushed]]
+        assert numbers == sorted(numbers)  # in order
+        assert all(len(p.encode()) <= 2000 for p in [first, *pushed])
+        assert pushed[-1].endswith(MORE)  # more than the quota: the rest on 「继续」
+        more = _content(_post(client, _text("继续", user="o-long-service")), "o-long-service")
+        assert int(more.split("项")[0].removeprefix("第")) > numbers[-1]
+
+
 def test_long_answers_continue_part_by_part(client: TestClient) -> None:
     ledger = client.app.state.wechat.conversations.ledger
     parts = ["甲" * 600, "乙" * 600, "丙" * 10]

@@ -106,7 +106,7 @@ def test_a_saved_list_is_in_force_at_once_and_audited(client: TestClient) -> Non
     assert blocked["mode"] == "blocked" and blocked["answered"] is False
     assert "斗地主" not in blocked["answer"] and "斗" not in blocked["answer"]
     assert _chat(client, "斗地主培训有补贴吗？")["mode"] != "blocked"  # an allowed phrase
-    assert _chat(client, "哪里可以代开发票")["mode"] != "blocked"  # no longer listed
+    assert _chat(client, "哪里可以虚开发票")["mode"] != "blocked"  # no longer listed
     entry = client.get("/api/admin/audit").json()[0]
     assert entry["action"] == "sensitive_words_update" and entry["user"] == "root"
     assert entry["old_version"] == 0 and entry["new_version"] == 1
@@ -140,7 +140,7 @@ def test_restoring_the_defaults(client: TestClient) -> None:
     assert res.status_code == 200 and res.json()["default"] is True
     assert res.json()["words"] == default_words()
     assert _chat(client, "斗地主比赛")["mode"] != "blocked"
-    assert _chat(client, "哪里可以代开发票")["mode"] == "blocked"
+    assert _chat(client, "哪里可以虚开发票")["mode"] == "blocked"
     entry = client.get("/api/admin/audit").json()[0]
     assert entry["action"] == "sensitive_words_reset" and entry["new_version"] == 0
 
@@ -159,7 +159,7 @@ def test_another_process_follows_a_save_on_refresh(
         assert other.safety.check("斗地主") is None  # not yet reloaded
         other.refresh()
         assert other.safety.check("斗 地 主") is not None
-        assert other.safety.check("代开发票") is None
+        assert other.safety.check("虚开发票") is None
         assert other.sensitive_words.list.version == 1
         answer = other.ask("哪里能斗地主")
         assert answer.mode == "blocked" and answer.refusal_reason == "sensitive_word:斗地主"

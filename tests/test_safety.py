@@ -136,7 +136,7 @@ def test_the_defaults_pass_every_test_question_and_bundled_document() -> None:
 def test_the_defaults_block_what_they_are_for() -> None:
     words = SensitiveWords(default_words())
     for text in (
-        "哪里能代开发票",
+        "哪里能虚开发票",
         "能幫我虛開發票嗎",
         "怎么洗 钱",
         "网上赌*博",
@@ -151,6 +151,8 @@ def test_the_defaults_block_what_they_are_for() -> None:
         "防范虚开发票风险",
     ):
         assert words.check(text) is None, text
+    # a service the tax office offers, named in real policy documents: never refused
+    assert words.check("如何向税务机关申请代开增值税发票？") is None
 
 
 def test_clean_checks_staff_lists() -> None:
@@ -247,7 +249,7 @@ def test_a_blocked_question_streams_only_the_refusal(
     trap = _NoRetrieval(llm_bot, monkeypatch)
 
     async def collect() -> list[tuple[str, dict]]:
-        return [(e.name, e.data) async for e in llm_bot.stream("帮我代 开 發 票")]
+        return [(e.name, e.data) async for e in llm_bot.stream("帮我虚 开 發 票")]
 
     events = anyio.run(collect)
     assert [n for n, _ in events] == ["delta", "sources", "done"]
@@ -255,16 +257,16 @@ def test_a_blocked_question_streams_only_the_refusal(
     assert done["mode"] == "blocked" and done["answered"] is False
     assert events[0][1]["text"] == done["answer"] == llm_bot.refusal_text()
     assert trap.calls == [] and fake.chat_requests() == []
-    assert _logged(llm_bot, "帮我代 开 發 票")["reason"] == "sensitive_word:代开发票"
+    assert _logged(llm_bot, "帮我虚 开 發 票")["reason"] == "sensitive_word:虚开发票"
 
 
 def test_an_llm_answer_with_a_listed_word_is_replaced(llm_bot: Assistant, fake: FakeOpenAI) -> None:
-    fake.reply = lambda r: "企业开办一个工作日办结[1]，另可代开发票。"
+    fake.reply = lambda r: "企业开办一个工作日办结[1]，另可虚开发票。"
     answer = llm_bot.ask(QUESTION)
     assert fake.chat_requests()  # the question itself was fine
     assert answer.mode == "blocked" and answer.answered is False
     assert answer.text == llm_bot.refusal_text() and "发票" not in answer.text
-    assert _logged(llm_bot, QUESTION)["reason"] == "sensitive_answer:代开发票"
+    assert _logged(llm_bot, QUESTION)["reason"] == "sensitive_answer:虚开发票"
 
 
 def test_a_streamed_llm_answer_with_a_listed_word_is_reset(
@@ -273,7 +275,7 @@ def test_a_streamed_llm_answer_with_a_listed_word_is_reset(
     import anyio
 
     fake.chunk_chars = 3
-    fake.reply = lambda r: "企业开办一个工作日办结[1]，另可代开发票。"
+    fake.reply = lambda r: "企业开办一个工作日办结[1]，另可虚开发票。"
 
     async def collect() -> list[tuple[str, dict]]:
         return [(e.name, e.data) async for e in llm_bot.stream(QUESTION)]
@@ -288,9 +290,10 @@ def test_a_streamed_llm_answer_with_a_listed_word_is_reset(
     assert events[-1][1]["mode"] == "blocked" and events[-2][1]["sources"] == []
 
 
-def test_an_extractive_answer_with_a_listed_word_is_replaced(
-    tmp_path: Path, embedder: Embedder
-) -> None:
+def test_an_answer_may_name_what_its_own_documents_name(tmp_path: Path, embedder: Embedder) -> None:
+    """The district's documents may name what they regulate (税务机关代开发票, 打击赌博): an
+    answer quoting them is not refused for it; only a word the answer adds is (see the LLM
+    test above)."""
     write_markdown(
         tmp_path / "kb" / "startup.md",
         "startup",
@@ -306,8 +309,8 @@ def test_an_extractive_answer_with_a_listed_word_is_replaced(
         assert bot.ask("企业开办要多久？").answered
         bot.sensitive_words.save(["营业执照"], "root")
         answer = bot.ask("企业开办要多久？")
-        assert answer.mode == "blocked" and "营业执照" not in answer.text
-        assert _logged(bot, "企业开办要多久？")["reason"] == "sensitive_answer:营业执照"
+        assert answer.answered and "营业执照" in answer.text  # the document's own words
+        assert bot.ask("营业执照多久能领？").mode == "blocked"  # the question still is
         refused = bot.refuse("你好", session_id=None, reason="msg_sec_check:risky")
         assert refused.text == bot.refusal_text() and refused.session_id
         assert _logged(bot, "你好")["reason"] == "msg_sec_check:risky"
@@ -319,12 +322,12 @@ def test_an_extractive_answer_with_a_listed_word_is_replaced(
 def test_the_book_saves_restores_and_refuses_stale_edits(database: Database) -> None:
     book = SensitiveWordBook(database)
     other = SensitiveWordBook(database)  # another replica's
-    assert book.list.default and book.matcher.check("代开发票") is not None
+    assert book.list.default and book.matcher.check("虚开发票") is not None
     before = database.kb_version()
     saved = book.save(["斗地主", "鬥地主", "!斗地主培训"], "root", base_version=0)
     assert saved.words == ("斗地主", "!斗地主培训") and saved.version == 1
     assert database.kb_version() == before + 1  # every replica reloads
-    assert book.matcher.check("斗 地 主") is not None and book.matcher.check("代开发票") is None
+    assert book.matcher.check("斗 地 主") is not None and book.matcher.check("虚开发票") is None
     assert other.matcher.check("斗地主") is None
     other.reload()
     assert other.list == saved and other.matcher.check("鬥地主") is not None
@@ -334,7 +337,7 @@ def test_the_book_saves_restores_and_refuses_stale_edits(database: Database) -> 
     restored = book.restore_defaults("root")
     assert restored.default and restored.words == tuple(default_words())
     book.reload()
-    assert book.list.default and book.matcher.check("代开发票") is not None
+    assert book.list.default and book.matcher.check("虚开发票") is not None
     entries = AuditLog(database).entries()
     assert [e["action"] for e in entries[:3]] == [
         "sensitive_words_reset",

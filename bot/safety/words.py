@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -147,10 +147,21 @@ class SensitiveWords:
     def __len__(self) -> int:
         return self.count
 
-    def check(self, text: str) -> Verdict | None:
-        """The first list word the text contains (through the disguises folding undoes)."""
+    def check(self, text: str, *, besides: frozenset[str] = frozenset()) -> Verdict | None:
+        """The first list word the text contains (through the disguises folding undoes),
+        other than the words in `besides`."""
+        for word in self._matches(text):
+            if word not in besides:
+                return Verdict(word)
+        return None
+
+    def found(self, text: str) -> frozenset[str]:
+        """Every list word the text contains."""
+        return frozenset(self._matches(text))
+
+    def _matches(self, text: str) -> Iterator[str]:
         if self._automaton is None or not text:
-            return None
+            return
         folded = fold(text)
         found: list[tuple[int, _Entry]] = []  # (start, entry)
         allowed: list[tuple[int, int]] = []
@@ -161,7 +172,7 @@ class SensitiveWords:
             else:
                 found.append((start, entry))
         if not found:
-            return None
+            return
         gaps: list[bool] | None = None
         computed = False
         for start, entry in found:
@@ -173,8 +184,7 @@ class SensitiveWords:
                     gaps, computed = _gaps(text, len(folded)), True
                 if not _ascii_bounded(folded, gaps, start, end, entry):
                     continue
-            return Verdict(entry.word)
-        return None
+            yield entry.word
 
 
 def _gaps(text: str, length: int) -> list[bool] | None:

@@ -257,6 +257,11 @@ class DocumentLibrary:
             raise InvalidInputError(
                 f"{name}: not a PDF file", message_zh=f"{name}：不是有效的 PDF 文件"
             )
+        if suffix == ".ofd" and not data.startswith(b"PK\x03\x04"):
+            raise InvalidInputError(
+                f"{name}: not an OFD file (not a zip package)",
+                message_zh=f"{name}：不是有效的 OFD 文件",
+            )
         if suffix in _ZIPPED:
             try:
                 unzipped = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())

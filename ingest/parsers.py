@@ -437,6 +437,17 @@ def parse_xlsx(path: Path, root: Path) -> list[Document]:
     return _faq_documents(path, root, [r for r in rows if any(c is not None for c in r)])
 
 
+def parse_ofd(path: Path, root: Path) -> list[Document]:
+    """An OFD (GB/T 33190) package's text, read in a child process with a time and memory
+    limit (ingest/ofd.py, ingest/isolate.py)."""
+    from ingest.isolate import convert
+
+    result = convert("ingest.ofd:read", path)
+    content = _require_text(path, str(result.get("text", "")))
+    title = str(result.get("title", "")).strip() or _title_from_first_line(content.splitlines()[0])
+    return [Document(doc_id=default_doc_id(path, root), title=title, text=content)]
+
+
 PARSERS: dict[str, Callable[[Path, Path], list[Document]]] = {
     ".md": parse_markdown,
     ".markdown": parse_markdown,
@@ -447,6 +458,7 @@ PARSERS: dict[str, Callable[[Path, Path], list[Document]]] = {
     ".pdf": parse_pdf,
     ".csv": parse_csv,
     ".xlsx": parse_xlsx,
+    ".ofd": parse_ofd,
 }
 
 

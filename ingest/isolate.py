@@ -1,0 +1,110 @@
+"""Run a format converter in a child process with a time and a memory limit.
+
+A hostile or broken file (a zip bomb in an .ofd, a .doc that is an executable, a page that
+makes a library loop) must not hang or crash the server that ingests it. The converter — a
+function `module:function(path)` returning JSON-able data — runs in `python -m ingest.isolate`, a fresh
+interpreter whose address space (RLIMIT_AS) and CPU time (RLIMIT_CPU) are capped before it
+imports anything, and which is killed at the wall-clock timeout. Its text comes back on
+stdout as JSON; its failures come back as an `IngestError` naming the reason in Chinese and
+English.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from bot.errors import IngestError
+
+TIMEOUT_S = 60.0
+MEMORY_MB = 1024
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def convert(
+    function: str,
+    path: Path,
+    *,
+    timeout_s: float = TIMEOUT_S,
+    memory_mb: int = MEMORY_MB,
+) -> Any:
+    """What `function` ("package.module:name") makes of the file at `path`, computed in a
+    child process; IngestError when it fails, runs out of time or of memory."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "ingest.isolate", function, str(path), str(memory_mb)],
+            cwd=_ROOT,
+            capture_output=True,
+            timeout=timeout_s,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )
+    except subprocess.TimeoutExpired:
+        raise IngestError(
+            f"{path.name}: reading it took longer than {timeout_s:g} s; stopped",
+            message_zh=f"{path.name}：读取超过 {timeout_s:g} 秒，已停止",
+        ) from None
+    if done.returncode == 0:
+        try:
+            return json.loads(done.stdout)["result"]
+        except (ValueError, KeyError, TypeError):
+            pass
+    if done.returncode == 3:  # the converter refused the file: its reason on stdout
+        try:
+            reason = json.loads(done.stdout)
+            raise IngestError(str(reason["message"]), message_zh=str(reason["message_zh"]))
+        except (ValueError, KeyError, TypeError):
+            pass
+    if done.returncode == 4 or b"MemoryError" in done.stderr:
+        raise IngestError(
+            f"{path.name}: reading it needed more than {memory_mb} MB of memory; stopped",
+            message_zh=f"{path.name}：读取所需内存超过 {memory_mb} MB，已停止",
+        )
+    raise IngestError(
+        f"{path.name}: the converter failed (exit {done.returncode})",
+        message_zh=f"{path.name}：文件转换失败",
+    )
+
+
+def _limit(memory_mb: int) -> None:
+    size = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (size, size))
+    cpu = int(TIMEOUT_S * 2)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+
+
+def _load(module: str) -> ModuleType:
+    """A module by its dotted name, or a `.py` file by its path (the tests' converters)."""
+    if not module.endswith(".py"):
+        return importlib.import_module(module)
+    spec = importlib.util.spec_from_file_location(Path(module).stem, module)
+    assert spec is not None and spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+def main(argv: list[str]) -> int:
+    function, path, memory_mb = argv[0], Path(argv[1]), int(argv[2])
+    _limit(memory_mb)
+    module, _, name = function.rpartition(":")
+    try:
+        result = getattr(_load(module), name)(path)
+    except IngestError as exc:
+        sys.stdout.write(json.dumps({"message": exc.message, "message_zh": exc.message_zh}))
+        return 3
+    except MemoryError:
+        return 4
+    sys.stdout.write(json.dumps({"result": result}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

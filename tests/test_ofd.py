@@ -13,9 +13,9 @@ from bot.config import Settings
 from bot.embedding import Embedder
 from bot.errors import IngestError
 from bot.index import KnowledgeIndex
-from ingest.pipeline import Ingestor
 from ingest.isolate import convert
 from ingest.parsers import parse_file
+from ingest.pipeline import Ingestor
 
 NS = 'xmlns:ofd="http://www.ofdspec.org/2016"'
 TARGETS = Path(__file__).resolve().parent / "isolate_targets.py"

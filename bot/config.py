@@ -192,6 +192,11 @@ class Settings(BaseSettings):
         ge=10,
         description="A file cut into more passages than this is refused (each costs an embedding: 400 ≈ 130,000 characters of prose, an FAQ table of 400 rows); the largest real file makes 61.",
     )
+    ocr_max_pages: int = Field(
+        200,
+        ge=0,
+        description="At most this many scanned pages of one file are read by OCR (about 10 s a page on 2 cores); the rest are skipped with a warning. 0 turns OCR off: scans and images are refused.",
+    )
     synonyms: str = Field(
         "",
         description="Path of the synonym list used to check that evidence mentions what is asked; empty: the bundled bot/answering/synonyms.txt.",

@@ -16,7 +16,14 @@ def web_url(url: str) -> str:
     return url if _WEB_URL.match(url) else ""
 
 
-EXTRA_FIELDS = ("valid_from", "valid_until", "validity_phrase", "benefit", "eligibility")
+EXTRA_FIELDS = (
+    "valid_from",
+    "valid_until",
+    "validity_phrase",
+    "benefit",
+    "eligibility",
+    "ocr_pages",
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,17 @@ class Document:
     validity_phrase: str = ""
     benefit: str = ""  # a policy's one line: what the enterprise gets
     eligibility: str = ""  # a policy's conditions, canonical JSON (bot/policies/eligibility.py)
+    # Pages read by OCR, with the engine's mean confidence: JSON [[page, 0.97], …] ("" = none)
+    ocr_pages: str = ""
+    # Only while ingesting (not stored): the text of each page, so every passage knows the
+    # page it starts on; and what staff should hear about the file (English, Chinese).
+    page_texts: tuple[str, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def ocr(self) -> bool:
+        """Whether some of the text was read by OCR."""
+        return bool(self.ocr_pages)
 
     @property
     def extras(self) -> dict[str, str]:
@@ -60,6 +78,7 @@ class Chunk:
     title: str
     section: str
     text: str
+    page: int = 0  # the page it starts on, 1-based (a PDF, a scan); 0 when not paged
 
     @property
     def context_text(self) -> str:
@@ -89,6 +108,7 @@ class Source:
     sample: bool = False
     valid_until: str = ""
     expired: bool = False
+    page: int = 0  # the page of a paged document (a PDF, a scan) the passage starts on
 
     def public(self) -> dict[str, object]:
         return {
@@ -104,6 +124,7 @@ class Source:
             "sample": self.sample,
             "valid_until": self.valid_until or None,
             "expired": self.expired,
+            "page": self.page or None,
         }
 
 

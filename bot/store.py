@@ -9,6 +9,7 @@ the same transaction bumps the knowledge-base version every replica watches.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 from bot.models import Chunk, Document
 from bot.records import Database, bump_kb_version, upgrade, upsert
 from bot.records.database import sqlite_url
-from bot.records.models import chunks, documents, files, meta
+from bot.records.models import chunks, documents, files, meta, ocr_pages
 
 _BATCH = 500  # ids per IN (…): well under SQLite's and PostgreSQL's parameter limits
 _DOC_COLS = (
@@ -68,6 +69,27 @@ class RecordStore:
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as conn:
             upsert(conn, meta, {"key": key, "value": value}, ["key"])
+
+    # --- the OCR cache: what a page image gave, by its hash (ingest/ocr.py) ---------------
+    def ocr_pages(self, keys: Iterable[str]) -> dict[str, tuple[str, float]]:
+        wanted = list(dict.fromkeys(keys))
+        out: dict[str, tuple[str, float]] = {}
+        with self.database.read() as conn:
+            for i in range(0, len(wanted), _BATCH):
+                q = select(ocr_pages.c.key, ocr_pages.c.text, ocr_pages.c.confidence).where(
+                    ocr_pages.c.key.in_(wanted[i : i + _BATCH])
+                )
+                out.update({r.key: (r.text, float(r.confidence)) for r in conn.execute(q)})
+        return out
+
+    def put_ocr_page(self, key: str, text: str, confidence: float) -> None:
+        with self.transaction() as conn:
+            upsert(
+                conn,
+                ocr_pages,
+                {"key": key, "text": text, "confidence": confidence, "at": time.time()},
+                ["key"],
+            )
 
     # --- files ----------------------------------------------------------------------
     def file_fingerprints(self) -> dict[str, str]:
@@ -121,6 +143,7 @@ class RecordStore:
                             "title": c.title,
                             "section": c.section,
                             "text": c.text,
+                            "page": c.page,
                         }
                         for c in chunks_
                     ],
@@ -171,6 +194,7 @@ class RecordStore:
             chunks.c.title,
             chunks.c.section,
             chunks.c.text,
+            chunks.c.page,
         ).order_by(chunks.c.doc_id, chunks.c.ordinal)
         with self.database.read() as conn:
             return [Chunk(*r) for r in conn.execute(q)]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 
 from bot.models import Chunk, Document
 from bot.text import join_sentences, sections, split_sentences
@@ -87,4 +89,37 @@ def chunk_document(doc: Document, policy: ChunkingPolicy | None = None) -> list[
                 cid = chunk_id(doc.doc_id, heading, f"{text}\x1f{len(chunks)}")
             seen.add(cid)
             chunks.append(Chunk(cid, doc.doc_id, len(chunks), doc.title, heading, text))
-    return chunks
+    return _with_pages(chunks, doc.page_texts) if doc.page_texts else chunks
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def _squash(text: str) -> str:
+    """Text compared without spaces, line breaks or width: cleaning may have joined lines
+    and turned half-width marks full-width since the pages were read."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+def _with_pages(chunks: list[Chunk], pages: tuple[str, ...]) -> list[Chunk]:
+    """Each chunk with the page it starts on: its opening found in the pages' text, searched
+    forward from the previous chunk's (passages are in reading order), else the page before."""
+    whole = ""
+    starts: list[int] = []
+    for page_text in pages:
+        starts.append(len(whole))
+        whole += _squash(page_text)
+    out: list[Chunk] = []
+    cursor, page = 0, 1
+    for chunk in chunks:
+        body = _squash(chunk.text)
+        for size in (24, 12, 6):
+            head = body[:size]
+            at = whole.find(head, cursor) if head else -1
+            if at < 0 and head:
+                at = whole.find(head)
+            if at >= 0:
+                cursor, page = at, bisect.bisect_right(starts, at)
+                break
+        out.append(replace(chunk, page=page))
+    return out

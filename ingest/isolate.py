@@ -35,16 +35,21 @@ def convert(
     *,
     timeout_s: float = TIMEOUT_S,
     memory_mb: int = MEMORY_MB,
+    options: dict[str, Any] | None = None,
 ) -> Any:
     """What `function` ("package.module:name") makes of the file at `path`, computed in a
-    child process; IngestError when it fails, runs out of time or of memory."""
+    child process; IngestError when it fails, runs out of time or of memory. `options`
+    (JSON-able) are passed as the function's second argument."""
+    argv = [sys.executable, "-m", "ingest.isolate", function, str(path), str(memory_mb)]
+    if options is not None:
+        argv.append(json.dumps(options, ensure_ascii=False))
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "ingest.isolate", function, str(path), str(memory_mb)],
+            argv,
             cwd=_ROOT,
             capture_output=True,
             timeout=timeout_s,
-            env={**os.environ, "PYTHONHASHSEED": "0"},
+            env={**os.environ, "PYTHONHASHSEED": "0", "BOT_ISOLATE_TIMEOUT": str(timeout_s)},
         )
     except subprocess.TimeoutExpired:
         raise IngestError(
@@ -73,10 +78,10 @@ def convert(
     )
 
 
-def _limit(memory_mb: int) -> None:
+def _limit(memory_mb: int, timeout_s: float) -> None:
     size = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (size, size))
-    cpu = int(TIMEOUT_S * 2)
+    cpu = int(max(timeout_s, TIMEOUT_S) * 2)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
 
 
@@ -93,10 +98,12 @@ def _load(module: str) -> ModuleType:
 
 def main(argv: list[str]) -> int:
     function, path, memory_mb = argv[0], Path(argv[1]), int(argv[2])
-    _limit(memory_mb)
+    options = json.loads(argv[3]) if len(argv) > 3 else None
+    _limit(memory_mb, float(os.environ.get("BOT_ISOLATE_TIMEOUT", TIMEOUT_S)))
     module, _, name = function.rpartition(":")
     try:
-        result = getattr(_load(module), name)(path)
+        call = getattr(_load(module), name)
+        result = call(path) if options is None else call(path, options)
     except IngestError as exc:
         sys.stdout.write(json.dumps({"message": exc.message, "message_zh": exc.message_zh}))
         return 3

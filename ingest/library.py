@@ -257,6 +257,14 @@ class DocumentLibrary:
             raise InvalidInputError(
                 f"{name}: not a PDF file", message_zh=f"{name}：不是有效的 PDF 文件"
             )
+        if suffix == ".png" and not data.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise InvalidInputError(
+                f"{name}: not a PNG image", message_zh=f"{name}：不是有效的 PNG 图片"
+            )
+        if suffix in (".jpg", ".jpeg") and not data.startswith(b"\xff\xd8\xff"):
+            raise InvalidInputError(
+                f"{name}: not a JPEG image", message_zh=f"{name}：不是有效的 JPEG 图片"
+            )
         if suffix == ".ofd" and not data.startswith(b"PK\x03\x04"):
             raise InvalidInputError(
                 f"{name}: not an OFD file (not a zip package)",

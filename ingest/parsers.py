@@ -19,7 +19,9 @@ from bot.models import Document, web_url
 from bot.policies import eligibility
 from bot.policies.validity import from_text as validity_from_text
 from bot.policies.validity import parse_date
+from ingest import ocr as ocr_module
 from ingest.markdown import flatten
+from ingest.ocr import OcrContext
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _MD_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
@@ -326,27 +328,73 @@ def parse_docx(path: Path, root: Path, max_chars: int | None = None) -> list[Doc
     ]
 
 
-def parse_pdf(path: Path, root: Path, max_chars: int | None = None) -> list[Document]:
-    """The text of every page; stops reading pages past `max_chars`."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def parse_pdf(
+    path: Path, root: Path, max_chars: int | None = None, ocr: OcrContext | None = None
+) -> list[Document]:
+    """The text of every page (tables as row sentences); pages without a text layer read
+    by OCR when `ocr` is given (ingest/pdf.py); stops reading past `max_chars`."""
+    from ingest import pdf
 
-    try:
-        reader = PdfReader(str(path))
-        pages: list[str] = []
-        for page in reader.pages:
-            pages.append(page.extract_text() or "")
-            if max_chars is not None and sum(map(len, pages)) > max_chars:
-                raise too_much_text(path.name, None, max_chars)
-        meta_title = (reader.metadata.title if reader.metadata else None) or ""
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise IngestError(
-            f"{path.name}: not a readable PDF ({exc})",
-            message_zh=f"{path.name}：无法读取的 PDF 文件",
-        ) from exc
+    pages, meta_title, confidences, notes = pdf.parse(path, max_chars, ocr)
+    pages = _clean_pages(pages)
     content = _require_text(path, "\n".join(p.strip() for p in pages if p.strip()))
-    title = str(meta_title).strip() or _title_from_first_line(content.splitlines()[0])
-    return [Document(doc_id=default_doc_id(path, root), title=title, text=content)]
+    title = _pdf_title(meta_title) or _title_from_first_line(content.splitlines()[0])
+    return [
+        Document(
+            doc_id=default_doc_id(path, root),
+            title=title,
+            text=content,
+            ocr_pages=ocr_module.pages_json(confidences) if confidences else "",
+            page_texts=tuple(pages),
+            notes=tuple((n.message, n.message_zh) for n in notes),
+        )
+    ]
+
+
+_PLACEHOLDER_TITLES = {"untitled", "无标题", "anonymous", "document", "文档"}
+
+
+def _pdf_title(meta_title: str) -> str:
+    """A PDF's metadata title when it names the document: not a tool's placeholder
+    ("untitled"), and without the "Microsoft Word - x.doc" a printer driver puts there."""
+    title = re.sub(r"^Microsoft (?:Word|Excel|PowerPoint) - ", "", meta_title.strip())
+    title = re.sub(r"\.(?:docx?|wps|xlsx?|pptx?)$", "", title, flags=re.I).strip()
+    return "" if title.casefold() in _PLACEHOLDER_TITLES else title
+
+
+def _clean_pages(pages: list[str]) -> list[str]:
+    """Pages without the headers, footers and page numbers repeated on them."""
+    try:
+        from ingest.cleanup import strip_running_lines
+    except ImportError:
+        return pages
+    return strip_running_lines(pages)
+
+
+def parse_image(path: Path, root: Path, ocr: OcrContext | None = None) -> list[Document]:
+    """A photographed or scanned notice (.png, .jpg), read by OCR."""
+    if ocr is None or not ocr_module.available():
+        raise IngestError(
+            f"{path.name}: an image, and OCR is not available",
+            message_zh=f"{path.name}：图片文件需要文字识别（OCR），当前未启用",
+        )
+    ocr_module.image_size(path)  # an image bomb is refused before it is decoded
+    found = ocr_module.ocr_images(path.name, [(1, path)], ocr).get(1)
+    if found is None:
+        exc = ocr.failed.pop(1, None)
+        if exc is not None:
+            raise exc
+    content = _require_text(path, found.text if found else "")
+    lines = [line for line in content.splitlines() if line.strip()]
+    return [
+        Document(
+            doc_id=default_doc_id(path, root),
+            title=_title_from_first_line(lines[0]),
+            text=content,
+            ocr_pages=ocr_module.pages_json({1: found.confidence}) if found else "",
+            page_texts=(content,),
+        )
+    ]
 
 
 _QUESTION_COLS = {"question", "问题", "q"}
@@ -459,30 +507,42 @@ PARSERS: dict[str, Callable[[Path, Path], list[Document]]] = {
     ".csv": parse_csv,
     ".xlsx": parse_xlsx,
     ".ofd": parse_ofd,
+    ".png": parse_image,  # read by OCR: parse_file passes the OCR context
+    ".jpg": parse_image,
+    ".jpeg": parse_image,
 }
 
 
 # Parsers that stop reading once a file holds more than the allowed text.
 _BOUNDED: dict[str, Callable[[Path, Path, int | None], list[Document]]] = {
     ".docx": parse_docx,
-    ".pdf": parse_pdf,
 }
 
 
-def parse_file(path: Path, root: Path, max_chars: int | None = None) -> list[Document]:
+def parse_file(
+    path: Path, root: Path, max_chars: int | None = None, ocr: OcrContext | None = None
+) -> list[Document]:
     """Parse one file into documents; raises `IngestError` with the reason.
 
     `max_chars` (BOT_MAX_FILE_CHARS): a file whose documents hold more text is refused,
-    before its text is read further where the format allows (.docx, .pdf).
+    before its text is read further where the format allows (.docx, .pdf). `ocr`: how
+    scanned pages and images are read (None: they are not).
     """
-    parser = PARSERS.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    parser = PARSERS.get(suffix)
     if parser is None:
         raise UnsupportedFormatError(
             f"{path.name}: unsupported format {path.suffix or '(none)'}; supported: {', '.join(sorted(PARSERS))}",
             message_zh=f"{path.name}：不支持的文件格式",
         )
-    bounded = _BOUNDED.get(path.suffix.lower())
-    docs = bounded(path, root, max_chars) if bounded else parser(path, root)
+    if suffix == ".pdf":
+        docs = parse_pdf(path, root, max_chars, ocr)
+    elif suffix in ocr_module.IMAGE_SUFFIXES:
+        docs = parse_image(path, root, ocr)
+    elif suffix in _BOUNDED:
+        docs = _BOUNDED[suffix](path, root, max_chars)
+    else:
+        docs = parser(path, root)
     chars = sum(len(d.text) for d in docs)
     if max_chars is not None and chars > max_chars:
         raise too_much_text(path.name, chars, max_chars)

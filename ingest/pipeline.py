@@ -19,13 +19,14 @@ from bot.index import KnowledgeIndex
 from bot.models import Chunk, Document
 from bot.services import FIELD_HEADINGS, parse_fields
 from ingest.chunking import ChunkingPolicy, chunk_document
+from ingest.ocr import OcrContext
 from ingest.parsers import PARSERS, parse_file
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 32
 # Bump when parsing or chunking changes what a file turns into: every file is then parsed
 # again on the next run (passages whose text did not change keep their vectors).
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 # Staff FAQ entries are indexed under this key, as documents faq-<id> (ingest/faqbook.py);
 # no file may use such an id.
 FAQ_ENTRIES_KEY = "faq:entries"
@@ -53,6 +54,8 @@ class IngestReport:
     chunks: int = 0
     embedded: int = 0
     reused: int = 0
+    ocr_pages: int = 0  # pages read by OCR in this run
+    ocr_cached: int = 0  # scanned pages whose text came from the OCR cache
     seconds: float = 0.0
 
     @property
@@ -66,6 +69,11 @@ class IngestReport:
             f"index: {self.documents} documents, {self.chunks} chunks · "
             f"{self.embedded} chunks embedded"
             + (f" ({self.reused} vectors reused)" if self.reused else "")
+            + (
+                f" · OCR: {self.ocr_pages} pages read, {self.ocr_cached} from the cache"
+                if self.ocr_pages or self.ocr_cached
+                else ""
+            )
             + f" in {self.seconds:.1f} s"
         )
 
@@ -128,8 +136,9 @@ def _filled(doc: Document, defaults: dict[str, str]) -> Document:
 
 def _warnings(key: str, docs: list[Document]) -> list[FileFailure]:
     name = Path(key).name
-    out = []
+    out: list[FileFailure] = []
     for d in docs:
+        out.extend(FileFailure(key, en, zh) for en, zh in d.notes)
         if d.kind == "service" and not parse_fields(d.text):
             out.append(
                 FileFailure(
@@ -223,7 +232,7 @@ class Ingestor:
             if known.get(key) == fingerprint:
                 report.unchanged.append(key)
                 return None
-            parsed = parse_file(path, root, self.index.settings.max_file_chars)
+            parsed = parse_file(path, root, self.index.settings.max_file_chars, self._ocr(report))
             docs = [_filled(d, extra) for d in parsed]
             if key != str(path):  # a file that stands for a key (an upload): cite the key
                 docs = [dataclasses.replace(d, source_path=key) for d in docs]
@@ -252,6 +261,21 @@ class Ingestor:
                 )
             )
         return None
+
+    def _ocr(self, report: IngestReport) -> OcrContext | None:
+        """How this run reads scanned pages (None when BOT_OCR_MAX_PAGES is 0); the pages it
+        reads and the cached ones are counted in the report."""
+        limit = self.index.settings.ocr_max_pages
+        if limit <= 0:
+            return None
+
+        def count(_page: int, _done: int, _total: int) -> None:
+            report.ocr_pages, report.ocr_cached = context.recognised, context.cached
+
+        context = OcrContext(
+            max_pages=limit, cache=self.index.records, progress=self.progress, on_page=count
+        )
+        return context
 
     def put_file(self, key: str, path: Path) -> IngestReport:
         """Index one file under `key` instead of its path (an upload, whose bytes live in the

@@ -157,11 +157,11 @@ def test_reads_and_chat_answer_while_an_upload_is_indexed(
     parsing, release, uploaded = threading.Event(), threading.Event(), threading.Event()
     real_parse = pipeline.parse_file
 
-    def slow_parse(path: Path, root: Path, max_chars: int | None = None) -> list:  # type: ignore[type-arg]
+    def slow_parse(path: Path, root: Path, max_chars: int | None = None, ocr=None) -> list:  # type: ignore[no-untyped-def,type-arg]
         if path.name == "heping.md":
             parsing.set()
             release.wait(120)  # until the reads below have been answered
-        return real_parse(path, root, max_chars)
+        return real_parse(path, root, max_chars, ocr)
 
     monkeypatch.setattr(pipeline, "parse_file", slow_parse)
     results: dict[str, object] = {}

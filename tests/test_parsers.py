@@ -187,8 +187,8 @@ def test_table_rows_name_their_row_first(tmp_path: Path) -> None:
 
 
 def test_unsupported_suffix(tmp_path: Path) -> None:
-    path = tmp_path / "image.png"
-    path.write_bytes(b"\x89PNG")
+    path = tmp_path / "image.bmp"
+    path.write_bytes(b"BM\x00\x00")
     with pytest.raises(UnsupportedFormatError):
         parse_file(path, tmp_path)
 

@@ -46,6 +46,7 @@ DESCRIPTIONS_ZH: dict[str, str] = {
     "log_format": "`python -m web` 的日志格式：`json`（每行一个 JSON 对象，含请求编号）或 `text`（纯文本）。",
     "log_level": "写入日志的最低级别：DEBUG、INFO、WARNING 或 ERROR。",
     "max_file_chars": "单个文件的文字上限（字）；超出的文件被拒绝并说明原因，同批其他文件照常入库。现有 644 份真实政策文件中最长的约 1.7 万字。",
+    "ocr_max_pages": "单个文件最多用文字识别（OCR）读取的扫描页数（2 核约每页 10 秒），超出部分跳过并提示；设为 0 则不做 OCR，扫描件和图片将被拒绝。",
     "max_file_chunks": "单个文件切分后的段落上限（每段都要计算向量：400 段约合 13 万字正文，或 400 行问答表）；超出即拒绝。现有最大的文件为 61 段。",
     "synonyms": "同义词表路径（用于核对依据是否提到所问内容）；留空使用内置的 bot/answering/synonyms.txt。",
     "reranker": "可选的交叉编码重排模型 `st:/模型路径`，对最佳候选重新排序；留空不启用。",

@@ -919,6 +919,8 @@ class ExtractiveAnswerer:
     def _source(hit: DocumentHit, cited_text: str = "", section: str | None = None) -> Source:
         doc = hit.document
         chunk = hit.chunks[0] if hit.chunks else None
+        head = cited_text.strip()[:16]
+        quoted = next((c for c in hit.chunks if head and head in c.text), chunk)
         return Source(
             doc_id=doc.doc_id,
             title=doc.title,
@@ -931,6 +933,7 @@ class ExtractiveAnswerer:
             contact=doc.contact,
             updated=doc.updated,
             sample=doc.sample,
+            page=quoted.page if quoted else 0,
         )
 
 

@@ -98,6 +98,7 @@ def _sources(passages: list[Passage], cited: list[int]) -> list[Source]:
                 category=doc.category,
                 department=doc.department,
                 contact=doc.contact,
+                page=p.hit.chunks[0].page if p.hit.chunks else 0,
             )
         )
     return out

@@ -79,6 +79,7 @@ class ChunkRow(Base):
     title: Mapped[str | None] = mapped_column(Text)
     section: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str | None] = mapped_column(Text)
+    page: Mapped[int] = mapped_column(Integer, server_default="0")  # 1-based; 0: not paged
 
 
 class KbState(Base):
@@ -291,6 +292,17 @@ class SensitiveWordList(Base):
     updated_at: Mapped[float] = mapped_column(Real)
 
 
+class OcrPage(Base):
+    """What OCR read off one page image, by the image's content hash and the engine: a page
+    is recognised once, however often its file is ingested again (issue #16)."""
+
+    __tablename__ = "ocr_pages"
+    key: Mapped[str] = mapped_column(Text, primary_key=True)  # engine:sha256 of the pixels
+    text: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Real)
+    at: Mapped[float] = mapped_column(Real)
+
+
 # --- the health probe's row ---------------------------------------------------------------
 class RecordsProbe(Base):
     """One row rewritten by the health probe, so a probe really reaches the database."""
@@ -331,3 +343,4 @@ records_probe = table_of(RecordsProbe)
 wechat_messages = table_of(WechatMessage)
 wechat_tokens = table_of(WechatToken)
 sensitive_words = table_of(SensitiveWordList)
+ocr_pages = table_of(OcrPage)

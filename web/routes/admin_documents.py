@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from datetime import UTC, datetime
 from pathlib import Path
@@ -174,6 +175,9 @@ def list_documents(
                 # One file (an FAQ table) can hold many documents: replace and delete act on it.
                 "file": Path(doc.source_path).name if uploaded else "",
                 "versions": versions,
+                # read by OCR: its pages, each with the engine's mean confidence (0–1)
+                "ocr": doc.ocr,
+                "ocr_pages": _ocr_pages(doc.ocr_pages),
             }
         )
         sources.append(doc.source_path)
@@ -192,6 +196,14 @@ def list_documents(
         "categories": sorted({d.category for d in docs if d.category}),
         "departments": sorted({d.department for d in docs if d.department}),
     }
+
+
+def _ocr_pages(stored: str) -> list[dict[str, float]]:
+    try:
+        pairs = json.loads(stored) if stored else []
+        return [{"page": int(n), "confidence": float(c)} for n, c in pairs]
+    except (ValueError, TypeError):
+        return []
 
 
 def _grouped(rows: list[dict[str, Any]], sources: list[str]) -> list[dict[str, Any]]:

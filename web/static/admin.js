@@ -394,6 +394,7 @@
       el("div", { text: doc.title }),
       table ? el("div", { class: "file", text: "问答表格 · " + doc.rows + " 条问答" })
         : doc.file ? el("div", { class: "file", title: "上传的文件", text: doc.file }) : null,
+      doc.ocr ? ocrDetails(doc.ocr_pages || []) : null,
     ]);
     const id = table ? doc.doc_ids[0] + " 等 " + doc.rows + " 条" : doc.doc_id;
     return el("tr", { "data-doc-id": doc.doc_id, "data-file": doc.file || null, "data-rows": doc.rows || 1 }, [
@@ -407,6 +408,23 @@
       td(actions, "actions"),
     ]);
   }
+
+  /** A scan's pages read by OCR, each with the engine's confidence; doubtful pages stand out. */
+  function ocrDetails(pages) {
+    const percent = (c) => Math.round(c * 1000) / 10 + "%";
+    const low = pages.filter((p) => p.confidence < OCR_DOUBTFUL);
+    const lowest = pages.reduce((m, p) => Math.min(m, p.confidence), 1);
+    const summary = el("summary", {}, [
+      badge("文字识别 OCR", low.length ? "no" : "deployed"),
+      " " + pages.length + " 页 · 最低可信度 " + percent(lowest) + (low.length ? " · " + low.length + " 页需核对" : ""),
+    ]);
+    const list = el("ol", { class: "ocr-pages" }, pages.map((p) => el("li", {
+      class: p.confidence < OCR_DOUBTFUL ? "doubtful" : "",
+      text: "第 " + p.page + " 页：" + percent(p.confidence),
+    })));
+    return el("details", { class: "ocr" }, [summary, list]);
+  }
+  const OCR_DOUBTFUL = 0.85; // below this a page's text is worth a look against the original
 
   function docActions(doc) {
     const open = state.expanded.has(doc.doc_id);
@@ -506,7 +524,7 @@
     const baseVersion = liveVersion(doc);
     const input = el("input", {
       type: "file", name: "file", class: "visually-hidden",
-      accept: ".md,.markdown,.txt,.html,.htm,.docx,.pdf,.ofd,.csv,.xlsx",
+      accept: ".md,.markdown,.txt,.html,.htm,.docx,.pdf,.ofd,.png,.jpg,.jpeg,.csv,.xlsx",
     });
     const chosen = el("span", { class: "chosen", text: "未选择文件" });
     input.addEventListener("change", () => {

@@ -28,12 +28,14 @@ from bot.errors import IngestError
 from bot.index import KnowledgeIndex
 from bot.models import Document
 from ingest import legacy
+from ingest.isolate import convert
 from ingest.parsers import PARSERS, parse_file
 from ingest.pipeline import Ingestor
 from tests.conftest import staff_client
 from tests.fixtures_files import write_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
+TARGETS = Path(__file__).resolve().parent / "isolate_targets.py"
 PASSWORD = "s3cret-pass"
 TITLE = "关于支持青年人才安家的通知"
 LINES = [
@@ -359,6 +361,26 @@ def test_a_conversion_past_its_timeout_leaves_nothing_running(
         time.sleep(0.1)
     assert _ours(str(temp)) == []
     assert list(temp.iterdir()) == []  # its temporary folder is gone too
+
+
+def test_a_converter_past_its_timeout_takes_what_it_started_with_it(tmp_path: Path) -> None:
+    marker = f"isolate-marker-{tmp_path.name}-{os.getpid()}"
+    with pytest.raises(IngestError, match="longer than 2 s"):
+        convert(f"{TARGETS}:spawn", tmp_path / "x.doc", timeout_s=2, args=(marker,))
+    deadline = time.monotonic() + 5
+    while _ours(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _ours(marker) == []
+
+
+def test_wps_and_et_saved_as_office_open_xml_are_read_too(tmp_path: Path) -> None:
+    _soffice()
+    _write_docx(tmp_path / "notice.wps")  # newer WPS versions can save OOXML under the old names
+    _write_xlsx(tmp_path / "faq.et")
+    [doc] = parse_file(tmp_path / "notice.wps", tmp_path)
+    assert doc.title == TITLE and "博士 | 6万元" in doc.text.splitlines()
+    [entry] = parse_file(tmp_path / "faq.et", tmp_path)
+    assert entry.doc_id == "faq#1" and "最高30万元" in entry.text
 
 
 def test_without_libreoffice_the_reason_says_so(

@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install serve ingest admin test lint browser redis postgresql nginx bench clean
+.PHONY: install serve ingest admin test lint browser redis postgresql nginx libreoffice bench clean
 
 # The first install downloads about 1 GB (torch, the models' libraries): each step says
 # what it does, and pip shows its progress bars.
@@ -62,7 +62,12 @@ postgresql:
 nginx:
 	sh scripts/install-nginx.sh
 
-test: lint browser redis postgresql nginx
+# LibreOffice (headless Writer and Calc) to read .doc, .wps and .et files (Debian packages;
+# the assistant runs without it and then refuses those files with the reason).
+libreoffice:
+	sh scripts/install-libreoffice.sh
+
+test: lint browser redis postgresql nginx libreoffice
 	$(PY) -m pytest
 
 clean:

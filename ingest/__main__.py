@@ -16,7 +16,7 @@ from ingest.pipeline import Ingestor
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ingest",
-        description="Index knowledge-base files (.md .txt .html .docx .pdf .csv .xlsx) incrementally.",
+        description="Index knowledge-base files (.md .txt .html .docx .doc .wps .pdf .ofd .pptx .csv .xlsx .et) incrementally.",
     )
     parser.add_argument(
         "paths", nargs="+", type=Path, metavar="PATH", help="files or folders to index"

@@ -47,12 +47,14 @@ from bot.index import KnowledgeIndex
 from bot.models import Document
 from bot.records import upsert
 from bot.records.models import audit_log, library_files, library_originals, library_versions
+from ingest.legacy import ZIP, magic_problem
 from ingest.parsers import MAX_UNZIPPED, PARSERS
 from ingest.pipeline import Ingestor, IngestReport
 
 KEY_PREFIX = "library/"  # an uploaded file is indexed under library/NAME
 META_FIELDS = ("category", "department", "contact")
-_ZIPPED = {".docx", ".xlsx"}
+_ZIPPED = {".docx", ".xlsx", ".pptx"}
+_LEGACY = {".doc", ".wps", ".et"}  # OLE2 files LibreOffice converts (ingest/legacy.py)
 _TEXT = {".md", ".markdown", ".txt", ".html", ".htm", ".csv"}
 # the first bytes of binary formats: a picture named .md is not text to index
 _BINARY_MAGIC = (
@@ -270,7 +272,11 @@ class DocumentLibrary:
                 f"{name}: not an OFD file (not a zip package)",
                 message_zh=f"{name}：不是有效的 OFD 文件",
             )
-        if suffix in _ZIPPED:
+        if suffix in _LEGACY:
+            problem = magic_problem(name, data[:8])
+            if problem:
+                raise InvalidInputError(problem[0], message_zh=problem[1])
+        if suffix in _ZIPPED or (suffix in _LEGACY and data.startswith(ZIP)):
             try:
                 unzipped = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
             except zipfile.BadZipFile:

@@ -496,6 +496,30 @@ def parse_ofd(path: Path, root: Path) -> list[Document]:
     return [Document(doc_id=default_doc_id(path, root), title=title, text=content)]
 
 
+def parse_office_legacy(path: Path, root: Path, max_chars: int | None = None) -> list[Document]:
+    """A legacy Word .doc, WPS Writer .wps or WPS spreadsheet .et, converted by LibreOffice
+    in a child process with a time and memory limit, then read as .docx / .xlsx
+    (ingest/legacy.py)."""
+    from ingest.legacy import parse
+
+    return parse(path, root, max_chars)
+
+
+def parse_pptx(path: Path, root: Path, max_chars: int | None = None) -> list[Document]:
+    """A PowerPoint .pptx's slides ("## 第N页 title", their text, tables and notes), read in
+    a child process with a time and memory limit (ingest/slides.py)."""
+    from ingest.isolate import convert
+
+    check_zip(path, max_chars)
+    result = convert("ingest.slides:read", path)
+    content = _require_text(path, str(result.get("text", "")))
+    if max_chars is not None and len(content) > max_chars:
+        raise too_much_text(path.name, len(content), max_chars)
+    first = next(line for line in content.splitlines() if line.strip())
+    title = str(result.get("title", "")).strip() or _title_from_first_line(first.lstrip("# "))
+    return [Document(doc_id=default_doc_id(path, root), title=title, text=content)]
+
+
 PARSERS: dict[str, Callable[[Path, Path], list[Document]]] = {
     ".md": parse_markdown,
     ".markdown": parse_markdown,
@@ -507,6 +531,10 @@ PARSERS: dict[str, Callable[[Path, Path], list[Document]]] = {
     ".csv": parse_csv,
     ".xlsx": parse_xlsx,
     ".ofd": parse_ofd,
+    ".doc": parse_office_legacy,
+    ".wps": parse_office_legacy,
+    ".et": parse_office_legacy,
+    ".pptx": parse_pptx,
     ".png": parse_image,  # read by OCR: parse_file passes the OCR context
     ".jpg": parse_image,
     ".jpeg": parse_image,
@@ -516,6 +544,9 @@ PARSERS: dict[str, Callable[[Path, Path], list[Document]]] = {
 # Parsers that stop reading once a file holds more than the allowed text.
 _BOUNDED: dict[str, Callable[[Path, Path, int | None], list[Document]]] = {
     ".docx": parse_docx,
+    ".doc": parse_office_legacy,
+    ".wps": parse_office_legacy,
+    ".pptx": parse_pptx,
 }
 
 

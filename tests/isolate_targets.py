@@ -1,4 +1,5 @@
-"""Converters that misbehave, run by tests/test_ofd.py through ingest.isolate."""
+"""Converters that misbehave, run by tests/test_ofd.py and tests/test_formats.py through
+ingest.isolate."""
 
 from __future__ import annotations
 
@@ -20,3 +21,14 @@ def loop(path: Path) -> str:
 
 def crash(path: Path) -> str:
     os._exit(9)
+
+
+def spawn(path: Path, marker: str) -> str:
+    """Starts a program of its own (as the LibreOffice converter does), then outlives the
+    timeout; `marker` names the program's command line so the test can look for it."""
+    import subprocess
+    import sys
+
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])
+    time.sleep(30)
+    return "never"

@@ -524,7 +524,7 @@
     const baseVersion = liveVersion(doc);
     const input = el("input", {
       type: "file", name: "file", class: "visually-hidden",
-      accept: ".md,.markdown,.txt,.html,.htm,.docx,.pdf,.ofd,.png,.jpg,.jpeg,.csv,.xlsx",
+      accept: ".md,.markdown,.txt,.html,.htm,.docx,.doc,.wps,.pdf,.ofd,.png,.jpg,.jpeg,.pptx,.csv,.xlsx,.et",
     });
     const chosen = el("span", { class: "chosen", text: "未选择文件" });
     input.addEventListener("change", () => {

@@ -6,7 +6,7 @@ import bisect
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bot.models import Chunk, Document
 from bot.text import join_sentences, sections, split_sentences
@@ -74,22 +74,28 @@ def chunk_id(doc_id: str, section: str, text: str) -> str:
 
 
 def chunk_document(doc: Document, policy: ChunkingPolicy | None = None) -> list[Chunk]:
-    """Split a document into chunks carrying its title and section heading."""
+    """Split a document into chunks carrying its title and section heading. A paged
+    document's (`page_texts`: a PDF, a scan) chunks never cross a page break, and each
+    knows its page, so a citation can name it."""
     policy = policy or ChunkingPolicy()
     if doc.kind == "faq":
         parts = [("", doc.text)]
     else:
         parts = sections(doc.text)
+    pages = _PageFinder(doc.page_texts) if doc.page_texts else None
     chunks: list[Chunk] = []
     seen: set[str] = set()
     for heading, body in parts:
-        for text in _pack(_pieces(body, policy.max_chars), policy):
-            cid = chunk_id(doc.doc_id, heading, text)
-            if cid in seen:
-                cid = chunk_id(doc.doc_id, heading, f"{text}\x1f{len(chunks)}")
-            seen.add(cid)
-            chunks.append(Chunk(cid, doc.doc_id, len(chunks), doc.title, heading, text))
-    return _with_pages(chunks, doc.page_texts) if doc.page_texts else chunks
+        pieces = _pieces(body, policy.max_chars)
+        runs = pages.runs(pieces) if pages else [(0, pieces)]
+        for page, run in runs:
+            for text in _pack(run, policy):
+                cid = chunk_id(doc.doc_id, heading, text)
+                if cid in seen:
+                    cid = chunk_id(doc.doc_id, heading, f"{text}\x1f{len(chunks)}")
+                seen.add(cid)
+                chunks.append(Chunk(cid, doc.doc_id, len(chunks), doc.title, heading, text, page))
+    return chunks
 
 
 _SPACE = re.compile(r"\s+")
@@ -101,25 +107,40 @@ def _squash(text: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
-def _with_pages(chunks: list[Chunk], pages: tuple[str, ...]) -> list[Chunk]:
-    """Each chunk with the page it starts on: its opening found in the pages' text, searched
-    forward from the previous chunk's (passages are in reading order), else the page before."""
-    whole = ""
-    starts: list[int] = []
-    for page_text in pages:
-        starts.append(len(whole))
-        whole += _squash(page_text)
-    out: list[Chunk] = []
-    cursor, page = 0, 1
-    for chunk in chunks:
-        body = _squash(chunk.text)
+class _PageFinder:
+    """The page each piece of a paged document's text starts on: the piece's opening found
+    in the pages' text, searched forward from the previous piece's (the text is in reading
+    order), else anywhere, else the previous piece's page."""
+
+    def __init__(self, pages: tuple[str, ...]) -> None:
+        self.whole = ""
+        self.starts: list[int] = []
+        for page_text in pages:
+            self.starts.append(len(self.whole))
+            self.whole += _squash(page_text)
+        self.cursor, self.page = 0, 1
+
+    def page_of(self, piece: str) -> int:
+        body = _squash(piece)
         for size in (24, 12, 6):
             head = body[:size]
-            at = whole.find(head, cursor) if head else -1
-            if at < 0 and head:
-                at = whole.find(head)
-            if at >= 0:
-                cursor, page = at, bisect.bisect_right(starts, at)
+            if not head:
                 break
-        out.append(replace(chunk, page=page))
-    return out
+            at = self.whole.find(head, self.cursor)
+            if at < 0:
+                at = self.whole.find(head)
+            if at >= 0:
+                self.cursor, self.page = at, bisect.bisect_right(self.starts, at)
+                break
+        return self.page
+
+    def runs(self, pieces: list[str]) -> list[tuple[int, list[str]]]:
+        """Consecutive pieces of one page, with the page."""
+        out: list[tuple[int, list[str]]] = []
+        for piece in pieces:
+            page = self.page_of(piece)
+            if out and out[-1][0] == page:
+                out[-1][1].append(piece)
+            else:
+                out.append((page, [piece]))
+        return out

@@ -94,6 +94,15 @@ class IngestProgress:
 
     done: int = 0
     total: int = 0
+    # the scanned file being read by OCR now, and how far (pages)
+    ocr_file: str = ""
+    ocr_done: int = 0
+    ocr_total: int = 0
+
+    def ocr_page(self, name: str, _page: int, done: int, total: int) -> None:
+        if done >= total:
+            name, done, total = "", 0, 0
+        self.ocr_file, self.ocr_done, self.ocr_total = name, done, total
 
     @contextmanager
     def batch(self, files: int) -> Iterator[Callable[[], None]]:
@@ -111,6 +120,7 @@ class IngestProgress:
         finally:
             self.total -= files
             self.done -= finished
+            self.ocr_file, self.ocr_done, self.ocr_total = "", 0, 0
 
 
 class DocumentLibrary:
@@ -608,7 +618,12 @@ class DocumentLibrary:
             return self._ingestor().put_file(library_key(name), path)
 
     def _ingestor(self) -> Ingestor:
-        return Ingestor(self.index, progress=False, defaults=lambda path: self._meta(path.name))
+        return Ingestor(
+            self.index,
+            progress=False,
+            defaults=lambda path: self._meta(path.name),
+            on_ocr_page=self.progress.ocr_page,
+        )
 
     def _meta(self, name: str) -> dict[str, str]:
         if name in self._pending_meta:

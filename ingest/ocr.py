@@ -62,8 +62,8 @@ class OcrContext:
     max_pages: int = 200
     cache: OcrCache | None = None
     progress: bool = False
-    # called after each page: (page number, pages done, pages to do)
-    on_page: Callable[[int, int, int], None] | None = None
+    # called after each page: (file name, page number, pages done, pages to do)
+    on_page: Callable[[str, int, int, int], None] | None = None
     recognised: int = field(default=0)  # pages OCRed (not from the cache) by this context
     cached: int = field(default=0)
     failed: dict[int, IngestError] = field(default_factory=dict)  # page → why it was skipped
@@ -195,7 +195,7 @@ def ocr_images(
                 out[number] = PageText(text, confidence)
             bar.update(1)
             if context.on_page:
-                context.on_page(number, done, len(images))
+                context.on_page(name, number, done, len(images))
     finally:
         bar.close()
     return out

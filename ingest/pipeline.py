@@ -171,6 +171,7 @@ class Ingestor:
         policy: ChunkingPolicy | None = None,
         progress: bool = True,
         defaults: Callable[[Path], dict[str, str]] | None = None,
+        on_ocr_page: Callable[[str, int, int, int], None] | None = None,
     ) -> None:
         self.index = index
         self.policy = policy or ChunkingPolicy()
@@ -178,6 +179,8 @@ class Ingestor:
         # Per file: document fields (category, department, contact) to fill in where the
         # file itself sets none — what staff typed when they uploaded a .docx or .pdf.
         self.defaults = defaults
+        # After each page read by OCR: (file name, page, pages done, pages of the file).
+        self.on_ocr_page = on_ocr_page
 
     def run(self, paths: list[Path]) -> IngestReport:
         with self.index.write_lock:
@@ -269,8 +272,10 @@ class Ingestor:
         if limit <= 0:
             return None
 
-        def count(_page: int, _done: int, _total: int) -> None:
+        def count(name: str, page: int, done: int, total: int) -> None:
             report.ocr_pages, report.ocr_cached = context.recognised, context.cached
+            if self.on_ocr_page:
+                self.on_ocr_page(name, page, done, total)
 
         context = OcrContext(
             max_pages=limit, cache=self.index.records, progress=self.progress, on_page=count

@@ -71,10 +71,10 @@ def scanned(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Ite
         assert context is not None
         outer = context.on_page
 
-        def on_page(page: int, done: int, total: int) -> None:
+        def on_page(name: str, page: int, done: int, total: int) -> None:
             seen.append((page, done, total))
             if outer:
-                outer(page, done, total)
+                outer(name, page, done, total)
 
         context.on_page = on_page
         return context

@@ -71,6 +71,9 @@ class SourcePublic(BaseModel):
         None, description="The last day the document is in force, if stated."
     )
     expired: bool = Field(False, description="The document's term has ended (已失效).")
+    page: int | None = Field(
+        None, description="The page of a paged document (a PDF, a scan) the passage starts on."
+    )
 
 
 class ChatResponse(BaseModel):

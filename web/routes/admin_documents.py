@@ -241,6 +241,25 @@ def _searchable(row: dict[str, Any]) -> str:
     return "\n".join([*parts, *row.get("questions", [])]).casefold()
 
 
+@router.get("/progress", responses=_ERRORS)
+def upload_progress(request: Request, user: Editor) -> dict[str, Any]:
+    """How far the uploads being indexed by this server process are: files, and the pages of
+    the scan being read by OCR (`ocr` null when none is). The admin page polls it while an
+    upload is processed."""
+    progress = _library(request).progress
+    return {
+        "files_total": progress.total,
+        "files_done": progress.done,
+        "ocr": {
+            "file": progress.ocr_file,
+            "done": progress.ocr_done,
+            "total": progress.ocr_total,
+        }
+        if progress.ocr_total
+        else None,
+    }
+
+
 @router.get("/deleted", responses=_ERRORS)
 async def deleted_documents(request: Request, user: Editor) -> list[dict[str, object]]:
     """Uploaded files taken out of service; their versions are kept and can be restored."""

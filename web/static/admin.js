@@ -611,6 +611,7 @@
     const results = el("ul", {});
     const li = el("li", { "data-state": "uploading" }, [el("strong", { text: label }), bar, status, results]);
     $("#uploads").prepend(li);
+    let watch = 0; // the poll of the server's OCR progress while the upload is processed
     const finish = (kind, text) => {
       li.dataset.state = kind;
       status.className = "state " + kind;
@@ -626,9 +627,20 @@
         bar.value = 100;
         li.dataset.state = "processing";
         status.textContent = "已上传，正在解析并建立索引…";
+        watch = setInterval(async () => {
+          const now = await api("GET", "/documents/progress").catch(() => null); // quietly: a hint only
+          if (!now || li.dataset.state !== "processing") return;
+          if (now.ocr) {
+            bar.value = Math.floor((now.ocr.done / now.ocr.total) * 100);
+            status.textContent = "正在识别扫描件 " + now.ocr.file + "：第 " + now.ocr.done + " / " + now.ocr.total + " 页";
+          } else {
+            bar.value = 100;
+            status.textContent = "已上传，正在解析并建立索引…";
+          }
+        }, 1500);
       },
-      done: (text) => finish("done", text),
-      failed: (text) => finish("failed", text),
+      done: (text) => { clearInterval(watch); finish("done", text); },
+      failed: (text) => { clearInterval(watch); finish("failed", text); },
       line: (text, cls) => results.appendChild(el("li", { class: cls, text: text })),
     };
   }

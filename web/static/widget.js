@@ -487,7 +487,7 @@
     if (src.valid_until) {
       source.appendChild(el("p", { class: src.expired ? "dept error" : "dept", text: (src.expired ? "已于 " : "有效期至 ") + src.valid_until + (src.expired ? " 到期失效" : "") }));
     }
-    var facts = [src.department, src.section, src.updated ? "更新于 " + src.updated : ""].filter(Boolean);
+    var facts = [src.department, src.section, src.page ? "第 " + src.page + " 页" : "", src.updated ? "更新于 " + src.updated : ""].filter(Boolean);
     if (facts.length) source.appendChild(el("p", { class: "dept", text: facts.join(" · ") }));
     if (src.snippet) {
       var snippet = el("p");

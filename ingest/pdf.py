@@ -19,8 +19,12 @@ from bot.errors import IngestError
 
 log = logging.getLogger(__name__)
 
-# A page whose text layer has fewer visible characters than this is read by OCR.
+# A page whose text layer has fewer visible characters than this is read by OCR; so is a
+# page mostly covered by pictures with little text (a scan with a typed header or a stamp
+# caption laid over it).
 MIN_PAGE_CHARS = 30
+PICTURE_PAGE_CHARS = 200
+PICTURE_SHARE = 0.5
 RENDER_DPI = 200
 MAX_RENDER_SIDE = 3500  # pixels: a poster-sized page is rendered smaller
 READ_TIMEOUT_S = 120.0
@@ -60,12 +64,15 @@ def read(path: Path, options: dict[str, Any] | None = None) -> dict[str, Any]:
 
     max_chars = (options or {}).get("max_chars")
     pages: list[str] = []
+    pictured: list[int] = []  # pages mostly covered by pictures (1-based)
     try:
         with pdfplumber.open(str(path)) as pdf:
             size = 0
-            for page in pdf.pages:
+            for number, page in enumerate(pdf.pages, start=1):
                 text = _page_text(page)
                 pages.append(text)
+                if _picture_share(page) >= PICTURE_SHARE:
+                    pictured.append(number)
                 size += len(text)
                 page.close()  # its layout objects: a long file's pages would pile up
                 if max_chars is not None and size > max_chars:
@@ -88,7 +95,18 @@ def read(path: Path, options: dict[str, Any] | None = None) -> dict[str, Any]:
             f"{path.name}: not a readable PDF ({exc.__class__.__name__})",
             message_zh=f"{path.name}：无法读取的 PDF 文件",
         ) from None
-    return {"pages": pages, "title": title.strip()}
+    return {"pages": pages, "title": title.strip(), "pictured": pictured}
+
+
+def _picture_share(page: Any) -> float:
+    """How much of the page its pictures cover (0–1; overlaps counted once at most)."""
+    area = float(page.width * page.height) or 1.0
+    covered = 0.0
+    for image in page.images:
+        x0, x1 = max(0.0, float(image["x0"])), min(float(page.width), float(image["x1"]))
+        top, bottom = max(0.0, float(image["top"])), min(float(page.height), float(image["bottom"]))
+        covered += max(0.0, x1 - x0) * max(0.0, bottom - top)
+    return min(1.0, covered / area)
 
 
 def render(path: Path, options: dict[str, Any]) -> list[str]:
@@ -133,7 +151,13 @@ def parse(
     pages = [str(p) for p in layer["pages"]]
     title = str(layer.get("title") or "")
     notes: list[IngestError] = []
-    scanned = [n for n, text in enumerate(pages, start=1) if visible_chars(text) < MIN_PAGE_CHARS]
+    pictured = {int(n) for n in layer.get("pictured", [])}
+    scanned = [
+        n
+        for n, text in enumerate(pages, start=1)
+        if visible_chars(text) < MIN_PAGE_CHARS
+        or (n in pictured and visible_chars(text) < PICTURE_PAGE_CHARS)
+    ]
     if not scanned:
         return pages, title, {}, notes
     if context is None or not ocr.available():

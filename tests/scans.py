@@ -83,9 +83,11 @@ def scanned_pdf(
     path: Path,
     pages: list,  # type: ignore[type-arg]
     text_pages: dict[int, list[str]] | None = None,
+    overlay: dict[int, str] | None = None,
 ) -> Path:
     """A PDF whose pages are the given images, with no text layer; `text_pages` (index →
-    lines) puts an ordinary text page there instead (a mixed file)."""
+    lines) puts an ordinary text page there instead (a mixed file); `overlay` (index → line)
+    types a line of real text over a page's picture, as scanning software stamps a caption."""
     from reportlab.lib.pagesizes import A4 as A4_POINTS
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfbase import pdfmetrics
@@ -113,6 +115,9 @@ def scanned_pdf(
                 c.drawImage(ImageReader(buf), 0, 0, width=w, height=h)
                 c.endForm()
             c.doForm(forms[id(img)])
+            if overlay and i in overlay:
+                c.setFont("STSong-Light", 9)
+                c.drawString(36, 12, overlay[i])
         c.showPage()
     c.save()
     return path

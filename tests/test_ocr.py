@@ -157,6 +157,16 @@ def test_a_two_column_photo_is_read_column_by_column(tmp_path: Path) -> None:
     assert text.rfind("左栏第一段") < right
 
 
+def test_a_scan_with_a_typed_caption_over_it_is_still_read(tmp_path: Path) -> None:
+    caption = "本扫描件由江岸区档案馆于二〇二六年三月五日扫描存档，文件编号 JA-2026-0031，共一页。"
+    assert len(caption) > 30  # more text than a page needs to count as text
+    path = scanned_pdf(
+        tmp_path / "caption.pdf", [page_image(PAGE_2, noise=False)], overlay={0: caption}
+    )
+    (doc,) = parse_file(path, tmp_path, ocr=OcrContext())
+    assert doc.ocr and "百分之五十" in doc.text
+
+
 # --- bad files ---------------------------------------------------------------------------
 
 

@@ -272,7 +272,8 @@ def check_zip(path: Path, max_chars: int | None = None) -> None:
 
 
 def parse_docx(path: Path, root: Path, max_chars: int | None = None) -> list[Document]:
-    """Paragraphs (headings as Markdown headings), then tables; stops past `max_chars`."""
+    """Paragraphs (headings as Markdown headings) and tables (a sentence per row) in body
+    order; stops past `max_chars`."""
     import docx
 
     check_zip(path, max_chars)
@@ -297,7 +298,17 @@ def parse_docx(path: Path, root: Path, max_chars: int | None = None) -> list[Doc
         if max_chars is not None and size > max_chars:
             raise too_much_text(path.name, None, max_chars)
 
-    for para in doc.paragraphs:
+    from docx.table import Table
+
+    from ingest.tables import docx_rows, row_sentences
+
+    # The body in order: a table's rows become sentences where the table stands.
+    for block in doc.iter_inner_content():
+        if isinstance(block, Table):
+            for sentence in row_sentences(docx_rows(block)):
+                add(sentence)
+            continue
+        para = block
         text = para.text.strip()
         if not text:
             continue
@@ -311,11 +322,6 @@ def parse_docx(path: Path, root: Path, max_chars: int | None = None) -> list[Doc
             add("#" * min(level + 1, 6) + " " + text)
         else:
             add(text)
-    for table in doc.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                add(" | ".join(dict.fromkeys(cells)))
     content = _require_text(path, "\n".join(lines))
     return [
         Document(
@@ -419,7 +425,20 @@ def parse_csv(path: Path, root: Path) -> list[Document]:
     return _faq_documents(path, root, rows)
 
 
-def parse_xlsx(path: Path, root: Path) -> list[Document]:
+# What a spreadsheet that is not an FAQ table may hold: more is refused (a sheet of a
+# million formula rows is data, not a document to answer from).
+MAX_SHEET_ROWS = 20_000
+MAX_WORKBOOK_CELLS = 500_000
+
+
+def _is_faq_header(row: list[Any]) -> bool:
+    header = {_as_str(h).lower() for h in row}
+    return bool(header & _QUESTION_COLS) and bool(header & _ANSWER_COLS)
+
+
+def parse_xlsx(path: Path, root: Path, max_chars: int | None = None) -> list[Document]:
+    """An FAQ table (first sheet with question/answer columns: one entry per row), else one
+    document whose sections are the sheets, one sentence per row (ingest/tables.py)."""
     import zipfile
 
     from openpyxl import load_workbook
@@ -427,14 +446,77 @@ def parse_xlsx(path: Path, root: Path) -> list[Document]:
     check_zip(path)
     try:
         wb = load_workbook(str(path), read_only=True, data_only=True)
-        rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-        wb.close()
+        try:
+            title = _as_str(wb.properties.title)
+            sheets = _sheet_rows(path, wb)
+        finally:
+            wb.close()
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise IngestError(
             f"{path.name}: not a readable .xlsx file ({exc})",
             message_zh=f"{path.name}：无法读取的 Excel 文件",
         ) from exc
-    return _faq_documents(path, root, [r for r in rows if any(c is not None for c in r)])
+    first = sheets[0][1] if sheets else []
+    if first and _is_faq_header(first[0]):
+        return _faq_documents(path, root, first)
+    return [_workbook_document(path, root, sheets, title, max_chars)]
+
+
+def _sheet_rows(path: Path, wb: Any) -> list[tuple[str, list[list[Any]]]]:
+    """Each sheet's non-empty rows, bounded by MAX_SHEET_ROWS and MAX_WORKBOOK_CELLS."""
+    sheets = []
+    cells = 0
+    for ws in wb.worksheets:
+        rows: list[list[Any]] = []
+        for row in ws.iter_rows(values_only=True):
+            if not any(c is not None and str(c).strip() for c in row):
+                continue
+            rows.append(list(row))
+            cells += len(row)
+            if len(rows) > MAX_SHEET_ROWS or cells > MAX_WORKBOOK_CELLS:
+                raise IngestError(
+                    f"{path.name}: sheet {ws.title!r} is too large (more than"
+                    f" {MAX_SHEET_ROWS:,} rows or {MAX_WORKBOOK_CELLS:,} cells)",
+                    message_zh=f"{path.name}：工作表“{ws.title}”过大（超过 {MAX_SHEET_ROWS:,} 行"
+                    f"或 {MAX_WORKBOOK_CELLS:,} 个单元格），请拆分后再上传",
+                )
+        sheets.append((str(ws.title), rows))
+    return sheets
+
+
+def _workbook_document(
+    path: Path,
+    root: Path,
+    sheets: list[tuple[str, list[list[Any]]]],
+    title: str,
+    max_chars: int | None,
+) -> Document:
+    """One section per sheet; the title: the workbook's, its first caption row, the file name."""
+    from ingest.tables import row_sentences
+
+    parts: list[str] = []
+    size = 0
+    for name, rows in sheets:
+        sentences = row_sentences([[_cell_text(c) for c in r] for r in rows])
+        if not sentences:
+            continue
+        parts.append(f"## {name}\n" + "\n".join(sentences))
+        size += len(parts[-1])
+        if max_chars is not None and size > max_chars:
+            raise too_much_text(path.name, None, max_chars)
+    content = _require_text(path, "\n\n".join(parts))
+    first = sheets[0][1] if sheets else []
+    caption = [_as_str(c) for c in first[0] if _as_str(c)] if first else []
+    if not title and len(caption) == 1 and len(first) > 1 and len(caption[0]) <= 60:
+        title = caption[0]
+    return Document(doc_id=default_doc_id(path, root), title=title or path.stem, text=content)
+
+
+def _cell_text(value: Any) -> str | None:
+    """A spreadsheet value as text (None kept: a cell under a merge); 60000.0 → 60000."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return None if value is None else _as_str(value)
 
 
 def parse_ofd(path: Path, root: Path) -> list[Document]:
@@ -466,6 +548,7 @@ PARSERS: dict[str, Callable[[Path, Path], list[Document]]] = {
 _BOUNDED: dict[str, Callable[[Path, Path, int | None], list[Document]]] = {
     ".docx": parse_docx,
     ".pdf": parse_pdf,
+    ".xlsx": parse_xlsx,
 }
 
 

@@ -16,7 +16,16 @@ def web_url(url: str) -> str:
     return url if _WEB_URL.match(url) else ""
 
 
-EXTRA_FIELDS = ("valid_from", "valid_until", "validity_phrase", "benefit", "eligibility")
+EXTRA_FIELDS = (
+    "valid_from",
+    "valid_until",
+    "validity_phrase",
+    "benefit",
+    "eligibility",
+    "doc_number",
+    "issuer",
+    "issued",
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,11 @@ class Document:
     validity_phrase: str = ""
     benefit: str = ""  # a policy's one line: what the enterprise gets
     eligibility: str = ""  # a policy's conditions, canonical JSON (bot/policies/eligibility.py)
+    # A government document's particulars (ingest/govdoc.py, or front matter): its 文号
+    # normalised to 岸政发〔2026〕3号, the issuing body, the date of issue (ISO).
+    doc_number: str = ""
+    issuer: str = ""
+    issued: str = ""
 
     @property
     def extras(self) -> dict[str, str]:
@@ -89,6 +103,9 @@ class Source:
     sample: bool = False
     valid_until: str = ""
     expired: bool = False
+    doc_number: str = ""  # 文号 of a government document
+    issuer: str = ""
+    issued: str = ""
 
     def public(self) -> dict[str, object]:
         return {
@@ -104,6 +121,9 @@ class Source:
             "sample": self.sample,
             "valid_until": self.valid_until or None,
             "expired": self.expired,
+            "doc_number": self.doc_number or None,
+            "issuer": self.issuer or None,
+            "issued": self.issued or None,
         }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answering.faq import FaqMatch, FaqMatcher
+from bot.doc_numbers import DocNumber, mentions, names, parse_doc_number
 from bot.index import KnowledgeIndex
 from bot.lexical import LexicalIndex
 from bot.models import Chunk, Document, DocumentHit, Retrieval
@@ -87,6 +88,8 @@ class _Snapshot:
     share_cache: dict[str, float]
     # The titles of the documents (not FAQ rows), normalised: what each one is about.
     titles: list[str]
+    # Each government document's issuing number (文号), parsed: a question naming it finds it.
+    doc_numbers: list[tuple[DocNumber, str]]
 
 
 class HybridRetriever:
@@ -162,6 +165,11 @@ class HybridRetriever:
             doc_norm=[normalize(t) for t in doc_texts],
             share_cache={},
             titles=[normalize(d.title) for d in docs if d.kind != "faq"],
+            doc_numbers=[
+                (number, d.doc_id)
+                for d in docs
+                if d.doc_number and (number := parse_doc_number(d.doc_number)) is not None
+            ],
         )
 
     def _load_vectors(self, chunks: list[Chunk]) -> np.ndarray:
@@ -297,6 +305,9 @@ class HybridRetriever:
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         if self.reranker is not None and ranked:
             ranked = self._rerank(question, ranked, chunk_scores, dense, snap)
+        named = self.named_documents(question, allowed)
+        if named:
+            ranked = self._named_first(named, ranked)
         hits = []
         for doc_id, score in ranked[:k]:
             best = self._best_chunks(doc_id, chunk_scores, dense, snap)
@@ -326,6 +337,30 @@ class HybridRetriever:
             unknown_terms=unknown,
             home_places=snap.home_places,
         )
+
+    def named_documents(self, question: str, allowed: set[str] | None = None) -> list[str]:
+        """The documents whose 文号 the question names (岸政发〔2026〕3号, 岸政发(2026)3,
+        岸政发2026年3号 …), in the order named."""
+        snap = self._snap
+        if not snap.doc_numbers:
+            return []
+        out: list[str] = []
+        for mention in mentions(question):
+            for number, doc_id in snap.doc_numbers:
+                if names(mention, number) and doc_id not in out:
+                    if allowed is None or doc_id in allowed:
+                        out.append(doc_id)
+        return out
+
+    @staticmethod
+    def _named_first(named: list[str], ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """The named documents ahead of the others, scored just above the best of them (a
+        question naming a 文号 asks about that document, whatever else its words match)."""
+        rest = [(d, s) for d, s in ranked if d not in named]
+        top = max((s for _, s in ranked), default=0.0)
+        step = 1e-4
+        head = [(d, top + step * (len(named) - i)) for i, d in enumerate(named)]
+        return head + rest
 
     def _lexical(
         self,

@@ -137,6 +137,7 @@ def _kind_fields(path: Path, meta: dict[str, Any]) -> dict[str, Any]:
         )
         kind = "document"
     out = {"kind": kind, "benefit": _as_str(meta.get("benefit"))[:200]}
+    out.update(_official_fields(path, meta))
     for key in ("valid_from", "valid_until"):
         if meta.get(key) in (None, ""):
             continue
@@ -159,6 +160,32 @@ def _kind_fields(path: Path, meta: dict[str, Any]) -> dict[str, Any]:
             f"{path.name}: bad eligibility: {exc.message}",
             message_zh=f"{path.name}：适用条件（eligibility）有误：{exc.message_zh}",
         ) from None
+    return out
+
+
+def _official_fields(path: Path, meta: dict[str, Any]) -> dict[str, str]:
+    """A government document's 文号, issuer and date of issue as its front matter gives them."""
+    from ingest.govdoc import parse_date as official_date
+    from ingest.govdoc import parse_doc_number
+
+    out = {}
+    number = _as_str(meta.get("doc_number"))
+    if number:
+        parsed = parse_doc_number(number if number.endswith("号") else number + "号")
+        out["doc_number"] = str(parsed) if parsed else number
+    if _as_str(meta.get("issuer")):
+        out["issuer"] = _as_str(meta.get("issuer"))
+    issued = _as_str(meta.get("issued"))
+    if issued:
+        try:
+            out["issued"] = parse_date(issued).isoformat()
+        except ValueError:
+            out["issued"] = official_date(issued)
+            if not out["issued"]:
+                raise IngestError(
+                    f"{path.name}: issued must be a date YYYY-MM-DD, not {issued!r}",
+                    message_zh=f"{path.name}：issued（成文日期）必须是日期（YYYY-MM-DD），现为 {issued!r}",
+                ) from None
     return out
 
 
@@ -571,7 +598,32 @@ def parse_file(path: Path, root: Path, max_chars: int | None = None) -> list[Doc
         raise too_much_text(path.name, chars, max_chars)
     return [
         _with_validity(
-            dataclasses.replace(d, source_path=str(path), title=d.title.strip() or d.doc_id)
+            _as_read(
+                dataclasses.replace(d, source_path=str(path), title=d.title.strip() or d.doc_id),
+                path.suffix.lower(),
+            )
         )
         for d in docs
     ]
+
+
+# Formats whose lines are the author's own: kept as written (Markdown), or rows (tables).
+_OWN_LINES = {".md", ".markdown", ".csv", ".xlsx"}
+
+
+def _as_read(doc: Document, suffix: str) -> Document:
+    """A document as the reader should see it: lines broken inside sentences joined and
+    full-width letters and digits made half-width (ingest/cleanup.py), its 文号, issuer, date
+    of issue and attachments read off the text (ingest/govdoc.py). FAQ entries as written."""
+    from ingest.cleanup import join_broken_lines, normalise_width
+    from ingest.govdoc import enrich
+
+    if doc.kind == "faq":
+        return doc
+    markdown = suffix in (".md", ".markdown")
+    if not markdown:
+        text = doc.text if suffix in _OWN_LINES else join_broken_lines(doc.text)
+        doc = dataclasses.replace(
+            doc, text=normalise_width(text), title=normalise_width(doc.title).strip()
+        )
+    return enrich(doc, retitle=not markdown)

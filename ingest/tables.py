@@ -41,7 +41,9 @@ def clean_cell(value: object) -> str:
         parts = [p.strip() for p in re.split(r"[\r\n]+", text) if p.strip()]
         text = ""
         for part in parts:
-            if text and not (re.search(f"[{_CJK}，。、；：）]$", text) or re.match(f"[{_CJK}]", part)):
+            if text and not (
+                re.search(f"[{_CJK}，。、；：）]$", text) or re.match(f"[{_CJK}]", part)
+            ):
                 text += " "
             text += part
     return re.sub(r"[ \t]+", " ", text)
@@ -69,7 +71,11 @@ def _looks_like_header(row: list[str | None]) -> bool:
     texts = [c for c in row if c]
     if len(texts) < 2 or len(texts) < (len(row) + 1) // 2:
         return False
-    return all(len(t) <= 24 and not _is_number(t) and not t.endswith("。") for t in texts)
+    # 2025年 and 3月 head columns; 6万元 and 3000 are data
+    return all(
+        len(t) <= 24 and not (_is_number(t) and not re.search("[年月日]$", t)) and t[-1] != "。"
+        for t in texts
+    )
 
 
 def _spans(row: list[str | None]) -> bool:
@@ -300,7 +306,12 @@ def _page_text(
             parts.append(beside)
         rows = table.extract()
         before = "".join(parts).strip()
-        if n == 0 and carry and not before.strip("- —0123456789第页共/") and _continues(rows, carry):
+        if (
+            n == 0
+            and carry
+            and not before.strip("- —0123456789第页共/")
+            and _continues(rows, carry)
+        ):
             headers, used = _headers(_grid(carry))
             if used:
                 rows = [list(h) for h in _grid(carry)[:used]] + list(rows)

@@ -71,6 +71,11 @@ class SourcePublic(BaseModel):
         None, description="The last day the document is in force, if stated."
     )
     expired: bool = Field(False, description="The document's term has ended (已失效).")
+    doc_number: str | None = Field(
+        None, description="A government document's issuing number (文号), e.g. 岸政发〔2026〕3号."
+    )
+    issuer: str | None = Field(None, description="The body that issued the document (发文机关).")
+    issued: str | None = Field(None, description="The date of issue (YYYY-MM-DD), if stated.")
 
 
 class ChatResponse(BaseModel):

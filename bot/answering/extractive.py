@@ -396,6 +396,9 @@ class ExtractiveAnswerer:
             category=doc.category,
             department=doc.department,
             contact=doc.contact,
+            doc_number=doc.doc_number,
+            issuer=doc.issuer,
+            issued=doc.issued,
             updated=doc.updated,
             sample=doc.sample,
         )
@@ -929,6 +932,9 @@ class ExtractiveAnswerer:
             category=doc.category,
             department=doc.department,
             contact=doc.contact,
+            doc_number=doc.doc_number,
+            issuer=doc.issuer,
+            issued=doc.issued,
             updated=doc.updated,
             sample=doc.sample,
         )

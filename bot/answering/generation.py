@@ -98,6 +98,9 @@ def _sources(passages: list[Passage], cited: list[int]) -> list[Source]:
                 category=doc.category,
                 department=doc.department,
                 contact=doc.contact,
+                doc_number=doc.doc_number,
+                issuer=doc.issuer,
+                issued=doc.issued,
             )
         )
     return out

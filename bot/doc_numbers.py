@@ -81,6 +81,30 @@ def own_number(line: str) -> DocNumber | None:
     return DocNumber(run, int(m.group(2)), int(m.group(3)))
 
 
+# What a question naming a document says about wanting that document, not about its content
+ABOUT_DOCUMENT = re.compile(
+    r"主要内容|具体内容|内容|讲了|讲的|说了|说的|规定了|规定|文件|通知|这个|这份|该|一下|介绍|解读|有关"
+)
+
+
+def without_mention(question: str, number: DocNumber) -> str:
+    """The question with its mention of this 文号 (and words asking for the document) cut
+    out: what it asks of the document (岸政发〔2026〕3号由谁负责解释 → 由谁负责解释)."""
+    for m in _MENTION.finditer(question):
+        year = int(m.group(2) or m.group(3))
+        before = re.sub(r"\s+", "", m.group(1))
+        if (
+            year == number.year
+            and int(m.group(4)) == number.number
+            and before.endswith(number.code)
+        ):
+            # the code's characters end group 1 (spaces inside it are rare enough to ignore)
+            start = max(m.start(1), m.end(1) - len(number.code))
+            question = question[:start] + " " + question[m.end() :]
+            break
+    return ABOUT_DOCUMENT.sub(" ", question)
+
+
 def mentions(question: str) -> list[tuple[str, int, int]]:
     """(the characters before, year, number) of each 文号-like mention in a question."""
     out = []

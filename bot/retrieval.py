@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answering.faq import FaqMatch, FaqMatcher
-from bot.doc_numbers import DocNumber, mentions, names, parse_doc_number
+from bot.doc_numbers import DocNumber, mentions, names, parse_doc_number, without_mention
 from bot.index import KnowledgeIndex
 from bot.lexical import LexicalIndex
 from bot.models import Chunk, Document, DocumentHit, Retrieval
@@ -322,6 +322,9 @@ class HybridRetriever:
                     ),
                 )
             )
+        for hit in hits:
+            if hit.document.doc_id in named:
+                hit.coverage = max(hit.coverage, self._named_coverage(question, hit.document, snap))
         sims = sorted(dense.values(), reverse=True)
         top = sims[0] if sims else 0.0
         typical = float(np.mean(sims[10:40])) if len(sims) > 10 else (sims[-1] if sims else 0.0)
@@ -351,6 +354,21 @@ class HybridRetriever:
                     if allowed is None or doc_id in allowed:
                         out.append(doc_id)
         return out
+
+    def _named_coverage(self, question: str, doc: Document, snap: _Snapshot) -> float:
+        """The share of what a question asks of the document it names (by 文号) that the
+        document holds: all when it asks for the document itself (岸政发〔2026〕3号讲了什么).
+
+        Unweighted: the look-alike notices of one issuer share most words, which IDF weighs
+        down to nothing, while the number already said which one is meant."""
+        number = parse_doc_number(doc.doc_number)
+        if number is None:
+            return 0.0
+        rest = bigram_set(strip_question_words(without_mention(question, number)))
+        if not rest:
+            return 1.0
+        held = snap.doc_bigrams[snap.doc_pos[doc.doc_id]]
+        return sum(1 for t in rest if t in held) / len(rest)
 
     @staticmethod
     def _named_first(named: list[str], ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:

@@ -80,8 +80,10 @@ _STARTS = re.compile(
     r"|[\u3000\t]|\s{2,}"  # an indented line begins a paragraph
     r")"
 )
+# A document's title line (江岸区人民政府关于……的通知) or a red header (……文件).
 _HEADING_LINE = re.compile(
-    r"^(?:关于.{2,40}的(?:通知|意见|办法|决定|批复|规定|方案|函|公告|通告|报告))$"
+    r"^(?:.{0,30}关于.{2,80}的(?:通知|意见|办法|决定|批复|规定|方案|函|公告|通告|报告|通报|措施|细则)"
+    r"|.{2,30}文件)$"
 )
 _DATE_LINE = re.compile(
     r"^[\d〇零一二三四五六七八九十○Ｏ]{2,4}\s*年\s*[\d一二三四五六七八九十]{1,3}\s*月"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from typing import Any
 
 from bot.doc_numbers import numbers_in, own_number, parse_doc_number
 from bot.models import Document
@@ -223,7 +224,7 @@ def enrich(doc: Document, *, retitle: bool = True) -> Document:
     if doc.kind == "faq":
         return doc
     found = read_particulars(doc.text)
-    changes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
     for key in ("doc_number", "issuer", "issued"):
         if not getattr(doc, key) and getattr(found, key):
             changes[key] = getattr(found, key)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 EMBED_BATCH = 32
 # Bump when parsing or chunking changes what a file turns into: every file is then parsed
 # again on the next run (passages whose text did not change keep their vectors).
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 # Staff FAQ entries are indexed under this key, as documents faq-<id> (ingest/faqbook.py);
 # no file may use such an id.
 FAQ_ENTRIES_KEY = "faq:entries"

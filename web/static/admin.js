@@ -394,6 +394,7 @@
       el("div", { text: doc.title }),
       table ? el("div", { class: "file", text: "问答表格 · " + doc.rows + " 条问答" })
         : doc.file ? el("div", { class: "file", title: "上传的文件", text: doc.file }) : null,
+      officialLine(doc),
     ]);
     const id = table ? doc.doc_ids[0] + " 等 " + doc.rows + " 条" : doc.doc_id;
     return el("tr", { "data-doc-id": doc.doc_id, "data-file": doc.file || null, "data-rows": doc.rows || 1 }, [
@@ -406,6 +407,13 @@
       td(live ? "v" + live : ""),
       td(actions, "actions"),
     ]);
+  }
+
+  /** 文号 · 发文机关 · 成文日期 of a government document, read off its text (or null). */
+  function officialLine(doc) {
+    const parts = [doc.doc_number ? "文号 " + doc.doc_number : "", doc.issuer || "",
+      doc.issued ? "成文 " + doc.issued : ""].filter(Boolean);
+    return parts.length ? el("div", { class: "file docno", text: parts.join(" · ") }) : null;
   }
 
   function docActions(doc) {

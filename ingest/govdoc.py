@@ -80,6 +80,15 @@ def parse_date(text: str) -> str:
     return chinese_date(text)
 
 
+def date_line(line: str) -> str:
+    """The date a line gives when it is nothing else (a signature's date): 2026年3月5日,
+    （二〇二六年三月五日）; '' for a date inside a sentence (2025年3月1日至4月15日。)."""
+    bare = re.sub(r"\s+", "", line).strip("（()）")
+    if _DATE.fullmatch(bare) or _CN_DATE.fullmatch(bare):
+        return parse_date(bare)
+    return ""
+
+
 @dataclasses.dataclass
 class Particulars:
     doc_number: str = ""
@@ -118,7 +127,7 @@ def read_particulars(text: str) -> Particulars:
     tail = filled[:body_end][-TAIL_LINES:]
     for k in range(len(tail) - 1, -1, -1):
         _, line = tail[k]
-        date = parse_date(line) if len(line) <= 20 else ""
+        date = date_line(line)
         if not date:
             continue
         found.issued = found.issued or date
@@ -210,7 +219,7 @@ def _date_position(filled: list[tuple[int, str]]) -> int:
     """Where attachments may start: after the signature's date when there is one."""
     first = _attachments_start(filled)
     for k in range(first - 1, -1, -1):
-        if len(filled[k][1]) <= 20 and parse_date(filled[k][1]):
+        if date_line(filled[k][1]):
             return k + 1
     return 0
 

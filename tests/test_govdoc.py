@@ -68,6 +68,13 @@ def test_the_signature_names_the_issuer_without_a_red_header() -> None:
     assert found.doc_number == ""  # none given: none invented
 
 
+def test_a_date_inside_a_sentence_is_not_the_date_of_issue() -> None:
+    text = (
+        "关于申报的通知\n岸政发〔2026〕5号\n一、申报时间\n2025年3月1日至4月15日。\n联系电话：12345"
+    )
+    assert read_particulars(text).issued == ""
+
+
 def test_a_number_cited_in_the_text_is_not_the_documents_own() -> None:
     text = "关于转发文件的通知\n根据岸政发〔2020〕1号文件精神，现通知如下。\n2026年4月1日"
     assert read_particulars(text).doc_number == ""

@@ -30,8 +30,10 @@ _DIGITS = re.compile(r"\d+")
 
 
 def _shape(line: str) -> str:
-    """A line with its numbers masked and spaces removed: what repeats from page to page."""
-    return _DIGITS.sub("#", re.sub(r"\s+", "", line))
+    """What repeats from page to page: the line without spaces, its number masked when it
+    has one (a page's own number); a line with several numbers (a table row) kept as is."""
+    line = re.sub(r"\s+", "", line)
+    return _DIGITS.sub("#", line) if len(_DIGITS.findall(line)) <= 1 else line
 
 
 def _edges(lines: list[str]) -> list[int]:
@@ -57,7 +59,8 @@ def strip_running_lines(pages: list[str]) -> list[str]:
         drop = set()
         for i in _edges(lines):
             line = lines[i].strip()
-            repeated = filled >= 2 and counts[_shape(line)] >= most
+            # a sentence (。) is text, however alike its neighbours on other pages
+            repeated = filled >= 2 and counts[_shape(line)] >= most and not line.endswith("。")
             number = _PAGE_NUMBER.match(line) and (filled >= 2 or _PAGE_NUMBER_SURE.match(line))
             if repeated or number:
                 drop.add(i)

@@ -276,11 +276,16 @@ def pdf_pages_text(pages: Iterable[Any]) -> Iterator[str]:
 def _page_text(
     page: Any, carry: list[list[str | None]] | None
 ) -> tuple[str, list[list[str | None]] | None]:
-    tables = sorted(page.find_tables(), key=lambda t: (t.bbox[1], t.bbox[0]))
-    tables = [t for t in tables if _real_table(t)]
+    found = sorted(page.find_tables(), key=lambda t: (t.bbox[1], t.bbox[0]))
+    # at least two rows and two columns: a ruled box around a paragraph is not a table
+    tables = [
+        (t.bbox, rows)
+        for t in found
+        if len(rows := t.extract()) >= 2 and max((len(r) for r in rows), default=0) >= 2
+    ]
     if not tables:
         return (page.extract_text() or "").strip(), None
-    boxes = [t.bbox for t in tables]
+    boxes = [bbox for bbox, _ in tables]
 
     def outside(obj: dict[str, Any]) -> bool:
         x = (obj["x0"] + obj["x1"]) / 2
@@ -297,21 +302,18 @@ def _page_text(
     parts: list[str] = []
     cursor = float(page.bbox[1])
     last_rows: list[list[str | None]] | None = None
-    for n, table in enumerate(tables):
-        top, bottom = float(table.bbox[1]), float(table.bbox[3])
+    for n, (bbox, rows) in enumerate(tables):
+        top, bottom = float(bbox[1]), float(bbox[3])
         if top > cursor:
             parts.append(band(cursor, top))
         beside = band(max(top, cursor), bottom)  # text next to the table, same height
         if beside:
             parts.append(beside)
-        rows = table.extract()
-        before = "".join(parts).strip()
-        if (
-            n == 0
-            and carry
-            and not before.strip("- —0123456789第页共/")
-            and _continues(rows, carry)
-        ):
+        # above a continued table: nothing, or a running header or page number (two short
+        # lines at most; strip_running_lines removes them later)
+        above = [line for part in parts for line in part.splitlines() if line.strip()]
+        furniture = len(above) <= 2 and all(len(line) <= 40 for line in above)
+        if n == 0 and carry and furniture and _continues(rows, carry):
             headers, used = _headers(_grid(carry))
             if used:
                 rows = [list(h) for h in _grid(carry)[:used]] + list(rows)
@@ -323,12 +325,6 @@ def _page_text(
     # the header carries on only when the table ends the page (no body text after it)
     carry_out = last_rows if last_rows and len(tail) < 20 else None
     return "\n".join(p for p in parts if p), carry_out
-
-
-def _real_table(table: Any) -> bool:
-    """At least two rows and two columns: a ruled box around a paragraph is not a table."""
-    rows = table.extract()
-    return len(rows) >= 2 and max((len(r) for r in rows), default=0) >= 2
 
 
 def _continues(rows: list[list[Any]], previous: list[list[str | None]]) -> bool:

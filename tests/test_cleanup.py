@@ -111,3 +111,13 @@ def test_plain_text_is_cleaned_on_ingest_and_markdown_is_not(tmp_path: Path) -> 
     (tmp_path / "note.md").write_text(broken, "utf-8")
     (md,) = parse_file(tmp_path / "note.md", tmp_path)
     assert md.text == broken
+
+
+def test_rows_and_sentences_alike_from_page_to_page_stay() -> None:
+    # every page ends with a table row of the same shape, then its page number
+    pages = [f"正文{n}。\n第{n}类人才：补贴{n}万元，租房{n}00元\n- {n} -" for n in range(1, 5)]
+    assert strip_running_lines(pages) == [
+        f"正文{n}。\n第{n}类人才：补贴{n}万元，租房{n}00元" for n in range(1, 5)
+    ]
+    pages = [f"甲{n}。\n本页小结：见下页。" for n in range(1, 5)]
+    assert strip_running_lines(pages) == pages

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from bot.embedding import Embedder
 from bot.errors import IngestError
 from bot.index import KnowledgeIndex
 from ingest import parsers
+from ingest.cleanup import strip_running_lines
 from ingest.parsers import parse_file
 from ingest.pipeline import Ingestor
 from ingest.tables import pdf_page_text, pdf_pages_text, row_sentences
@@ -76,8 +78,11 @@ def test_two_columns_are_label_and_value_and_wide_rows_are_split() -> None:
     assert "1月1" in wide[0] and "12月12" in wide[1]
 
 
-def write_table_pdf(path: Path, rows: list[list[str]], repeat_header: bool = True) -> Path:
-    """A notice with a ruled table between two paragraphs (long tables break across pages)."""
+def write_table_pdf(
+    path: Path, rows: list[list[str]], repeat_header: bool = True, running: bool = False
+) -> Path:
+    """A notice with a ruled table between two paragraphs (long tables break across pages);
+    `running`: a running header and a page number on every page."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -96,13 +101,22 @@ def write_table_pdf(path: Path, rows: list[list[str]], repeat_header: bool = Tru
             ]
         )
     )
+
+    def furniture(canvas: Any, doc: Any) -> None:
+        if running:
+            canvas.setFont("STSong-Light", 9)
+            canvas.drawString(72, A4[1] - 40, "江岸区人才工作局文件汇编")
+            canvas.drawCentredString(A4[0] / 2, 30, f"- {doc.page} -")
+
     SimpleDocTemplate(str(path), pagesize=A4, title="人才安家补贴标准").build(
         [
             Paragraph("关于公布人才安家补贴标准的通知", style),
             Paragraph("各有关单位：现将人才安家补贴标准公布如下。", style),
             table,
             Paragraph("本标准自发布之日起施行，由区人才工作局负责解释。", style),
-        ]
+        ],
+        onFirstPage=furniture,
+        onLaterPages=furniture,
     )
     return path
 
@@ -124,17 +138,19 @@ def test_pdf_page_text_keeps_the_order_of_text_and_table(tmp_path: Path) -> None
     ]
 
 
+@pytest.mark.parametrize("running", [False, True])
 @pytest.mark.parametrize("repeat_header", [True, False])
 def test_a_table_continued_on_the_next_page_keeps_its_header(
-    tmp_path: Path, repeat_header: bool
+    tmp_path: Path, repeat_header: bool, running: bool
 ) -> None:
     import pdfplumber
 
     rows = [HEADER] + [[f"第{i}类人才", f"{i}万元", f"{i}00元"] for i in range(1, 61)]
-    path = write_table_pdf(tmp_path / "long.pdf", rows, repeat_header)
+    path = write_table_pdf(tmp_path / "long.pdf", rows, repeat_header, running)
     with pdfplumber.open(str(path)) as pdf:
         assert len(pdf.pages) >= 2
-        pages = list(pdf_pages_text(pdf.pages))
+        pages = strip_running_lines(list(pdf_pages_text(pdf.pages)))
+    assert "汇编" not in "".join(pages) and "- 2 -" not in "".join(pages)
     text = "\n".join(pages)
     for i in (1, 45, 60):
         assert f"第{i}类人才：一次性安家补贴{i}万元，每月租房补贴{i}00元。" in text

@@ -121,10 +121,17 @@ def _label_column(headers: list[str], body: list[list[str | None]]) -> int:
         return 0
     first = headers[0].strip().lower() if headers else ""
     values = [r[0] for r in body if r[0]]
-    serial = first in _SERIAL_HEADERS or (
-        bool(values) and len(values) >= len(body) // 2 and all(_SERIAL.match(v) for v in values)
-    )
-    return 1 if serial and width > 2 else 0
+    return 1 if width > 2 and (first in _SERIAL_HEADERS or _counts(values, len(body))) else 0
+
+
+def _counts(values: list[str], rows: int) -> bool:
+    """1, 2, 3 … (or 34, 35 … on a continued page) down most rows: serial numbers, not years
+    or amounts."""
+    if not values or len(values) < max(2, rows // 2) or not all(_SERIAL.match(v) for v in values):
+        return False
+    numbers = [int(re.sub(r"\D", "", v)) for v in values]
+    steps = sum(1 for a, b in zip(numbers, numbers[1:], strict=False) if b == a + 1)
+    return numbers[0] < 1000 and steps >= len(numbers) - 1 - len(numbers) // 5
 
 
 def _field(header: str, value: str) -> str:
@@ -181,6 +188,8 @@ def row_sentences(rows: Sequence[Sequence[object]]) -> list[str]:
             out.append(texts[0])
             continue
         name = cells[label]
+        if headers and "年" in headers[label] and re.fullmatch(r"(19|20)\d{2}", name):
+            name += "年"  # 年份 | 企业数 over 2024 | 120 → 2024年：企业数120
         # columns before the label (序号) are left out; group columns before it kept in front
         prefix = [cells[j] for j in range(label) if cells[j] and not _SERIAL.match(cells[j])]
         subject = "".join(dict.fromkeys([*prefix, name])) if name else ""

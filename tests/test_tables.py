@@ -49,6 +49,18 @@ def test_serial_numbers_units_blanks_and_a_repeated_header() -> None:
     ]
 
 
+def test_numbers_only_columns_years_and_a_headerless_serial_column() -> None:
+    assert row_sentences([["年份", "企业数", "产值（亿元）"], ["2024", "120", "35.6"], ["2025", "130", "40"]]) == [
+        "2024年：企业数120，产值35.6亿元。",
+        "2025年：企业数130，产值40亿元。",
+    ]  # fmt: skip
+    assert row_sentences([["1", "甲公司", "50万元"], ["2", "乙公司", "30万元"], ["3", "丙公司", "-"]]) == [
+        "甲公司：50万元。",
+        "乙公司：30万元。",
+        "丙公司。",
+    ]  # fmt: skip
+
+
 def test_merged_cells_two_header_rows_a_caption_and_group_rows() -> None:
     rows = [
         ["2026年人才补贴标准", None, None],  # a caption spanning the table

@@ -490,17 +490,21 @@ def parse_xlsx(path: Path, root: Path, max_chars: int | None = None) -> list[Doc
 
 
 def _sheet_rows(path: Path, wb: Any) -> list[tuple[str, list[list[Any]]]]:
-    """Each sheet's non-empty rows, bounded by MAX_SHEET_ROWS and MAX_WORKBOOK_CELLS."""
-    sheets = []
+    """Each sheet's non-empty rows, bounded by MAX_SHEET_ROWS and MAX_WORKBOOK_CELLS; only
+    the first sheet's when it is an FAQ table (read as before: the rest is not looked at)."""
+    sheets: list[tuple[str, list[list[Any]]]] = []
     cells = 0
     for ws in wb.worksheets:
+        if len(sheets) == 1 and sheets[0][1] and _is_faq_header(sheets[0][1][0]):
+            break
         rows: list[list[Any]] = []
         for row in ws.iter_rows(values_only=True):
-            if not any(c is not None and str(c).strip() for c in row):
+            if not any(c is not None for c in row):
                 continue
             rows.append(list(row))
             cells += len(row)
-            if len(rows) > MAX_SHEET_ROWS or cells > MAX_WORKBOOK_CELLS:
+            faq = not sheets and _is_faq_header(rows[0])  # an FAQ table: unbounded, as before
+            if not faq and (len(rows) > MAX_SHEET_ROWS or cells > MAX_WORKBOOK_CELLS):
                 raise IngestError(
                     f"{path.name}: sheet {ws.title!r} is too large (more than"
                     f" {MAX_SHEET_ROWS:,} rows or {MAX_WORKBOOK_CELLS:,} cells)",

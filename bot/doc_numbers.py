@@ -105,10 +105,13 @@ def without_mention(question: str, number: DocNumber) -> str:
     return ABOUT_DOCUMENT.sub(" ", question)
 
 
-def mentions(question: str) -> list[tuple[str, int, int]]:
-    """(the characters before, year, number) of each 文号-like mention in a question."""
+def mentions(question: str, *, explicit: bool = False) -> list[tuple[str, int, int]]:
+    """(the characters before, year, number) of each 文号-like mention in a question;
+    `explicit`: only those with the year in brackets or ending in 号 (not 年报2026年3月)."""
     out = []
     for m in _MENTION.finditer(question):
+        if explicit and not (m.group(2) or m.group(0).rstrip().endswith("号")):
+            continue
         year = m.group(2) or m.group(3)
         out.append((re.sub(r"\s+", "", m.group(1)), int(year), int(m.group(4))))
     return out

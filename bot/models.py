@@ -147,6 +147,8 @@ class Retrieval:
     top_similarity: float = 0.0  # cosine of the nearest chunk
     similarity_gap: float = 0.0  # nearest minus the typical (ranks 11–40) cosine
     unknown_terms: list[str] = field(default_factory=list)  # Latin-script words in no document
+    # 文号 the question names in a series the knowledge base has (岸政发…) but no document holds
+    unknown_doc_numbers: list[str] = field(default_factory=list)
     home_places: frozenset[str] = frozenset()  # places most documents name (bot/places.py)
 
 

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answering.faq import FaqMatch, FaqMatcher
-from bot.doc_numbers import DocNumber, mentions, names, parse_doc_number, without_mention
+from bot.doc_numbers import (
+    DocNumber,
+    mentions,
+    names,
+    numbers_in,
+    parse_doc_number,
+    without_mention,
+)
 from bot.index import KnowledgeIndex
 from bot.lexical import LexicalIndex
 from bot.models import Chunk, Document, DocumentHit, Retrieval
@@ -90,6 +97,9 @@ class _Snapshot:
     titles: list[str]
     # Each government document's issuing number (文号), parsed: a question naming it finds it.
     doc_numbers: list[tuple[DocNumber, str]]
+    # Every 文号 the documents give or cite, and the codes of their own (岸政发 …).
+    known_numbers: frozenset[DocNumber]
+    known_codes: frozenset[str]
 
 
 class HybridRetriever:
@@ -137,6 +147,11 @@ class HybridRetriever:
         for grams in doc_bigrams:
             df.update(grams)
         n = max(len(docs), 1)
+        own = [
+            (number, d.doc_id)
+            for d in docs
+            if d.doc_number and (number := parse_doc_number(d.doc_number)) is not None
+        ]
         return _Snapshot(
             kb_version=version,
             chunk_vectors=self._load_vectors(chunks),
@@ -165,11 +180,12 @@ class HybridRetriever:
             doc_norm=[normalize(t) for t in doc_texts],
             share_cache={},
             titles=[normalize(d.title) for d in docs if d.kind != "faq"],
-            doc_numbers=[
-                (number, d.doc_id)
-                for d in docs
-                if d.doc_number and (number := parse_doc_number(d.doc_number)) is not None
-            ],
+            doc_numbers=own,
+            known_numbers=frozenset(
+                [n for n, _ in own]
+                + [n for d in docs if "号" in d.text for n in numbers_in(d.text)]
+            ),
+            known_codes=frozenset(n.code for n, _ in own),
         )
 
     def _load_vectors(self, chunks: list[Chunk]) -> np.ndarray:
@@ -338,6 +354,7 @@ class HybridRetriever:
             top_similarity=top,
             similarity_gap=top - typical,
             unknown_terms=unknown,
+            unknown_doc_numbers=self._unknown_numbers(question, snap),
             home_places=snap.home_places,
         )
 
@@ -353,6 +370,20 @@ class HybridRetriever:
                 if names(mention, number) and doc_id not in out:
                     if allowed is None or doc_id in allowed:
                         out.append(doc_id)
+        return out
+
+    @staticmethod
+    def _unknown_numbers(question: str, snap: _Snapshot) -> list[str]:
+        """The 文号 the question names (brackets or 号 written) in a series whose documents the
+        knowledge base holds, that no document gives or cites: 岸政发〔2026〕9号 when only
+        岸政发〔2026〕1号–4号 are there (a question about it must not be answered from 3号)."""
+        if not snap.known_codes:
+            return []
+        out = []
+        for before, year, n in mentions(question, explicit=True):
+            code = next((c for c in snap.known_codes if before.endswith(c)), "")
+            if code and not any(names((before, year, n), k) for k in snap.known_numbers):
+                out.append(str(DocNumber(code, year, n)))
         return out
 
     def _named_coverage(self, question: str, doc: Document, snap: _Snapshot) -> float:

@@ -200,3 +200,15 @@ def test_naming_a_number_does_not_make_any_question_answerable(notices_bot: Assi
     question = "岸政发〔2026〕3号的申报截止日期"  # the notice gives none
     assert notices_bot.retriever.search(question).hits[0].document.doc_id == "notice-3"
     assert not notices_bot.ask(question).answered
+
+
+def test_a_number_the_series_lacks_is_refused_not_answered_from_a_neighbour(
+    notices_bot: Assistant,
+) -> None:
+    # 3号 holds the answer; 9号 is named: answering from 3号 would say 9号 grants it
+    assert notices_bot.ask("岸政发〔2026〕3号对博士的安家补贴").answered
+    answer = notices_bot.ask("岸政发〔2026〕9号对博士的安家补贴")
+    assert not answer.answered and answer.refusal_reason == "unknown_doc_number"
+    assert "没有收录岸政发〔2026〕9号" in answer.text
+    # not a 文号: no brackets, no 号
+    assert notices_bot.retriever.search("岸政发2026年9月的补贴").unknown_doc_numbers == []

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import random
 import resource
 import shutil
 import sqlite3
@@ -84,7 +83,9 @@ def main() -> None:
     pdf = folder / "扫描件.pdf"
     t = time.perf_counter()
     refs = make_pdf(pdf, args.pages)
-    print(f"{args.pages} pages → {pdf.name} ({pdf.stat().st_size // 1024} KB) in {time.perf_counter() - t:.1f} s")
+    print(
+        f"{args.pages} pages → {pdf.name} ({pdf.stat().st_size // 1024} KB) in {time.perf_counter() - t:.1f} s"
+    )
 
     data = work / "data"
     shutil.rmtree(data, ignore_errors=True)

@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 REFUSAL_REASONS_ZH = {
     "empty_index": "知识库为空",
     "unknown_terms": "问题中的英文术语在知识库中不存在",
+    "unknown_doc_number": "问题中的文号不在知识库中",
     "other_place": "问题问的是其他地区",
     "weak_evidence": "知识库中没有足够相关的内容",
     "not_in_evidence": "引用的段落没有提到问题所问的事物",
@@ -72,7 +73,7 @@ def reason_zh(reason: str) -> str:
 
 NOTICE_TITLE_CHARS = 20  # longer titles are named by their citation in the expiry notice
 # reasons of the ordinary gate that no guide's field overrides
-_NOT_ANSWERABLE = frozenset({"empty_index", "unknown_terms", "other_place"})
+_NOT_ANSWERABLE = frozenset({"empty_index", "unknown_terms", "unknown_doc_number", "other_place"})
 # An expired document ranks below a current one of the same kind or category when that one
 # scores at least this share of it: asked about a topic, the policy in force answers.
 CURRENT_PREFERENCE = 0.5

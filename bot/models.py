@@ -23,6 +23,9 @@ EXTRA_FIELDS = (
     "benefit",
     "eligibility",
     "ocr_pages",
+    "doc_number",
+    "issuer",
+    "issued",
 )
 
 
@@ -56,6 +59,11 @@ class Document:
     # page it starts on; and what staff should hear about the file (English, Chinese).
     page_texts: tuple[str, ...] = ()
     notes: tuple[tuple[str, str], ...] = ()
+    # A government document's particulars (ingest/govdoc.py, or front matter): its 文号
+    # normalised to 岸政发〔2026〕3号, the issuing body, the date of issue (ISO).
+    doc_number: str = ""
+    issuer: str = ""
+    issued: str = ""
 
     @property
     def ocr(self) -> bool:
@@ -109,6 +117,9 @@ class Source:
     valid_until: str = ""
     expired: bool = False
     page: int = 0  # the page of a paged document (a PDF, a scan) the passage starts on
+    doc_number: str = ""  # 文号 of a government document
+    issuer: str = ""
+    issued: str = ""
 
     def public(self) -> dict[str, object]:
         return {
@@ -125,6 +136,9 @@ class Source:
             "valid_until": self.valid_until or None,
             "expired": self.expired,
             "page": self.page or None,
+            "doc_number": self.doc_number or None,
+            "issuer": self.issuer or None,
+            "issued": self.issued or None,
         }
 
 
@@ -148,6 +162,8 @@ class Retrieval:
     top_similarity: float = 0.0  # cosine of the nearest chunk
     similarity_gap: float = 0.0  # nearest minus the typical (ranks 11–40) cosine
     unknown_terms: list[str] = field(default_factory=list)  # Latin-script words in no document
+    # 文号 the question names in a series the knowledge base has (岸政发…) but no document holds
+    unknown_doc_numbers: list[str] = field(default_factory=list)
     home_places: frozenset[str] = frozenset()  # places most documents name (bot/places.py)
 
 

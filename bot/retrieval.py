@@ -12,6 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answering.faq import FaqMatch, FaqMatcher
+from bot.doc_numbers import (
+    DocNumber,
+    mentions,
+    names,
+    numbers_in,
+    parse_doc_number,
+    without_mention,
+)
 from bot.index import KnowledgeIndex
 from bot.lexical import LexicalIndex
 from bot.models import Chunk, Document, DocumentHit, Retrieval
@@ -87,6 +95,11 @@ class _Snapshot:
     share_cache: dict[str, float]
     # The titles of the documents (not FAQ rows), normalised: what each one is about.
     titles: list[str]
+    # Each government document's issuing number (文号), parsed: a question naming it finds it.
+    doc_numbers: list[tuple[DocNumber, str]]
+    # Every 文号 the documents give or cite, and the codes of their own (岸政发 …).
+    known_numbers: frozenset[DocNumber]
+    known_codes: frozenset[str]
 
 
 class HybridRetriever:
@@ -134,6 +147,11 @@ class HybridRetriever:
         for grams in doc_bigrams:
             df.update(grams)
         n = max(len(docs), 1)
+        own = [
+            (number, d.doc_id)
+            for d in docs
+            if d.doc_number and (number := parse_doc_number(d.doc_number)) is not None
+        ]
         return _Snapshot(
             kb_version=version,
             chunk_vectors=self._load_vectors(chunks),
@@ -162,6 +180,12 @@ class HybridRetriever:
             doc_norm=[normalize(t) for t in doc_texts],
             share_cache={},
             titles=[normalize(d.title) for d in docs if d.kind != "faq"],
+            doc_numbers=own,
+            known_numbers=frozenset(
+                [n for n, _ in own]
+                + [n for d in docs if "号" in d.text for n in numbers_in(d.text)]
+            ),
+            known_codes=frozenset(n.code for n, _ in own),
         )
 
     def _load_vectors(self, chunks: list[Chunk]) -> np.ndarray:
@@ -297,6 +321,9 @@ class HybridRetriever:
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         if self.reranker is not None and ranked:
             ranked = self._rerank(question, ranked, chunk_scores, dense, snap)
+        named = self.named_documents(question, allowed)
+        if named:
+            ranked = self._named_first(named, ranked)
         hits = []
         for doc_id, score in ranked[:k]:
             best = self._best_chunks(doc_id, chunk_scores, dense, snap)
@@ -311,6 +338,9 @@ class HybridRetriever:
                     ),
                 )
             )
+        for hit in hits:
+            if hit.document.doc_id in named:
+                hit.coverage = max(hit.coverage, self._named_coverage(question, hit.document, snap))
         sims = sorted(dense.values(), reverse=True)
         top = sims[0] if sims else 0.0
         typical = float(np.mean(sims[10:40])) if len(sims) > 10 else (sims[-1] if sims else 0.0)
@@ -324,8 +354,62 @@ class HybridRetriever:
             top_similarity=top,
             similarity_gap=top - typical,
             unknown_terms=unknown,
+            unknown_doc_numbers=self._unknown_numbers(question, snap),
             home_places=snap.home_places,
         )
+
+    def named_documents(self, question: str, allowed: set[str] | None = None) -> list[str]:
+        """The documents whose 文号 the question names (岸政发〔2026〕3号, 岸政发(2026)3,
+        岸政发2026年3号 …), in the order named."""
+        snap = self._snap
+        if not snap.doc_numbers:
+            return []
+        out: list[str] = []
+        for mention in mentions(question):
+            for number, doc_id in snap.doc_numbers:
+                if names(mention, number) and doc_id not in out:
+                    if allowed is None or doc_id in allowed:
+                        out.append(doc_id)
+        return out
+
+    @staticmethod
+    def _unknown_numbers(question: str, snap: _Snapshot) -> list[str]:
+        """The 文号 the question names (brackets or 号 written) in a series whose documents the
+        knowledge base holds, that no document gives or cites: 岸政发〔2026〕9号 when only
+        岸政发〔2026〕1号–4号 are there (a question about it must not be answered from 3号)."""
+        if not snap.known_codes:
+            return []
+        out = []
+        for before, year, n in mentions(question, explicit=True):
+            code = next((c for c in snap.known_codes if before.endswith(c)), "")
+            if code and not any(names((before, year, n), k) for k in snap.known_numbers):
+                out.append(str(DocNumber(code, year, n)))
+        return out
+
+    def _named_coverage(self, question: str, doc: Document, snap: _Snapshot) -> float:
+        """The share of what a question asks of the document it names (by 文号) that the
+        document holds: all when it asks for the document itself (岸政发〔2026〕3号讲了什么).
+
+        Unweighted: the look-alike notices of one issuer share most words, which IDF weighs
+        down to nothing, while the number already said which one is meant."""
+        number = parse_doc_number(doc.doc_number)
+        if number is None:
+            return 0.0
+        rest = bigram_set(strip_question_words(without_mention(question, number)))
+        if not rest:
+            return 1.0
+        held = snap.doc_bigrams[snap.doc_pos[doc.doc_id]]
+        return sum(1 for t in rest if t in held) / len(rest)
+
+    @staticmethod
+    def _named_first(named: list[str], ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """The named documents ahead of the others, scored just above the best of them (a
+        question naming a 文号 asks about that document, whatever else its words match)."""
+        rest = [(d, s) for d, s in ranked if d not in named]
+        top = max((s for _, s in ranked), default=0.0)
+        step = 1e-4
+        head = [(d, top + step * (len(named) - i)) for i, d in enumerate(named)]
+        return head + rest
 
     def _lexical(
         self,

@@ -139,6 +139,7 @@ def _kind_fields(path: Path, meta: dict[str, Any]) -> dict[str, Any]:
         )
         kind = "document"
     out = {"kind": kind, "benefit": _as_str(meta.get("benefit"))[:200]}
+    out.update(_official_fields(path, meta))
     for key in ("valid_from", "valid_until"):
         if meta.get(key) in (None, ""):
             continue
@@ -161,6 +162,32 @@ def _kind_fields(path: Path, meta: dict[str, Any]) -> dict[str, Any]:
             f"{path.name}: bad eligibility: {exc.message}",
             message_zh=f"{path.name}：适用条件（eligibility）有误：{exc.message_zh}",
         ) from None
+    return out
+
+
+def _official_fields(path: Path, meta: dict[str, Any]) -> dict[str, str]:
+    """A government document's 文号, issuer and date of issue as its front matter gives them."""
+    from ingest.govdoc import parse_date as official_date
+    from ingest.govdoc import parse_doc_number
+
+    out = {}
+    number = _as_str(meta.get("doc_number"))
+    if number:
+        parsed = parse_doc_number(number if number.endswith("号") else number + "号")
+        out["doc_number"] = str(parsed) if parsed else number
+    if _as_str(meta.get("issuer")):
+        out["issuer"] = _as_str(meta.get("issuer"))
+    issued = _as_str(meta.get("issued"))
+    if issued:
+        try:
+            out["issued"] = parse_date(issued).isoformat()
+        except ValueError:
+            out["issued"] = official_date(issued)
+            if not out["issued"]:
+                raise IngestError(
+                    f"{path.name}: issued must be a date YYYY-MM-DD, not {issued!r}",
+                    message_zh=f"{path.name}：issued（成文日期）必须是日期（YYYY-MM-DD），现为 {issued!r}",
+                ) from None
     return out
 
 
@@ -274,7 +301,8 @@ def check_zip(path: Path, max_chars: int | None = None) -> None:
 
 
 def parse_docx(path: Path, root: Path, max_chars: int | None = None) -> list[Document]:
-    """Paragraphs (headings as Markdown headings), then tables; stops past `max_chars`."""
+    """Paragraphs (headings as Markdown headings) and tables (a sentence per row) in body
+    order; stops past `max_chars`."""
     import docx
 
     check_zip(path, max_chars)
@@ -299,7 +327,17 @@ def parse_docx(path: Path, root: Path, max_chars: int | None = None) -> list[Doc
         if max_chars is not None and size > max_chars:
             raise too_much_text(path.name, None, max_chars)
 
-    for para in doc.paragraphs:
+    from docx.table import Table
+
+    from ingest.tables import docx_rows, row_sentences
+
+    # The body in order: a table's rows become sentences where the table stands.
+    for block in doc.iter_inner_content():
+        if isinstance(block, Table):
+            for sentence in row_sentences(docx_rows(block)):
+                add(sentence)
+            continue
+        para = block
         text = para.text.strip()
         if not text:
             continue
@@ -313,11 +351,6 @@ def parse_docx(path: Path, root: Path, max_chars: int | None = None) -> list[Doc
             add("#" * min(level + 1, 6) + " " + text)
         else:
             add(text)
-    for table in doc.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                add(" | ".join(dict.fromkeys(cells)))
     content = _require_text(path, "\n".join(lines))
     return [
         Document(
@@ -364,10 +397,8 @@ def _pdf_title(meta_title: str) -> str:
 
 def _clean_pages(pages: list[str]) -> list[str]:
     """Pages without the headers, footers and page numbers repeated on them."""
-    try:
-        from ingest.cleanup import strip_running_lines
-    except ImportError:
-        return pages
+    from ingest.cleanup import strip_running_lines
+
     return strip_running_lines(pages)
 
 
@@ -467,7 +498,20 @@ def parse_csv(path: Path, root: Path) -> list[Document]:
     return _faq_documents(path, root, rows)
 
 
-def parse_xlsx(path: Path, root: Path) -> list[Document]:
+# What a spreadsheet that is not an FAQ table may hold: more is refused (a sheet of a
+# million formula rows is data, not a document to answer from).
+MAX_SHEET_ROWS = 20_000
+MAX_WORKBOOK_CELLS = 500_000
+
+
+def _is_faq_header(row: list[Any]) -> bool:
+    header = {_as_str(h).lower() for h in row}
+    return bool(header & _QUESTION_COLS) and bool(header & _ANSWER_COLS)
+
+
+def parse_xlsx(path: Path, root: Path, max_chars: int | None = None) -> list[Document]:
+    """An FAQ table (first sheet with question/answer columns: one entry per row), else one
+    document whose sections are the sheets, one sentence per row (ingest/tables.py)."""
     import zipfile
 
     from openpyxl import load_workbook
@@ -475,14 +519,81 @@ def parse_xlsx(path: Path, root: Path) -> list[Document]:
     check_zip(path)
     try:
         wb = load_workbook(str(path), read_only=True, data_only=True)
-        rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-        wb.close()
+        try:
+            title = _as_str(wb.properties.title)
+            sheets = _sheet_rows(path, wb)
+        finally:
+            wb.close()
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise IngestError(
             f"{path.name}: not a readable .xlsx file ({exc})",
             message_zh=f"{path.name}：无法读取的 Excel 文件",
         ) from exc
-    return _faq_documents(path, root, [r for r in rows if any(c is not None for c in r)])
+    first = sheets[0][1] if sheets else []
+    if first and _is_faq_header(first[0]):
+        return _faq_documents(path, root, first)
+    return [_workbook_document(path, root, sheets, title, max_chars)]
+
+
+def _sheet_rows(path: Path, wb: Any) -> list[tuple[str, list[list[Any]]]]:
+    """Each sheet's non-empty rows, bounded by MAX_SHEET_ROWS and MAX_WORKBOOK_CELLS; only
+    the first sheet's when it is an FAQ table (read as before: the rest is not looked at)."""
+    sheets: list[tuple[str, list[list[Any]]]] = []
+    cells = 0
+    for ws in wb.worksheets:
+        if len(sheets) == 1 and sheets[0][1] and _is_faq_header(sheets[0][1][0]):
+            break
+        rows: list[list[Any]] = []
+        for row in ws.iter_rows(values_only=True):
+            if not any(c is not None for c in row):
+                continue
+            rows.append(list(row))
+            cells += len(row)
+            faq = not sheets and _is_faq_header(rows[0])  # an FAQ table: unbounded, as before
+            if not faq and (len(rows) > MAX_SHEET_ROWS or cells > MAX_WORKBOOK_CELLS):
+                raise IngestError(
+                    f"{path.name}: sheet {ws.title!r} is too large (more than"
+                    f" {MAX_SHEET_ROWS:,} rows or {MAX_WORKBOOK_CELLS:,} cells)",
+                    message_zh=f"{path.name}：工作表“{ws.title}”过大（超过 {MAX_SHEET_ROWS:,} 行"
+                    f"或 {MAX_WORKBOOK_CELLS:,} 个单元格），请拆分后再上传",
+                )
+        sheets.append((str(ws.title), rows))
+    return sheets
+
+
+def _workbook_document(
+    path: Path,
+    root: Path,
+    sheets: list[tuple[str, list[list[Any]]]],
+    title: str,
+    max_chars: int | None,
+) -> Document:
+    """One section per sheet; the title: the workbook's, its first caption row, the file name."""
+    from ingest.tables import row_sentences
+
+    parts: list[str] = []
+    size = 0
+    for name, rows in sheets:
+        sentences = row_sentences([[_cell_text(c) for c in r] for r in rows])
+        if not sentences:
+            continue
+        parts.append(f"## {name}\n" + "\n".join(sentences))
+        size += len(parts[-1])
+        if max_chars is not None and size > max_chars:
+            raise too_much_text(path.name, None, max_chars)
+    content = _require_text(path, "\n\n".join(parts))
+    first = sheets[0][1] if sheets else []
+    caption = [_as_str(c) for c in first[0] if _as_str(c)] if first else []
+    if not title and len(caption) == 1 and len(first) > 1 and len(caption[0]) <= 60:
+        title = caption[0]
+    return Document(doc_id=default_doc_id(path, root), title=title or path.stem, text=content)
+
+
+def _cell_text(value: Any) -> str | None:
+    """A spreadsheet value as text (None kept: a cell under a merge); 60000.0 → 60000."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return None if value is None else _as_str(value)
 
 
 def parse_ofd(path: Path, root: Path) -> list[Document]:
@@ -547,6 +658,7 @@ _BOUNDED: dict[str, Callable[[Path, Path, int | None], list[Document]]] = {
     ".doc": parse_office_legacy,
     ".wps": parse_office_legacy,
     ".pptx": parse_pptx,
+    ".xlsx": parse_xlsx,
 }
 
 
@@ -579,7 +691,32 @@ def parse_file(
         raise too_much_text(path.name, chars, max_chars)
     return [
         _with_validity(
-            dataclasses.replace(d, source_path=str(path), title=d.title.strip() or d.doc_id)
+            _as_read(
+                dataclasses.replace(d, source_path=str(path), title=d.title.strip() or d.doc_id),
+                path.suffix.lower(),
+            )
         )
         for d in docs
     ]
+
+
+# Formats whose lines are the author's own: kept as written (Markdown), or rows (tables).
+_OWN_LINES = {".md", ".markdown", ".csv", ".xlsx"}
+
+
+def _as_read(doc: Document, suffix: str) -> Document:
+    """A document as the reader should see it: lines broken inside sentences joined and
+    full-width letters and digits made half-width (ingest/cleanup.py), its 文号, issuer, date
+    of issue and attachments read off the text (ingest/govdoc.py). FAQ entries as written."""
+    from ingest.cleanup import join_broken_lines, normalise_width
+    from ingest.govdoc import enrich
+
+    if doc.kind == "faq":
+        return doc
+    markdown = suffix in (".md", ".markdown")
+    if not markdown:
+        text = doc.text if suffix in _OWN_LINES else join_broken_lines(doc.text)
+        doc = dataclasses.replace(
+            doc, text=normalise_width(text), title=normalise_width(doc.title).strip()
+        )
+    return enrich(doc, retitle=not markdown)

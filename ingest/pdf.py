@@ -44,15 +44,6 @@ def _refusal_encrypted(path: Path) -> IngestError:
     )
 
 
-def _page_text(page: Any) -> str:
-    """A page's text with its tables as row sentences (ingest/tables.py when present)."""
-    try:
-        from ingest.tables import pdf_page_text
-    except ImportError:
-        return str(page.extract_text() or "")
-    return pdf_page_text(page)
-
-
 def read(path: Path, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """The text layer of every page (child process): {"pages": [...], "title"}.
 
@@ -62,14 +53,17 @@ def read(path: Path, options: dict[str, Any] | None = None) -> dict[str, Any]:
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfplumber.utils.exceptions import PdfminerException
 
+    from ingest.tables import pdf_pages_text
+
     max_chars = (options or {}).get("max_chars")
     pages: list[str] = []
     pictured: list[int] = []  # pages mostly covered by pictures (1-based)
     try:
         with pdfplumber.open(str(path)) as pdf:
             size = 0
-            for number, page in enumerate(pdf.pages, start=1):
-                text = _page_text(page)
+            # tables as row sentences, a table's header carried over a page break
+            texts = pdf_pages_text(pdf.pages)
+            for number, (page, text) in enumerate(zip(pdf.pages, texts, strict=True), start=1):
                 pages.append(text)
                 if _picture_share(page) >= PICTURE_SHARE:
                     pictured.append(number)

@@ -97,14 +97,19 @@ def test_an_ofd_is_read_page_by_page_in_reading_order(
         "关于支持青年人才安家的通知",
         "博士研究生一次性安家补贴6万元。",
         "",
-        "附件1",
+        "## 附件1",  # an attachment's start is a section (ingest/govdoc.py)
         "硕士研究生一次性安家补贴3万元。",
     ]
 
 
 def test_an_ofd_without_a_title_is_named_by_its_first_line(tmp_path: Path) -> None:
-    [doc] = parse_file(write_ofd(tmp_path / "a.ofd", [_page(FIRST)]), tmp_path)
-    assert doc.title == "江岸区人民政府文件"
+    plain = [(20.0, 40.0, "青年人才安家须知"), (20.0, 60.0, "博士研究生一次性安家补贴6万元。")]
+    [doc] = parse_file(write_ofd(tmp_path / "a.ofd", [_page(plain)]), tmp_path)
+    assert doc.title == "青年人才安家须知"
+    # a red-header notice is named by its own title line, not by 「…文件」 (ingest/govdoc.py)
+    [notice] = parse_file(write_ofd(tmp_path / "b.ofd", [_page(FIRST)]), tmp_path)
+    assert notice.title == "关于支持青年人才安家的通知"
+    assert notice.doc_number == "岸政发〔2026〕3号" and notice.issuer == "江岸区人民政府"
 
 
 def _zip(path: Path, members: dict[str, bytes]) -> Path:

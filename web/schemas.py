@@ -74,6 +74,11 @@ class SourcePublic(BaseModel):
     page: int | None = Field(
         None, description="The page of a paged document (a PDF, a scan) the passage starts on."
     )
+    doc_number: str | None = Field(
+        None, description="A government document's issuing number (文号), e.g. 岸政发〔2026〕3号."
+    )
+    issuer: str | None = Field(None, description="The body that issued the document (发文机关).")
+    issued: str | None = Field(None, description="The date of issue (YYYY-MM-DD), if stated.")
 
 
 class ChatResponse(BaseModel):

@@ -396,6 +396,9 @@ class ExtractiveAnswerer:
             category=doc.category,
             department=doc.department,
             contact=doc.contact,
+            doc_number=doc.doc_number,
+            issuer=doc.issuer,
+            issued=doc.issued,
             updated=doc.updated,
             sample=doc.sample,
         )
@@ -427,6 +430,8 @@ class ExtractiveAnswerer:
             unknown = [t for t in unknown if not self.focus.known_as_synonym(t)]
         if unknown:
             return "unknown_terms"  # e.g. "ICP", "Python": named, but in no document
+        if found.unknown_doc_numbers:
+            return "unknown_doc_number"  # 岸政发〔2026〕9号 when the series stops at 4号
         top = found.hits[0].document
         evidence = normalize(f"{top.title}\n{top.text}")
         if foreign_places(normalize(question), evidence, found.home_places):
@@ -473,6 +478,11 @@ class ExtractiveAnswerer:
             missing = _phrase(question, evidence.missing)
             said = (
                 f"抱歉，知识库中没有关于{missing}的规定：最接近的《{near_doc.title}》没有提到这一点。"
+                "为避免误导，我不作推测。"
+            )
+        elif reason == "unknown_doc_number":
+            said = (
+                f"抱歉，知识库中没有收录{'、'.join(found.unknown_doc_numbers)}，"
                 "为避免误导，我不作推测。"
             )
         elif reason == "aspect_not_stated" and evidence is not None and near_doc is not None:
@@ -931,6 +941,9 @@ class ExtractiveAnswerer:
             category=doc.category,
             department=doc.department,
             contact=doc.contact,
+            doc_number=doc.doc_number,
+            issuer=doc.issuer,
+            issued=doc.issued,
             updated=doc.updated,
             sample=doc.sample,
             page=quoted.page if quoted else 0,

@@ -99,6 +99,9 @@ def _sources(passages: list[Passage], cited: list[int]) -> list[Source]:
                 department=doc.department,
                 contact=doc.contact,
                 page=p.hit.chunks[0].page if p.hit.chunks else 0,
+                doc_number=doc.doc_number,
+                issuer=doc.issuer,
+                issued=doc.issued,
             )
         )
     return out

@@ -171,6 +171,10 @@ def list_documents(
                 "contact": doc.contact,
                 "updated": updated,
                 "kind": doc.kind,
+                # a government document's 文号, issuer and date of issue ("" when not stated)
+                "doc_number": doc.doc_number,
+                "issuer": doc.issuer,
+                "issued": doc.issued,
                 "origin": origin,
                 # One file (an FAQ table) can hold many documents: replace and delete act on it.
                 "file": Path(doc.source_path).name if uploaded else "",
@@ -238,6 +242,7 @@ def _grouped(rows: list[dict[str, Any]], sources: list[str]) -> list[dict[str, A
 
 def _searchable(row: dict[str, Any]) -> str:
     parts = [row["title"], row["doc_id"], row["file"], row["category"], row["department"]]
+    parts.append(row.get("doc_number", ""))
     return "\n".join([*parts, *row.get("questions", [])]).casefold()
 
 

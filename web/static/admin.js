@@ -394,6 +394,7 @@
       el("div", { text: doc.title }),
       table ? el("div", { class: "file", text: "问答表格 · " + doc.rows + " 条问答" })
         : doc.file ? el("div", { class: "file", title: "上传的文件", text: doc.file }) : null,
+      officialLine(doc),
       doc.ocr ? ocrDetails(doc.ocr_pages || []) : null,
     ]);
     const id = table ? doc.doc_ids[0] + " 等 " + doc.rows + " 条" : doc.doc_id;
@@ -425,6 +426,13 @@
     return el("details", { class: "ocr" }, [summary, list]);
   }
   const OCR_DOUBTFUL = 0.85; // below this a page's text is worth a look against the original
+
+  /** 文号 · 发文机关 · 成文日期 of a government document, read off its text (or null). */
+  function officialLine(doc) {
+    const parts = [doc.doc_number ? "文号 " + doc.doc_number : "", doc.issuer || "",
+      doc.issued ? "成文 " + doc.issued : ""].filter(Boolean);
+    return parts.length ? el("div", { class: "file docno", text: parts.join(" · ") }) : null;
+  }
 
   function docActions(doc) {
     const open = state.expanded.has(doc.doc_id);

@@ -484,6 +484,10 @@
     if (src.sample) head.appendChild(el("span", { class: "badge", text: "示例", title: "示例资料，非正式文件" }));
     if (src.expired) head.appendChild(el("span", { class: "badge expired", text: "已失效", title: "该政策已过有效期" }));
     source.appendChild(head);
+    // a government document's particulars: 文号 · issuer · date of issue
+    var official = [src.doc_number ? "文号：" + src.doc_number : "", src.issuer || "",
+      src.issued ? src.issued + " 印发" : ""].filter(Boolean);
+    if (official.length) source.appendChild(el("p", { class: "dept docno", text: official.join(" · ") }));
     if (src.valid_until) {
       source.appendChild(el("p", { class: src.expired ? "dept error" : "dept", text: (src.expired ? "已于 " : "有效期至 ") + src.valid_until + (src.expired ? " 到期失效" : "") }));
     }

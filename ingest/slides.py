@@ -1,8 +1,8 @@
 """The text of a PowerPoint .pptx, slide by slide (python-pptx), run through `ingest.isolate`.
 
 Each slide becomes a Markdown heading "## 第N页 <its title>" followed by its text in reading
-order (shapes top to bottom, then left to right; groups opened), a table's rows as
-"cell | cell" lines like a .docx table's, and the speaker notes as "备注：…". The package was
+order (shapes top to bottom, then left to right; groups opened), a table's rows as sentences
+repeating the column headers like a .docx table's (ingest/tables.py), and the speaker notes as "备注：…". The package was
 checked against zip bombs by the parent (`check_zip`) before this child process was started;
 here the child's memory and time limits stop what the directory did not reveal.
 """
@@ -31,10 +31,10 @@ def _shapes(shapes: Any) -> Iterator[Any]:
 def _shape_lines(shape: Any) -> list[str]:
     lines: list[str] = []
     if getattr(shape, "has_table", False) and shape.has_table:
-        for row in shape.table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                lines.append(" | ".join(dict.fromkeys(cells)))
+        from ingest.tables import row_sentences
+
+        rows = [[c.text.strip() for c in row.cells] for row in shape.table.rows]
+        lines.extend(row_sentences(rows))
     elif getattr(shape, "has_text_frame", False) and shape.has_text_frame:
         for para in shape.text_frame.paragraphs:
             text = "".join(run.text for run in para.runs).strip() or para.text.strip()

@@ -169,7 +169,7 @@ def test_a_doc_and_a_wps_read_like_their_docx(files: dict[str, Path]) -> None:
         lines = doc.text.splitlines()
         assert lines[:2] == [f"# {TITLE}", "## 一、补贴标准"]  # headings kept
         assert all(line in lines for line in LINES)
-        assert "博士 | 6万元" in lines and "硕士 | 3万元" in lines  # table rows
+        assert "博士：6万元。" in lines and "硕士：3万元。" in lines  # table rows as sentences
 
 
 def test_an_et_reads_like_its_xlsx(files: dict[str, Path]) -> None:
@@ -190,7 +190,8 @@ def test_a_pptx_is_read_slide_by_slide(files: dict[str, Path]) -> None:
         "备注：讲解时强调申请截止日期。",
     ]
     at = lines.index("## 第3页 办理流程")
-    assert lines[at + 1 : at + 4] == ["环节 | 时限", "受理 | 3个工作日", "审核 | 10个工作日"]
+    # the table (环节 | 时限 over two rows) as one sentence per row
+    assert lines[at + 1 : at + 3] == ["受理：3个工作日。", "审核：10个工作日。"]
 
 
 def test_python_m_ingest_indexes_them_and_a_doc_is_answered_from(
@@ -378,7 +379,7 @@ def test_wps_and_et_saved_as_office_open_xml_are_read_too(tmp_path: Path) -> Non
     _write_docx(tmp_path / "notice.wps")  # newer WPS versions can save OOXML under the old names
     _write_xlsx(tmp_path / "faq.et")
     [doc] = parse_file(tmp_path / "notice.wps", tmp_path)
-    assert doc.title == TITLE and "博士 | 6万元" in doc.text.splitlines()
+    assert doc.title == TITLE and "博士：6万元。" in doc.text.splitlines()
     [entry] = parse_file(tmp_path / "faq.et", tmp_path)
     assert entry.doc_id == "faq#1" and "最高30万元" in entry.text
 

@@ -29,6 +29,7 @@ def page_image(
     *,
     title: str = "",
     header: str = "",
+    number: str = "",
     footer: str = "",
     columns: int = 1,
     noise: bool = True,
@@ -48,6 +49,12 @@ def page_image(
         w = draw.textlength(header, font=big)
         draw.text(((width - w) / 2, y), header, font=big, fill=(200, 20, 20))
         y += 90
+    if number:  # the 文号 under the red header, above a red rule
+        w = draw.textlength(number, font=body)
+        draw.text(((width - w) / 2, y), number, font=body, fill="black")
+        y += 50
+        draw.line((margin, y, width - margin, y), fill=(200, 20, 20), width=3)
+        y += 40
     if title:
         for line in _wrap(draw, title, big, width - 2 * margin):
             w = draw.textlength(line, font=big)

@@ -53,7 +53,13 @@ def scanned(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Ite
     folder.mkdir()
     pages = [
         None,
-        page_image(PAGE_1, title=TITLE, header="江岸区人民政府文件", footer="- 2 -"),
+        page_image(
+            PAGE_1,
+            title=TITLE,
+            header="江岸区人民政府文件",
+            number="岸政发〔2026〕3号",
+            footer="- 2 -",
+        ),
         page_image(PAGE_2, footer="- 3 -", seed=2),
     ]
     scanned_pdf(folder / "安家补贴.pdf", pages, text_pages={0: TEXT_PAGE})
@@ -102,7 +108,9 @@ def test_scanned_pages_are_read_by_ocr_with_progress_per_page(scanned: dict) -> 
     for sentence in PAGE_1 + PAGE_2:
         assert _squash(sentence) in text, sentence
     assert "目录页" in text  # the text-layer page is kept as it is, not OCRed
-    assert doc.ocr and doc.title in (TEXT_PAGE[0], TITLE)
+    assert doc.ocr and doc.title == TITLE  # the red-header notice's 关于 line
+    assert doc.doc_number == "岸政发〔2026〕3号"  # read off the scan, brackets normalised
+    assert "- 2 -" not in doc.text and "-2-" not in doc.text  # page numbers removed
     confidences = json.loads(doc.ocr_pages)
     assert [p for p, _ in confidences] == [2, 3]
     assert all(0.9 < c <= 1 for _, c in confidences)
@@ -128,6 +136,10 @@ def test_an_answer_from_a_scan_cites_its_page(scanned: dict, embedder: Embedder)
         assert answer.answered and "6万元" in answer.text
         public = answer.sources[0].public()
         assert public["doc_id"] == "安家补贴" and public["page"] == 2
+        assert public["doc_number"] == "岸政发〔2026〕3号"
+        named = bot.ask("岸政发(2026)3号中人才公寓租金怎么收？")
+        assert named.answered and "百分之五十" in named.text
+        assert named.sources[0].doc_id == "安家补贴" and named.sources[0].page == 3
     finally:
         bot.close()
 

@@ -33,7 +33,10 @@ def _shape(line: str) -> str:
     """What repeats from page to page: the line without spaces, its number masked when it
     has one (a page's own number); a line with several numbers (a table row) kept as is."""
     line = re.sub(r"\s+", "", line)
-    return _DIGITS.sub("#", line) if len(_DIGITS.findall(line)) <= 1 else line
+    found = _DIGITS.findall(line)
+    if len(found) > 1 or any(len(n) >= 5 for n in found):
+        return line  # a table row, a phone number, an amount: not a page's own number
+    return _DIGITS.sub("#", line)
 
 
 def _edges(lines: list[str]) -> list[int]:
@@ -132,7 +135,12 @@ def _joins(prev: str, nxt: str, full: float) -> bool:
         return False
     if p.startswith("#") or _HEADING_LINE.match(p):
         return False
+    if _width(n) < full * 0.5 and not any(ch in n for ch in _INNER_MARKS):
+        return False  # a short line without punctuation is a heading or label of its own
     return _width(p) >= full
+
+
+_INNER_MARKS = "。！？；，、：,;:!?"
 
 
 # Full-width ASCII letters and digits (Ａ–Ｚ, ａ–ｚ, ０–９) and the ideographic space.

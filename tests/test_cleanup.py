@@ -121,3 +121,18 @@ def test_rows_and_sentences_alike_from_page_to_page_stay() -> None:
     ]
     pages = [f"甲{n}。\n本页小结：见下页。" for n in range(1, 5)]
     assert strip_running_lines(pages) == pages
+
+
+def test_numbers_that_differ_are_text_not_page_furniture() -> None:
+    # two pages each ending in a contact line: phone numbers (5+ digits) are not page numbers
+    pages = ["正文第一页。\n联系电话：82345678", "正文第二页。\n联系电话：82345679"]
+    assert strip_running_lines(pages) == pages
+
+
+def test_a_short_heading_is_not_joined_to_the_line_before() -> None:
+    text = (
+        "联系电话：027-12345678，咨询时间为工作日上午九点至下午五点半，节假日除外请提前预约\n"
+        "所需材料\n"
+        "营业执照副本复印件一份，法定代表人身份证复印件一份，以及申请表原件一份。"
+    )
+    assert join_broken_lines(text).splitlines()[1] == "所需材料"

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -105,9 +106,12 @@ def to_office(path: Path, target: str, out: str, program: str) -> str:
     converted = work / "out" / f"input.{target}"
     if not converted.is_file() or converted.stat().st_size == 0:
         said = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
+        # LibreOffice's own words name the temporary folder: kept to the log (stderr of
+        # this child), never put in a message that reaches staff's browsers
+        if said:
+            sys.stderr.write(f"soffice: {said[-1][:200]}\n")
         raise IngestError(
-            f"{path.name}: LibreOffice could not read it (damaged, or not {_KIND[suffix]})"
-            + (f": {said[-1][:200]}" if said else ""),
+            f"{path.name}: LibreOffice could not read it (damaged, or not {_KIND[suffix]})",
             message_zh=f"{path.name}：文件已损坏或不是有效的{_KIND_ZH[suffix]}，无法读取",
         )
     return str(converted)

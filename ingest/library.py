@@ -310,6 +310,7 @@ class DocumentLibrary:
         with self._refusals_audited(user, "upload_rejected", filename):
             name = self._checked_name(filename)
             self._check_content(name, data)
+            self._warm_ocr(name, data)
             with self._changing:  # one change at a time, on every replica
                 if self._live(name) is not None:
                     raise ConflictError(
@@ -327,9 +328,12 @@ class DocumentLibrary:
         meta: dict[str, str] | None = None,
     ) -> Uploaded:
         """A new version of an uploaded document; 409 when someone changed it since `base_version`."""
-        with self._refusals_audited(user, "replace_rejected", doc_id), self._changing:
+        with self._refusals_audited(user, "replace_rejected", doc_id):
             name = self._name_of(doc_id)
             self._check_content(name, data)
+            self._warm_ocr(name, data)
+        with self._refusals_audited(user, "replace_rejected", doc_id), self._changing:
+            name = self._name_of(doc_id)
             live = self._live(name)
             if live is None or live[0] != base_version:
                 now = live and live[0]
@@ -608,6 +612,17 @@ class DocumentLibrary:
                 .where(_V.name == name, _V.version == version)
                 .values(status=status, reason=reason)
             )
+
+    def _warm_ocr(self, name: str, data: bytes) -> None:
+        """Read a scan's pages by OCR into the OCR cache before the change lock is taken:
+        minutes of OCR must not hold every other change on every replica back (the indexing
+        under the lock then finds the pages cached)."""
+        if Path(name).suffix.lower() not in (".pdf", ".png", ".jpg", ".jpeg"):
+            return
+        with tempfile.TemporaryDirectory(prefix="jiangan-upload-") as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            self._ingestor().warm_ocr([(path, path.parent)])
 
     def _index_bytes(self, name: str, data: bytes) -> IngestReport:
         """Parse and index `data` as the file `name` under its library key (a temporary copy

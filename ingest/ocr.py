@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -79,20 +80,29 @@ def available() -> bool:
 def image_size(path: Path) -> tuple[int, int]:
     """Width and height from the image's header, without decoding it; IngestError for an
     unreadable image or one claiming more than MAX_PIXELS (an image bomb)."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
-    guard = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None  # the header only: the size is checked here, with its figures
     try:
-        with Image.open(path) as img:
-            width, height = img.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
+            with Image.open(path) as img:
+                width, height = img.size
+    except Image.DecompressionBombError as exc:  # Pillow's own guard: twice its limit
+        claimed = re.search(r"\((\d+) pixels\)", str(exc))
+        said = f"{int(claimed.group(1)):,}" if claimed else "too many"
+        raise IngestError(
+            f"{path.name}: the image claims {said} pixels, more than"
+            f" {MAX_PIXELS // 1_000_000} million (an image bomb?); refused",
+            message_zh=f"{path.name}：图片声称有 {said} 像素，超过"
+            f" {MAX_PIXELS // 1_000_000} 百万像素上限，已拒绝",
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise IngestError(
             f"{path.name}: not a readable image ({exc.__class__.__name__})",
             message_zh=f"{path.name}：图片已损坏或格式无法识别",
         ) from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = guard
     if width * height > MAX_PIXELS:
         raise IngestError(
             f"{path.name}: the image claims {width:,} × {height:,} pixels, more than"

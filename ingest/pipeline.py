@@ -19,7 +19,7 @@ from bot.index import KnowledgeIndex
 from bot.models import Chunk, Document
 from bot.services import FIELD_HEADINGS, parse_fields
 from ingest.chunking import ChunkingPolicy, chunk_document
-from ingest.ocr import OcrContext
+from ingest.ocr import IMAGE_SUFFIXES, OcrContext
 from ingest.parsers import PARSERS, parse_file
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ PIPELINE_VERSION = "7"
 # Staff FAQ entries are indexed under this key, as documents faq-<id> (ingest/faqbook.py);
 # no file may use such an id.
 FAQ_ENTRIES_KEY = "faq:entries"
+# Formats that may hold scanned pages: read by OCR before the writer lock is taken.
+_SCANNABLE = frozenset({".pdf", *IMAGE_SUFFIXES})
 RESERVED_ID_PREFIX = "faq-"
 
 
@@ -183,12 +185,46 @@ class Ingestor:
         self.on_ocr_page = on_ocr_page
 
     def run(self, paths: list[Path]) -> IngestReport:
-        with self.index.write_lock:
-            return self._run(paths)
-
-    def _run(self, paths: list[Path]) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
+        # OCR first, without the lock: minutes a scan, while every other writer on every
+        # replica would wait. What it reads goes to the OCR cache, where the parse below finds it.
+        signature = f"{PIPELINE_VERSION}:{self.policy}"
+        known = self.index.records.file_fingerprints()
+        self.warm_ocr(
+            [
+                (path, root)
+                for path, root in discover(paths)
+                if path.suffix.lower() in _SCANNABLE
+                and known.get(str(path)) != self._fingerprint(path, signature)
+            ],
+            report,
+        )
+        with self.index.write_lock:
+            return self._run(paths, report, started)
+
+    def warm_ocr(self, files: list[tuple[Path, Path]], report: IngestReport | None = None) -> None:
+        """Read the scanned pages of these PDFs and images by OCR into the OCR cache (with the
+        progress bar and the progress callback), holding no lock; failures are left for the
+        parse that follows to report."""
+        report = report if report is not None else IngestReport()
+        context = self._ocr(report, warm=True)
+        if context is None:
+            return
+        for path, root in files:
+            if path.suffix.lower() not in _SCANNABLE:
+                continue
+            try:
+                parse_file(path, root, self.index.settings.max_file_chars, context)
+            except Exception:  # noqa: BLE001 — the parse under the lock says why
+                continue
+
+    def _fingerprint(self, path: Path, signature: str) -> str:
+        """What makes a file unchanged: its bytes, the pipeline, the defaults it is given."""
+        extra = self.defaults(path) if self.defaults else {}
+        return f"{sha256_file(path)}:{signature}" + (f":{sorted(extra.items())}" if extra else "")
+
+    def _run(self, paths: list[Path], report: IngestReport, started: float) -> IngestReport:
         records, vectors = self.index.records, self.index.vectors
         if not self.index.embedder_matches():
             log.warning("embedder changed to %s: re-embedding everything", self.index.embedder.name)
@@ -202,10 +238,11 @@ class Ingestor:
         known = records.file_fingerprints()
         todo: list[_Parsed] = []
         claimed: dict[str, str] = {}
+        ocr = self._ocr(report, warm=False)
         for path, root in tqdm(
             files, desc="解析 parse", unit="file", disable=not self.progress or not files
         ):
-            parsed = self._parse(str(path), path, root, signature, known, claimed, report)
+            parsed = self._parse(str(path), path, root, signature, known, claimed, report, ocr)
             if parsed is not None:
                 todo.append(parsed)
 
@@ -224,18 +261,17 @@ class Ingestor:
         known: dict[str, str],
         claimed: dict[str, str],
         report: IngestReport,
+        ocr: OcrContext | None = None,
     ) -> _Parsed | None:
         """Parse one file into what is to be swapped in under `key` (None: unchanged, or
         failed — counted in the report)."""
         try:
             extra = self.defaults(path) if self.defaults else {}
-            fingerprint = f"{sha256_file(path)}:{signature}" + (
-                f":{sorted(extra.items())}" if extra else ""
-            )
+            fingerprint = self._fingerprint(path, signature)
             if known.get(key) == fingerprint:
                 report.unchanged.append(key)
                 return None
-            parsed = parse_file(path, root, self.index.settings.max_file_chars, self._ocr(report))
+            parsed = parse_file(path, root, self.index.settings.max_file_chars, ocr)
             docs = [_filled(d, extra) for d in parsed]
             if key != str(path):  # a file that stands for a key (an upload): cite the key
                 docs = [dataclasses.replace(d, source_path=key) for d in docs]
@@ -265,20 +301,28 @@ class Ingestor:
             )
         return None
 
-    def _ocr(self, report: IngestReport) -> OcrContext | None:
-        """How this run reads scanned pages (None when BOT_OCR_MAX_PAGES is 0); the pages it
-        reads and the cached ones are counted in the report."""
+    def _ocr(self, report: IngestReport, warm: bool) -> OcrContext | None:
+        """How scanned pages are read (None when BOT_OCR_MAX_PAGES is 0). `warm`: the pass
+        before the lock, which does the OCR, shows progress and counts pages read and pages
+        found in the cache; the parse under the lock then finds them cached (it counts only
+        pages it had to read itself, had the warm pass missed them)."""
         limit = self.index.settings.ocr_max_pages
         if limit <= 0:
             return None
+        pages, cached = report.ocr_pages, report.ocr_cached
 
         def count(name: str, page: int, done: int, total: int) -> None:
-            report.ocr_pages, report.ocr_cached = context.recognised, context.cached
-            if self.on_ocr_page:
-                self.on_ocr_page(name, page, done, total)
+            report.ocr_pages = pages + context.recognised
+            if warm:
+                report.ocr_cached = cached + context.cached
+                if self.on_ocr_page:
+                    self.on_ocr_page(name, page, done, total)
 
         context = OcrContext(
-            max_pages=limit, cache=self.index.records, progress=self.progress, on_page=count
+            max_pages=limit,
+            cache=self.index.records,
+            progress=self.progress and warm,
+            on_page=count,
         )
         return context
 
@@ -286,13 +330,16 @@ class Ingestor:
         """Index one file under `key` instead of its path (an upload, whose bytes live in the
         records database and are written to a temporary file only to be parsed), with the
         checks and crash safety of `run`. The same bytes and defaults again are a no-op."""
+        started = time.perf_counter()
+        report = IngestReport()
+        self.warm_ocr([(path, path.parent)], report)  # without the lock (see `run`)
         with self.index.write_lock:
-            started = time.perf_counter()
-            report = IngestReport()
             records = self.index.records
             signature = f"{PIPELINE_VERSION}:{self.policy}"
             known = records.file_fingerprints()
-            parsed = self._parse(key, path, path.parent, signature, known, {}, report)
+            parsed = self._parse(
+                key, path, path.parent, signature, known, {}, report, self._ocr(report, False)
+            )
             if parsed is not None:
                 self._embed_and_swap([parsed], report)
             self._tidy_vectors()

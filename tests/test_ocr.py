@@ -37,6 +37,7 @@ PAGE_2 = [
     "本办法自2026年3月1日起施行，由区人才工作领导小组办公室负责解释。",
 ]
 TEXT_PAGE = ["江岸区人才安家补贴实施办法（目录页）", "第一部分 补贴标准", "第二部分 人才公寓"]
+SMALL = ChunkingPolicy(max_chars=50, overlap_chars=0, min_chars=10)
 LEFT = ["左栏第一段：企业开办全程网上办理，一个工作日内办结营业执照。"]
 RIGHT = ["右栏第一段：拿地即开工项目实行容缺受理，承诺制审批。"]
 
@@ -65,20 +66,19 @@ def scanned(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Ite
     scanned_pdf(folder / "安家补贴.pdf", pages, text_pages={0: TEXT_PAGE})
     settings = Settings(data_dir=root / "data")
     index = KnowledgeIndex.open(settings, embedder)
-    seen: list[tuple[int, int, int]] = []
+    seen: list[tuple[int, int, int, int]] = []
     # small passages, so that each page's text falls in passages of its own
-    ingestor = Ingestor(
-        index, ChunkingPolicy(max_chars=50, overlap_chars=0, min_chars=10), progress=False
-    )
+    ingestor = Ingestor(index, SMALL, progress=False)
     original = ingestor._ocr
 
-    def watched(report: IngestReport) -> OcrContext | None:
-        context = original(report)
+    def watched(report: IngestReport, warm: bool) -> OcrContext | None:
+        context = original(report, warm)
         assert context is not None
         outer = context.on_page
 
         def on_page(name: str, page: int, done: int, total: int) -> None:
-            seen.append((page, done, total))
+            if warm:  # the pass that reads: progress, and no writer lock held meanwhile
+                seen.append((page, done, total, index.write_lock._depth))
             if outer:
                 outer(name, page, done, total)
 
@@ -102,7 +102,8 @@ def test_scanned_pages_are_read_by_ocr_with_progress_per_page(scanned: dict) -> 
     report = scanned["report"]
     assert report.ok, report.failed
     assert report.ocr_pages == 2 and report.ocr_cached == 0
-    assert scanned["progress"] == [(2, 1, 2), (3, 2, 2)]  # one step a page
+    # one step a page, while the index's writer lock is free for other changes
+    assert scanned["progress"] == [(2, 1, 2, 0), (3, 2, 2, 0)]
     doc = scanned["index"].records.documents()[0]
     text = _squash(doc.text)
     for sentence in PAGE_1 + PAGE_2:
@@ -148,12 +149,12 @@ def test_pages_are_ocred_once_whatever_file_they_are_in(scanned: dict) -> None:
     folder: Path = scanned["folder"]
     shutil.copy(folder / "安家补贴.pdf", folder / "安家补贴（副本）.pdf")
     try:
-        report = Ingestor(scanned["index"], progress=False).run([folder])
+        report = Ingestor(scanned["index"], SMALL, progress=False).run([folder])
         assert report.ok, report.failed
         assert report.ocr_pages == 0 and report.ocr_cached == 2
     finally:
         (folder / "安家补贴（副本）.pdf").unlink()
-        Ingestor(scanned["index"], progress=False).run([folder])
+        Ingestor(scanned["index"], SMALL, progress=False).run([folder])
 
 
 def test_a_two_column_photo_is_read_column_by_column(tmp_path: Path) -> None:
@@ -219,7 +220,8 @@ def test_bad_images_and_pdfs_are_refused_with_reasons_the_rest_indexed(
     folder = tmp_path / "kb"
     folder.mkdir()
     _png_claiming(folder / "bomb.png", 50_000, 50_000)
-    assert 50_000 * 50_000 > MAX_PIXELS
+    _png_claiming(folder / "huge.png", 10_000, 9_000)  # over our limit, under Pillow's
+    assert 10_000 * 9_000 > MAX_PIXELS
     good = page_image(PAGE_2, noise=False)
     good.save(folder / "photo.png")
     (folder / "truncated.png").write_bytes((folder / "photo.png").read_bytes()[:3000])
@@ -234,8 +236,15 @@ def test_bad_images_and_pdfs_are_refused_with_reasons_the_rest_indexed(
 
     report = _ingest(tmp_path, embedder)
     reasons = {Path(f.path).name: (f.reason, f.reason_zh) for f in report.failed}
-    assert set(reasons) == {"bomb.png", "truncated.png", "fake.jpg", "locked.pdf"}, reasons
-    assert "50,000 × 50,000" in reasons["bomb.png"][0] and "像素" in reasons["bomb.png"][1]
+    assert set(reasons) == {
+        "bomb.png",
+        "huge.png",
+        "truncated.png",
+        "fake.jpg",
+        "locked.pdf",
+    }, reasons
+    assert "10,000 × 9,000" in reasons["huge.png"][0]
+    assert "2,500,000,000 pixels" in reasons["bomb.png"][0] and "像素" in reasons["bomb.png"][1]
     assert "damaged" in reasons["truncated.png"][0] and "损坏" in reasons["truncated.png"][1]
     assert "image" in reasons["fake.jpg"][0] and "图片" in reasons["fake.jpg"][1]
     assert "encrypted" in reasons["locked.pdf"][0] and "加密" in reasons["locked.pdf"][1]

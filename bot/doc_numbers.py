@@ -62,6 +62,19 @@ def numbers_in(text: str) -> list[DocNumber]:
     return out
 
 
+def cited_numbers(text: str) -> list[DocNumber]:
+    """Every 文号 the text gives or cites, also without brackets (岸政发2026年5号) — what a
+    question may name without being told the knowledge base lacks it."""
+    out = numbers_in(text)
+    for m in _MENTION.finditer(text):
+        if m.group(2) or not m.group(0).rstrip().endswith("号"):
+            continue  # bracketed ones are numbers_in's; without 号 it is no 文号
+        code = code_of(m.group(1))
+        if code:
+            out.append(DocNumber(code, int(m.group(3)), int(m.group(4))))
+    return out
+
+
 def parse_doc_number(text: str) -> DocNumber | None:
     """The first 文号 in the text, normalised."""
     found = numbers_in(text)

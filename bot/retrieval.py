@@ -14,9 +14,9 @@ import numpy as np
 from bot.answering.faq import FaqMatch, FaqMatcher
 from bot.doc_numbers import (
     DocNumber,
+    cited_numbers,
     mentions,
     names,
-    numbers_in,
     parse_doc_number,
     without_mention,
 )
@@ -183,7 +183,7 @@ class HybridRetriever:
             doc_numbers=own,
             known_numbers=frozenset(
                 [n for n, _ in own]
-                + [n for d in docs if "号" in d.text for n in numbers_in(d.text)]
+                + [n for d in docs if "号" in d.text for n in cited_numbers(d.text)]
             ),
             known_codes=frozenset(n.code for n, _ in own),
         )
@@ -382,7 +382,11 @@ class HybridRetriever:
         out = []
         for before, year, n in mentions(question, explicit=True):
             code = next((c for c in snap.known_codes if before.endswith(c)), "")
-            if code and not any(names((before, year, n), k) for k in snap.known_numbers):
+            # a cited number's code may carry a word before it (原岸政发): its end is the series
+            if code and not any(
+                k.year == year and k.number == n and k.code.endswith(code)
+                for k in snap.known_numbers
+            ):
                 out.append(str(DocNumber(code, year, n)))
         return out
 

@@ -152,7 +152,8 @@ def notices_bot(
             f"江岸区人民政府文件\n岸政发〔2026〕{n}号\n江岸区人民政府关于印发{topic}若干措施的通知\n"
             f"各街道办事处，区人民政府各部门：\n现将《{topic}若干措施》印发给你们，请认真贯彻执行。\n"
             f"一、{measure}\n二、本措施由区发展和改革局负责解释，自印发之日起施行。\n"
-            f"江岸区人民政府\n2026年{n}月10日\n",
+            + ("三、原岸政发2025年12号文件同时废止。\n" if n == 4 else "")
+            + f"江岸区人民政府\n2026年{n}月10日\n",
             "utf-8",
         )
     settings = Settings(data_dir=root / "data")
@@ -212,3 +213,7 @@ def test_a_number_the_series_lacks_is_refused_not_answered_from_a_neighbour(
     assert "没有收录岸政发〔2026〕9号" in answer.text
     # not a 文号: no brackets, no 号
     assert notices_bot.retriever.search("岸政发2026年9月的补贴").unknown_doc_numbers == []
+    # a number a document cites without brackets is known: never "not in the knowledge base"
+    assert notices_bot.retriever.search("岸政发〔2025〕12号废止了吗").unknown_doc_numbers == []
+    unknown = notices_bot.retriever.search("岸政发〔2025〕13号废止了吗").unknown_doc_numbers
+    assert unknown == ["岸政发〔2025〕13号"]
